@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "tok",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TokCore", targets: ["TokCore"]),
+        .library(name: "TokICU", targets: ["TokICU"]),
+        .library(name: "TokIO", targets: ["TokIO"]),
+        .executable(name: "tok", targets: ["tok"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries. ICU renames its symbols per version with macros Swift cannot import,
+        // so CICU's header wraps each entry point we use in a static inline function.
+        .systemLibrary(name: "CICU", path: "Sources/CICU", pkgConfig: "icu-i18n",
+                       providers: [.apt(["libicu-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+
+        // Pure Swift: vocabularies, scanners, encoders, decoders, file formats. No system libraries.
+        .target(name: "TokCore"),
+        // ICU regex, word break and normalization. Must never import Foundation (ICU type clash).
+        .target(name: "TokICU", dependencies: ["TokCore", "CICU"]),
+        // Input sources (files, stdin, zstd), atomic output files.
+        .target(name: "TokIO", dependencies: ["TokCore", "CZstd"]),
+
+        .executableTarget(name: "tok", dependencies: [
+            "TokCore", "TokICU", "TokIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TokCoreTests", dependencies: ["TokCore"]),
+        .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore"]),
+        .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore"]),
+    ]
+)

@@ -1,0 +1,62 @@
+#ifndef TOK_CICU_SHIM_H
+#define TOK_CICU_SHIM_H
+#include <unicode/utypes.h>
+#include <unicode/uversion.h>
+#include <unicode/uregex.h>
+#include <unicode/ubrk.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/uchar.h>
+#include <unicode/utext.h>
+#include <unicode/uscript.h>
+
+/* ICU renames every entry point with a function-like macro (uregex_open -> uregex_open_72) that Swift's
+   ClangImporter cannot import. Each wrapper below lets clang expand the macro, so the Swift side names a stable
+   symbol whatever ICU version the system has. Add a wrapper here before using another ICU function. */
+#define CICU_INLINE static inline __attribute__((always_inline))
+
+CICU_INLINE void cicu_getVersion(UVersionInfo v) { u_getVersion(v); }
+CICU_INLINE const char *cicu_errorName(UErrorCode c) { return u_errorName(c); }
+
+/* Regular expressions */
+CICU_INLINE URegularExpression *cicu_uregex_open(const UChar *p, int32_t len, uint32_t flags, UParseError *pe, UErrorCode *st) { return uregex_open(p, len, flags, pe, st); }
+CICU_INLINE URegularExpression *cicu_uregex_clone(const URegularExpression *re, UErrorCode *st) { return uregex_clone(re, st); }
+CICU_INLINE void cicu_uregex_setText(URegularExpression *re, const UChar *t, int32_t len, UErrorCode *st) { uregex_setText(re, t, len, st); }
+CICU_INLINE void cicu_uregex_setUText(URegularExpression *re, UText *t, UErrorCode *st) { uregex_setUText(re, t, st); }
+CICU_INLINE UBool cicu_uregex_findNext(URegularExpression *re, UErrorCode *st) { return uregex_findNext(re, st); }
+CICU_INLINE int32_t cicu_uregex_start(URegularExpression *re, int32_t g, UErrorCode *st) { return uregex_start(re, g, st); }
+CICU_INLINE int32_t cicu_uregex_end(URegularExpression *re, int32_t g, UErrorCode *st) { return uregex_end(re, g, st); }
+CICU_INLINE int64_t cicu_uregex_start64(URegularExpression *re, int32_t g, UErrorCode *st) { return uregex_start64(re, g, st); }
+CICU_INLINE int64_t cicu_uregex_end64(URegularExpression *re, int32_t g, UErrorCode *st) { return uregex_end64(re, g, st); }
+CICU_INLINE void cicu_uregex_close(URegularExpression *re) { uregex_close(re); }
+
+/* UText over UTF-8 (native indexes are UTF-8 byte offsets) */
+CICU_INLINE UText *cicu_utext_openUTF8(UText *ut, const char *s, int64_t len, UErrorCode *st) { return utext_openUTF8(ut, s, len, st); }
+CICU_INLINE UText *cicu_utext_close(UText *ut) { return utext_close(ut); }
+
+/* Break iteration */
+CICU_INLINE UBreakIterator *cicu_ubrk_open(UBreakIteratorType t, const char *loc, const UChar *text, int32_t len, UErrorCode *st) { return ubrk_open(t, loc, text, len, st); }
+CICU_INLINE UBreakIterator *cicu_ubrk_clone(const UBreakIterator *bi, UErrorCode *st) { return ubrk_clone(bi, st); }
+CICU_INLINE void cicu_ubrk_setUText(UBreakIterator *bi, UText *t, UErrorCode *st) { ubrk_setUText(bi, t, st); }
+CICU_INLINE void cicu_ubrk_setText(UBreakIterator *bi, const UChar *text, int32_t len, UErrorCode *st) { ubrk_setText(bi, text, len, st); }
+CICU_INLINE int32_t cicu_ubrk_first(UBreakIterator *bi) { return ubrk_first(bi); }
+CICU_INLINE int32_t cicu_ubrk_next(UBreakIterator *bi) { return ubrk_next(bi); }
+CICU_INLINE int32_t cicu_ubrk_getRuleStatus(UBreakIterator *bi) { return ubrk_getRuleStatus(bi); }
+CICU_INLINE void cicu_ubrk_close(UBreakIterator *bi) { ubrk_close(bi); }
+
+/* Normalization */
+CICU_INLINE const UNormalizer2 *cicu_unorm2_getNFCInstance(UErrorCode *st) { return unorm2_getNFCInstance(st); }
+CICU_INLINE const UNormalizer2 *cicu_unorm2_getNFKCInstance(UErrorCode *st) { return unorm2_getNFKCInstance(st); }
+CICU_INLINE const UNormalizer2 *cicu_unorm2_getNFDInstance(UErrorCode *st) { return unorm2_getNFDInstance(st); }
+CICU_INLINE const UNormalizer2 *cicu_unorm2_getNFKDInstance(UErrorCode *st) { return unorm2_getNFKDInstance(st); }
+CICU_INLINE int32_t cicu_unorm2_normalize(const UNormalizer2 *n, const UChar *src, int32_t len, UChar *dst, int32_t cap, UErrorCode *st) { return unorm2_normalize(n, src, len, dst, cap, st); }
+CICU_INLINE UBool cicu_unorm2_isNormalized(const UNormalizer2 *n, const UChar *s, int32_t len, UErrorCode *st) { return unorm2_isNormalized(n, s, len, st); }
+CICU_INLINE int32_t cicu_unorm2_spanQuickCheckYes(const UNormalizer2 *n, const UChar *s, int32_t len, UErrorCode *st) { return unorm2_spanQuickCheckYes(n, s, len, st); }
+
+/* Strings and properties */
+CICU_INLINE UChar *cicu_strFromUTF8(UChar *dst, int32_t cap, int32_t *dlen, const char *src, int32_t slen, UErrorCode *st) { return u_strFromUTF8(dst, cap, dlen, src, slen, st); }
+CICU_INLINE char *cicu_strToUTF8(char *dst, int32_t cap, int32_t *dlen, const UChar *src, int32_t slen, UErrorCode *st) { return u_strToUTF8(dst, cap, dlen, src, slen, st); }
+CICU_INLINE UBool cicu_hasBinaryProperty(UChar32 c, UProperty p) { return u_hasBinaryProperty(c, p); }
+CICU_INLINE int8_t cicu_charType(UChar32 c) { return u_charType(c); }
+CICU_INLINE UScriptCode cicu_getScript(UChar32 c, UErrorCode *st) { return uscript_getScript(c, st); }
+#endif

@@ -1,0 +1,13 @@
+/// Splits UTF-8 text into pre-tokens ("pieces"), the units that BPE encodes independently.
+///
+/// Implementations must tile the text: the first piece starts at offset 0, each piece starts where the
+/// previous one ended, and the last ends at `text.count`. Text that a regular expression does not match is kept
+/// as a piece of its own (HF `Split` "isolated" behaviour) so that no byte is ever lost. Bytes that are not valid
+/// UTF-8 are treated as one-byte characters that are neither letters, numbers nor white space.
+///
+/// Conformers are immutable and `Sendable`: one instance is shared by every thread that encodes.
+public protocol PreTokenizer: Sendable {
+    /// Appends the exclusive end offset of every piece of `text` to `ends`, in order.
+    /// Appends nothing for empty text.
+    func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int])
+}

@@ -1,0 +1,4 @@
+import TokCore
+import TokICU
+import TokIO
+print("tok: icu \(icuVersion) zstd \(zstdVersion)")

@@ -1,0 +1,3 @@
+import XCTest
+@testable import TokICU
+final class TokICUSmokeTests: XCTestCase { func testLinks() { XCTAssertTrue(true) } }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import TokIO
+final class TokIOSmokeTests: XCTestCase { func testLinks() { XCTAssertTrue(true) } }
