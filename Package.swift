@@ -24,6 +24,10 @@ let package = Package(
         // Pure Swift: vocabularies, scanners, encoders, decoders, file formats. No system libraries.
         .target(name: "TokCore"),
         // ICU regex, word break and normalization. Must never import Foundation (ICU type clash).
+        // Every file imports CICU with `@_implementationOnly import CICU` (an `internal import` is not enough in
+        // debug builds), so no client (the CLI, XCTest, which pull in Foundation's own ICU) ever loads the CICU
+        // module: the two ICUs' C types clash inside one Swift module. Only ICU handles (OpaquePointer) may be
+        // stored in TokICU's types.
         .target(name: "TokICU", dependencies: ["TokCore", "CICU"]),
         // Input sources (files, stdin, zstd), atomic output files.
         .target(name: "TokIO", dependencies: ["TokCore", "CZstd"]),

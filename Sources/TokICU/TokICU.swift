@@ -1,4 +1,4 @@
-import CICU
+@_implementationOnly import CICU
 import TokCore
 
 /// The version of the system ICU library, e.g. "72.1".

@@ -1,0 +1,46 @@
+/// Helpers that read byte strings as machine words, used by the byte-keyed hash tables.
+///
+/// Keys are compared as (first 8 bytes as a little-endian word, length, rest of the bytes); packing the first 8
+/// bytes into a word lets short keys, the vast majority of tokens, be compared without touching the key arena.
+@usableFromInline
+enum ByteKey {
+    /// The first `min(len, 8)` bytes at `p` as a little-endian word, zero-padded.
+    /// Never reads outside `p[0..<len]`.
+    @inlinable @inline(__always)
+    static func prefixWord(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt64 {
+        if len >= 8 {
+            return UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        }
+        if len >= 4 {
+            let lo = UInt64(UInt32(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt32.self)))
+            let hi = UInt64(UInt32(littleEndian: UnsafeRawPointer(p + len - 4).loadUnaligned(as: UInt32.self)))
+            return lo | (hi << UInt64((len - 4) * 8))
+        }
+        switch len {
+        case 3: return UInt64(p[0]) | UInt64(p[1]) << 8 | UInt64(p[2]) << 16
+        case 2: return UInt64(p[0]) | UInt64(p[1]) << 8
+        case 1: return UInt64(p[0])
+        default: return 0
+        }
+    }
+
+    /// A 64-bit hash of `p[0..<len]` whose high bits are well mixed.
+    @inlinable @inline(__always)
+    static func hash(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64) -> UInt64 {
+        var h = (prefix ^ (UInt64(truncatingIfNeeded: len) &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        if len > 8 {
+            var i = 8
+            while i + 8 <= len {
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                h = (h ^ w ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
+                i += 8
+            }
+            if i < len {
+                // Overlapping load of the last 8 bytes; len > 8 guarantees it stays inside the key.
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + len - 8).loadUnaligned(as: UInt64.self))
+                h = (h ^ w ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
+            }
+        }
+        return h ^ (h >> 31)
+    }
+}

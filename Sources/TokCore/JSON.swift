@@ -1,0 +1,219 @@
+/// A small JSON reader and string escaper, enough for sidecar files and `tokenizer.json`, without Foundation.
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x), .number(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// The member `key` of an object (the first one, if repeated).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var numberValue: Double? { if case .number(let d) = self { return d }; return nil }
+    public var objectValue: [(String, JSONValue)]? { if case .object(let m) = self { return m }; return nil }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+
+    /// Parses a complete JSON document.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
+        var p = JSONParser(bytes)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        if p.pos != bytes.count { throw JSONError(offset: p.pos, reason: "unexpected data after the JSON value") }
+        return v
+    }
+
+    public static func parse(_ text: String) throws(JSONError) -> JSONValue {
+        var t = text
+        let r = t.withUTF8 { b in Result { () throws(JSONError) -> JSONValue in try parse(b) } }
+        return try r.get()
+    }
+
+    /// `s` as a JSON string literal, quotes included. Non-ASCII characters are written as UTF-8.
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7F {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// A JSON syntax error at a byte offset.
+public struct JSONError: Error, CustomStringConvertible, Sendable {
+    public var offset: Int
+    public var reason: String
+    public var description: String { "byte \(offset): \(reason)" }
+}
+
+struct JSONParser {
+    let b: UnsafeBufferPointer<UInt8>
+    var pos = 0
+    init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
+
+    mutating func skipSpace() {
+        while pos < b.count, b[pos] == 0x20 || b[pos] == 0x0A || b[pos] == 0x0D || b[pos] == 0x09 { pos += 1 }
+    }
+
+    func fail(_ reason: String) -> JSONError { JSONError(offset: pos, reason: reason) }
+
+    mutating func value(depth: Int) throws(JSONError) -> JSONValue {
+        if depth > 512 { throw fail("nesting too deep") }
+        guard pos < b.count else { throw fail("unexpected end of input") }
+        switch b[pos] {
+        case UInt8(ascii: "{"):
+            pos += 1
+            var members: [(String, JSONValue)] = []
+            skipSpace()
+            if pos < b.count, b[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
+            while true {
+                skipSpace()
+                guard pos < b.count, b[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let k = try string()
+                skipSpace()
+                guard pos < b.count, b[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                pos += 1
+                skipSpace()
+                members.append((k, try value(depth: depth + 1)))
+                skipSpace()
+                guard pos < b.count else { throw fail("unexpected end of input in an object") }
+                if b[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if b[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
+                throw fail("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            pos += 1
+            var items: [JSONValue] = []
+            skipSpace()
+            if pos < b.count, b[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+            while true {
+                skipSpace()
+                items.append(try value(depth: depth + 1))
+                skipSpace()
+                guard pos < b.count else { throw fail("unexpected end of input in an array") }
+                if b[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if b[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+                throw fail("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default:
+            return .number(try number())
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONError) {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= b.count else { throw fail("invalid literal") }
+        for i in 0..<n where b[pos + i] != word.utf8Start[i] { throw fail("invalid literal") }
+        pos += n
+    }
+
+    mutating func number() throws(JSONError) -> Double {
+        let start = pos
+        while pos < b.count, (b[pos] >= 0x30 && b[pos] <= 0x39) || b[pos] == UInt8(ascii: "-") || b[pos] == UInt8(ascii: "+")
+                || b[pos] == UInt8(ascii: ".") || b[pos] == UInt8(ascii: "e") || b[pos] == UInt8(ascii: "E") {
+            pos += 1
+        }
+        guard pos > start, let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<pos]), as: UTF8.self)) else {
+            pos = start
+            throw fail("invalid value")
+        }
+        return d
+    }
+
+    mutating func hex4() throws(JSONError) -> UInt32 {
+        guard pos + 4 <= b.count else { throw fail("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = b[pos]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw fail("invalid \\u escape")
+            }
+            v = v << 4 | d
+            pos += 1
+        }
+        return v
+    }
+
+    mutating func string() throws(JSONError) -> String {
+        pos += 1   // opening quote
+        var bytes: [UInt8] = []
+        while true {
+            guard pos < b.count else { throw fail("unterminated string") }
+            let c = b[pos]
+            if c == UInt8(ascii: "\"") { pos += 1; break }
+            if c == UInt8(ascii: "\\") {
+                pos += 1
+                guard pos < b.count else { throw fail("unterminated string") }
+                let e = b[pos]
+                pos += 1
+                switch e {
+                case UInt8(ascii: "\""): bytes.append(0x22)
+                case UInt8(ascii: "\\"): bytes.append(0x5C)
+                case UInt8(ascii: "/"): bytes.append(0x2F)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "u"):
+                    var v = try hex4()
+                    if v >= 0xD800 && v < 0xDC00, pos + 6 <= b.count, b[pos] == UInt8(ascii: "\\"), b[pos + 1] == UInt8(ascii: "u") {
+                        let save = pos
+                        pos += 2
+                        let lo = try hex4()
+                        if lo >= 0xDC00 && lo < 0xE000 { v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00) } else { pos = save }
+                    }
+                    // Lone surrogates become U+FFFD, as most JSON readers do.
+                    let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
+                    bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: throw fail("invalid escape")
+                }
+            } else {
+                if c < 0x20 { throw fail("control character in string") }
+                bytes.append(c)
+                pos += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,145 @@
+/// An open-addressing hash table from byte strings to token ranks.
+///
+/// Keys live in one contiguous arena owned by the table; lookups take a pointer and a length into the caller's
+/// text, so encoding never copies or allocates. Each 16-byte slot holds the key's first 8 bytes, its length and
+/// its rank, so a hit on a key of up to 8 bytes touches one cache line and a miss usually none beyond the slot.
+/// The load factor stays at or below 1/2.
+public struct RankTable: @unchecked Sendable {
+    @usableFromInline struct Slot {
+        @usableFromInline var prefix: UInt64
+        @usableFromInline var length: UInt32   // 0 marks an empty slot (the empty string is never a key)
+        @usableFromInline var rank: UInt32
+    }
+
+    @usableFromInline let slots: UnsafeMutablePointer<Slot>
+    @usableFromInline let mask: Int
+    @usableFromInline let arena: UnsafeMutablePointer<UInt8>
+    @usableFromInline let keyStart: UnsafeMutablePointer<UInt32>   // by rank; UInt32.max when the rank is absent
+    @usableFromInline let keyLength: UnsafeMutablePointer<UInt32>  // by rank
+    /// Largest rank stored plus one.
+    public let rankLimit: Int
+    /// Number of keys stored.
+    public let count: Int
+    /// Length of the longest key.
+    public let maxKeyLength: Int
+    private let storage: Storage
+
+    /// Frees the raw buffers when the last copy of the table goes away.
+    final class Storage {
+        let slots: UnsafeMutablePointer<Slot>, arena: UnsafeMutablePointer<UInt8>
+        let keyStart: UnsafeMutablePointer<UInt32>, keyLength: UnsafeMutablePointer<UInt32>
+        init(_ s: UnsafeMutablePointer<Slot>, _ a: UnsafeMutablePointer<UInt8>,
+             _ k: UnsafeMutablePointer<UInt32>, _ l: UnsafeMutablePointer<UInt32>) {
+            slots = s; arena = a; keyStart = k; keyLength = l
+        }
+        deinit { slots.deallocate(); arena.deallocate(); keyStart.deallocate(); keyLength.deallocate() }
+    }
+
+    /// Builds the table from token byte strings stored back to back in `bytes`, with `ends[i]` the end of entry i
+    /// and `ranks[i]` its rank. Fails with the index of the first duplicate key or duplicate rank.
+    public init(bytes: [UInt8], ends: [Int], ranks: [UInt32]) throws(RankTableError) {
+        precondition(ends.count == ranks.count)
+        let n = ends.count
+        var limit = 0
+        for r in ranks { limit = max(limit, Int(r) + 1) }
+        var capacity = 16
+        while capacity < n * 2 { capacity <<= 1 }
+        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
+        slots.initialize(repeating: Slot(prefix: 0, length: 0, rank: 0), count: capacity)
+        let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count + 8, 8))
+        arena.initialize(repeating: 0, count: max(bytes.count + 8, 8))
+        bytes.withUnsafeBufferPointer { if let b = $0.baseAddress { arena.initialize(from: b, count: $0.count) } }
+        let keyStart = UnsafeMutablePointer<UInt32>.allocate(capacity: max(limit, 1))
+        keyStart.initialize(repeating: .max, count: max(limit, 1))
+        let keyLength = UnsafeMutablePointer<UInt32>.allocate(capacity: max(limit, 1))
+        keyLength.initialize(repeating: 0, count: max(limit, 1))
+        self.storage = Storage(slots, arena, keyStart, keyLength)
+        self.slots = slots; self.mask = capacity - 1; self.arena = arena
+        self.keyStart = keyStart; self.keyLength = keyLength
+        self.rankLimit = limit; self.count = n
+        var maxLen = 0
+        var start = 0
+        for i in 0..<n {
+            let end = ends[i], len = end - start
+            if len <= 0 { throw .emptyKey(index: i) }
+            maxLen = max(maxLen, len)
+            let rank = ranks[i]
+            if keyStart[Int(rank)] != .max { throw .duplicateRank(index: i, rank: rank) }
+            keyStart[Int(rank)] = UInt32(start)
+            keyLength[Int(rank)] = UInt32(len)
+            let p = UnsafePointer(arena + start)
+            let prefix = ByteKey.prefixWord(p, len)
+            var idx = Int(truncatingIfNeeded: ByteKey.hash(p, len, prefix: prefix) >> 32) & mask
+            while slots[idx].length != 0 {
+                let s = slots[idx]
+                if s.prefix == prefix && Int(s.length) == len && RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) {
+                    throw .duplicateKey(index: i, rank: rank, existingRank: s.rank)
+                }
+                idx = (idx + 1) & mask
+            }
+            slots[idx] = Slot(prefix: prefix, length: UInt32(len), rank: rank)
+            start = end
+        }
+        self.maxKeyLength = maxLen
+    }
+
+    @inlinable @inline(__always)
+    static func tailEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
+        if len <= 8 { return true }
+        var i = 8
+        while i + 8 <= len {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < len {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    @inlinable @inline(__always)
+    static func tailEqual(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
+        tailEqual(UnsafePointer(a), b, len)
+    }
+
+    /// The rank of `p[0..<len]`, or `UInt32.max` if it is not a key.
+    @inlinable @inline(__always)
+    public func rank(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        let prefix = ByteKey.prefixWord(p, len)
+        var idx = Int(truncatingIfNeeded: ByteKey.hash(p, len, prefix: prefix) >> 32) & mask
+        while true {
+            let s = slots[idx]
+            if s.length == 0 { return .max }
+            if s.prefix == prefix && Int(s.length) == len {
+                if len <= 8 || RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) { return s.rank }
+            }
+            idx = (idx + 1) & mask
+        }
+    }
+
+    /// The rank of `bytes`, or nil.
+    public func rank<C: Collection>(of bytes: C) -> UInt32? where C.Element == UInt8 {
+        let a = Array(bytes)
+        if a.isEmpty { return nil }
+        let r = a.withUnsafeBufferPointer { rank($0.baseAddress!, $0.count) }
+        return r == .max ? nil : r
+    }
+
+    /// The bytes of the key with rank `rank`, or nil when no key has that rank. The buffer lives as long as the
+    /// table.
+    @inlinable
+    public func bytes(ofRank rank: UInt32) -> UnsafeBufferPointer<UInt8>? {
+        guard Int(rank) < rankLimit else { return nil }
+        let start = keyStart[Int(rank)]
+        if start == .max { return nil }
+        return UnsafeBufferPointer(start: UnsafePointer(arena + Int(start)), count: Int(keyLength[Int(rank)]))
+    }
+}
+
+/// Why a `RankTable` could not be built.
+public enum RankTableError: Error, Equatable, Sendable {
+    case emptyKey(index: Int)
+    case duplicateKey(index: Int, rank: UInt32, existingRank: UInt32)
+    case duplicateRank(index: Int, rank: UInt32)
+}

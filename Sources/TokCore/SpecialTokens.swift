@@ -1,0 +1,78 @@
+/// What to do with special-token strings (such as `<|endoftext|>`) found in input text.
+public enum SpecialTokenPolicy: String, Sendable, CaseIterable {
+    /// Special strings are ordinary text (tiktoken's `encode_ordinary`). The default: input can never smuggle in
+    /// a control token.
+    case plain
+    /// Special strings become their special ids (tiktoken's `encode(allowed_special="all")`).
+    case allow
+    /// Special strings are an error, reported with their byte offset.
+    case error
+}
+
+/// The special tokens of a vocabulary and a matcher that finds them in text.
+///
+/// Matching is longest-first at the leftmost position. Candidates are found by their first byte; each candidate
+/// position is then checked with one hash lookup per distinct special length.
+public struct SpecialTokens: Sendable {
+    /// The special tokens as (string, id), sorted by id.
+    public let entries: [(text: String, id: UInt32)]
+    @usableFromInline let table: RankTable?
+    @usableFromInline let firstByte: [Bool]
+    @usableFromInline let lengths: [Int]   // distinct lengths, longest first
+    /// Length in bytes of the longest special token (0 when there are none).
+    public let maxLength: Int
+
+    public init(_ tokens: [(String, UInt32)]) throws(VocabularyError) {
+        let sorted = tokens.sorted { $0.1 < $1.1 }
+        entries = sorted.map { (text: $0.0, id: $0.1) }
+        var fb = [Bool](repeating: false, count: 256)
+        var bytes: [UInt8] = [], ends: [Int] = [], ids: [UInt32] = []
+        var lens = Set<Int>()
+        for (s, id) in sorted {
+            let u = Array(s.utf8)
+            if u.isEmpty { throw VocabularyError(file: "special tokens", line: nil, reason: "empty special token (id \(id))") }
+            fb[Int(u[0])] = true
+            bytes += u; ends.append(bytes.count); ids.append(id)
+            lens.insert(u.count)
+        }
+        firstByte = fb
+        lengths = lens.sorted(by: >)
+        maxLength = lengths.first ?? 0
+        if sorted.isEmpty {
+            table = nil
+        } else {
+            do { table = try RankTable(bytes: bytes, ends: ends, ranks: ids) } catch {
+                throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token string or id (\(error))")
+            }
+        }
+    }
+
+    public static let none = try! SpecialTokens([])
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// The id of special token `text`, if it is one.
+    public func id(of text: String) -> UInt32? { entries.first(where: { $0.text == text })?.id }
+
+    /// The bytes of special token `id`, if it is one.
+    public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8>? { table?.bytes(ofRank: id) }
+
+    /// The first special token at or after `from` in `text[..<end]`: its start, length and id.
+    @inlinable
+    public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> (start: Int, length: Int, id: UInt32)? {
+        guard let table, let base = text.baseAddress else { return nil }
+        var i = from
+        return firstByte.withUnsafeBufferPointer { fb in
+            while i < end {
+                if fb[Int(base[i])] {
+                    for len in lengths where i + len <= end {
+                        let r = table.rank(base + i, len)
+                        if r != .max { return (i, len, r) }
+                    }
+                }
+                i += 1
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/// Reading and writing the `.tiktoken` vocabulary format: one `base64(token bytes) SP rank` entry per line.
+///
+/// The format carries neither the pre-tokenization pattern nor the special tokens; those come from a sidecar
+/// JSON file or from the caller (see `TokenizerSpec`).
+public enum TiktokenFile {
+    /// Parses `.tiktoken` text. `name` is used in error messages.
+    ///
+    /// Follows tiktoken's loader: blank lines are skipped, each other line holds exactly two space-separated
+    /// fields. In addition every byte value must have a single-byte token, since byte-level BPE cannot encode
+    /// arbitrary input otherwise.
+    public static func parse(_ data: UnsafeBufferPointer<UInt8>, name: String) throws(VocabularyError) -> RankTable {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(data.count * 3 / 5)
+        var ends: [Int] = []
+        var ranks: [UInt32] = []
+        ends.reserveCapacity(data.count / 14)
+        ranks.reserveCapacity(data.count / 14)
+        guard let base = data.baseAddress, data.count > 0 else {
+            throw VocabularyError(file: name, line: nil, reason: "the file is empty")
+        }
+        var pos = 0, line = 0
+        let n = data.count
+        while pos < n {
+            line += 1
+            var eol = pos
+            while eol < n && base[eol] != 0x0A { eol += 1 }
+            var end = eol
+            if end > pos && base[end - 1] == 0x0D { end -= 1 }   // tolerate CRLF files
+            defer { pos = eol + 1 }
+            if end == pos { continue }
+            var sp = pos
+            while sp < end && base[sp] != 0x20 { sp += 1 }
+            guard sp < end else {
+                throw VocabularyError(file: name, line: line, reason: "expected 'base64 rank', found one field")
+            }
+            let before = bytes.count
+            guard Base64.decode(base + pos, sp - pos, into: &bytes) else {
+                throw VocabularyError(file: name, line: line, reason: "invalid base64 token")
+            }
+            var r: UInt64 = 0, digits = 0
+            var q = sp + 1
+            while q < end && base[q] >= 0x30 && base[q] <= 0x39 {
+                r = r * 10 + UInt64(base[q] - 0x30)
+                digits += 1
+                if r > UInt64(UInt32.max - 1) { break }
+                q += 1
+            }
+            guard digits > 0, q == end else {
+                throw VocabularyError(file: name, line: line, reason: "invalid rank (expected a decimal number below 2^32-1)")
+            }
+            if bytes.count == before {
+                throw VocabularyError(file: name, line: line, reason: "empty token")
+            }
+            ends.append(bytes.count)
+            ranks.append(UInt32(r))
+        }
+        if ranks.isEmpty { throw VocabularyError(file: name, line: nil, reason: "no tokens") }
+        if ranks.count > 1 << 26 { throw VocabularyError(file: name, line: nil, reason: "too many tokens") }
+        let table: RankTable
+        do {
+            table = try RankTable(bytes: bytes, ends: ends, ranks: ranks)
+        } catch {
+            switch error {
+            case .emptyKey(let i):
+                throw VocabularyError(file: name, line: nil, reason: "empty token at entry \(i + 1)")
+            case .duplicateKey(let i, let rank, let other):
+                throw VocabularyError(file: name, line: nil, reason: "token of rank \(rank) (entry \(i + 1)) repeats the token of rank \(other)")
+            case .duplicateRank(let i, let rank):
+                throw VocabularyError(file: name, line: nil, reason: "rank \(rank) appears twice (entry \(i + 1))")
+            }
+        }
+        var b: UInt8 = 0
+        while true {
+            if table.rank(of: CollectionOfOne(b)) == nil {
+                throw VocabularyError(file: name, line: nil, reason: "no token for the single byte 0x\(String(b, radix: 16, uppercase: true)); byte-level BPE needs all 256")
+            }
+            if b == 255 { break }
+            b += 1
+        }
+        return table
+    }
+
+    /// Serializes a table in `.tiktoken` format, ordered by rank.
+    public static func serialize(_ table: RankTable) -> [UInt8] {
+        var out: [UInt8] = []
+        for r in 0..<table.rankLimit {
+            guard let b = table.bytes(ofRank: UInt32(r)) else { continue }
+            out += Base64.encode(b)
+            out.append(0x20)
+            out += Array(String(r).utf8)
+            out.append(0x0A)
+        }
+        return out
+    }
+}
+
+/// A vocabulary file that could not be read, with the file name and, when known, the 1-based line.
+public struct VocabularyError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int?
+    public var reason: String
+    public init(file: String, line: Int?, reason: String) {
+        self.file = file; self.line = line; self.reason = reason
+    }
+    public var description: String {
+        if let line { return "\(file):\(line): \(reason)" }
+        return "\(file): \(reason)"
+    }
+}

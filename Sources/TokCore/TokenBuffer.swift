@@ -1,0 +1,54 @@
+/// A growable buffer of token ids that encoders append to without Swift `Array`'s per-append uniqueness and
+/// capacity checks. Not thread-safe; each encoding task owns one.
+public struct TokenBuffer: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<UInt32>
+    @usableFromInline var capacity: Int
+    @usableFromInline var _count: Int
+    /// Number of ids held.
+    public var count: Int { _count }
+
+    public init(capacity: Int = 1024) {
+        self.capacity = max(capacity, 16)
+        self.base = .allocate(capacity: self.capacity)
+        self._count = 0
+    }
+
+    deinit { base.deallocate() }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ id: UInt32) {
+        if _count == capacity { grow(_count + 1) }
+        base[_count] = id
+        _count += 1
+    }
+
+    /// Makes room for `n` more ids and returns the pointer to write them at; call `didAppend(n)` afterwards.
+    @inlinable @inline(__always)
+    public mutating func reserveTail(_ n: Int) -> UnsafeMutablePointer<UInt32> {
+        if count + n > capacity { grow(count + n) }
+        return base + count
+    }
+
+    @inlinable @inline(__always)
+    public mutating func didAppend(_ n: Int) { _count += n }
+
+    @usableFromInline
+    mutating func grow(_ needed: Int) {
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let nb = UnsafeMutablePointer<UInt32>.allocate(capacity: c)
+        nb.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = nb
+        capacity = c
+    }
+
+    /// Drops all ids, keeping the storage.
+    public mutating func removeAll() { _count = 0 }
+
+    /// The ids held, valid until the next mutation.
+    public var ids: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// A copy of the ids as an array.
+    public var array: [UInt32] { Array(ids) }
+}

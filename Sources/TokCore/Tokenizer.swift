@@ -1,0 +1,194 @@
+/// A byte-level BPE tokenizer: a vocabulary of ranked byte strings, a pre-tokenizer and special tokens.
+///
+/// A `Tokenizer` is immutable and `Sendable`: load it once and share it between any number of tasks. Each
+/// `encode` call takes its own scratch memory; for a tight loop on one thread, `makeEncoder()` gives a reusable
+/// `Encoder` that avoids even that.
+///
+/// ```swift
+/// let tok = try Tokenizer.load(name: "cl100k_base")
+/// let ids = try tok.encode("Hello, world!")          // [9906, 11, 1917, 0]
+/// let text = try tok.decodeString(ids)               // "Hello, world!"
+/// ```
+public final class Tokenizer: Sendable {
+    /// A short name (the shipped name, or the vocabulary file's base name).
+    public let name: String
+    /// Token bytes to rank (= id) for ordinary tokens.
+    public let ranks: RankTable
+    /// Splits text into pieces before BPE.
+    public let preTokenizer: any PreTokenizer
+    /// The pre-tokenization regular expression, as given.
+    public let pattern: String
+    /// Special tokens and their ids.
+    public let specialTokens: SpecialTokens
+
+    /// Number of ids, ordinary and special: one more than the largest id.
+    public var vocabularySize: Int {
+        max(ranks.rankLimit, Int(specialTokens.entries.last.map { $0.id + 1 } ?? 0))
+    }
+
+    public init(name: String, ranks: RankTable, pattern: String, preTokenizer: any PreTokenizer,
+                specialTokens: SpecialTokens) {
+        self.name = name
+        self.ranks = ranks
+        self.pattern = pattern
+        self.preTokenizer = preTokenizer
+        self.specialTokens = specialTokens
+    }
+
+    // MARK: Encoding
+
+    /// Encodes `text`. With `.plain` (the default) special-token strings are ordinary text; with `.allow` they
+    /// become special ids; with `.error` their presence throws `SpecialTokenFound`.
+    public func encode(_ text: String, special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
+        var t = text
+        let r = t.withUTF8 { b in Result { () throws(SpecialTokenFound) -> [UInt32] in try encode(bytes: b, special: special) } }
+        return try r.get()
+    }
+
+    /// Encodes UTF-8 bytes (invalid sequences are encoded as raw bytes, which decode back unchanged).
+    public func encode(bytes: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
+        let e = makeEncoder()
+        var out = TokenBuffer(capacity: bytes.count / 3 + 16)
+        try e.encode(bytes, special: special, into: &out)
+        return out.array
+    }
+
+    /// Encodes `bytes` and returns the ids.
+    public func encode(bytes: [UInt8], special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
+        let r = bytes.withUnsafeBufferPointer { b in Result { () throws(SpecialTokenFound) -> [UInt32] in try encode(bytes: b, special: special) } }
+        return try r.get()
+    }
+
+    /// Number of tokens of `text` with special strings as ordinary text.
+    public func count(_ text: String) -> Int {
+        var t = text
+        return t.withUTF8 { b in
+            let e = makeEncoder()
+            return e.count(b)
+        }
+    }
+
+    /// A reusable single-thread encoder sharing this tokenizer's tables.
+    public func makeEncoder() -> Encoder { Encoder(self) }
+
+    // MARK: Decoding
+
+    /// The bytes of token `id` (ordinary or special), or nil for an id with no token.
+    public func tokenBytes(_ id: UInt32) -> UnsafeBufferPointer<UInt8>? {
+        ranks.bytes(ofRank: id) ?? specialTokens.bytes(of: id)
+    }
+
+    /// The concatenated bytes of `ids`. Throws `UnknownTokenID` with the position of the first id with no token.
+    public func decode(_ ids: [UInt32]) throws(UnknownTokenID) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(ids.count * 4)
+        for (i, id) in ids.enumerated() {
+            guard let b = tokenBytes(id) else { throw UnknownTokenID(id: id, position: i) }
+            out.append(contentsOf: b)
+        }
+        return out
+    }
+
+    /// The text of `ids`, with invalid UTF-8 (a character cut between tokens at the end, say) replaced by U+FFFD.
+    public func decodeString(_ ids: [UInt32]) throws(UnknownTokenID) -> String {
+        String(decoding: try decode(ids), as: UTF8.self)
+    }
+}
+
+/// An id that is neither an ordinary nor a special token.
+public struct UnknownTokenID: Error, CustomStringConvertible, Sendable {
+    public var id: UInt32
+    /// 0-based index of the id in the input sequence.
+    public var position: Int
+    public var description: String { "unknown token id \(id) at position \(position)" }
+}
+
+/// A special-token string found in input under `SpecialTokenPolicy.error`.
+public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
+    public var token: String
+    /// Byte offset of the special string in the input that was encoded.
+    public var offset: Int
+    public var description: String { "special token \(token) at byte offset \(offset)" }
+}
+
+/// Encodes on one thread with reusable scratch memory. Make one per thread with `Tokenizer.makeEncoder()`.
+public final class Encoder {
+    public let tokenizer: Tokenizer
+    @usableFromInline let bpe: BytePairEncoder
+    @usableFromInline var ends: [Int] = []
+    @usableFromInline let pre: any PreTokenizer
+
+    init(_ t: Tokenizer) {
+        tokenizer = t
+        bpe = BytePairEncoder(table: t.ranks)
+        pre = t.preTokenizer
+        ends.reserveCapacity(4096)
+    }
+
+    /// Appends the tokens of `text` to `out`, treating special strings per `special`.
+    /// `baseOffset` is added to offsets reported in errors.
+    public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, into out: inout TokenBuffer,
+                       baseOffset: Int = 0) throws(SpecialTokenFound) {
+        let specials = tokenizer.specialTokens
+        if special == .plain || specials.isEmpty {
+            encodeOrdinary(text, into: &out)
+            return
+        }
+        var start = 0
+        while let m = specials.firstMatch(in: text, from: start, end: text.count) {
+            if special == .error {
+                let s = String(decoding: UnsafeBufferPointer(rebasing: text[m.start..<(m.start + m.length)]), as: UTF8.self)
+                throw SpecialTokenFound(token: s, offset: baseOffset + m.start)
+            }
+            if m.start > start { encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<m.start]), into: &out) }
+            out.append(m.id)
+            start = m.start + m.length
+        }
+        if start < text.count { encodeOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out) }
+    }
+
+    /// Appends the tokens of `text` to `out`, special strings being ordinary text.
+    public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout TokenBuffer) {
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        ends.removeAll(keepingCapacity: true)
+        pre.split(text, into: &ends)
+        let bpe = self.bpe
+        ends.withUnsafeBufferPointer { e in
+            var s = 0
+            for end in e {
+                bpe.encodePiece(base + s, end - s, into: &out)
+                s = end
+            }
+        }
+    }
+
+    /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts.
+    /// Special strings are treated per `special`.
+    public func encodeWithOffsets(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy,
+                                  into out: inout TokenBuffer, offsets: inout [Int]) throws(SpecialTokenFound) {
+        let before = out.count
+        try encode(text, special: special, into: &out)
+        // Token bytes tile the input (specials included), so starts follow from token lengths.
+        var pos = 0
+        let ids = out.ids
+        for k in before..<out.count {
+            offsets.append(pos)
+            pos += tokenizer.tokenBytes(ids[k])?.count ?? 0
+        }
+    }
+
+    /// Number of tokens of `text`, special strings being ordinary text.
+    public func count(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        var out = TokenBuffer(capacity: 256)
+        guard let base = text.baseAddress, text.count > 0 else { return 0 }
+        ends.removeAll(keepingCapacity: true)
+        pre.split(text, into: &ends)
+        var total = 0, s = 0
+        for end in ends {
+            out.removeAll()
+            total += bpe.countPiece(base + s, end - s, scratch: &out)
+            s = end
+        }
+        return total
+    }
+}

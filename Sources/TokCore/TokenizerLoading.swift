@@ -1,0 +1,151 @@
+/// Loading tokenizers from shipped names and from vocabulary files.
+extension Tokenizer {
+    /// The vocabularies tok ships, by name.
+    public static let shippedNames = ["cl100k_base", "o200k_base", "llama3"]
+
+    /// Loads a shipped vocabulary ("cl100k_base", "o200k_base", "llama3") with its pattern and special tokens.
+    ///
+    /// The files are looked up in `$TOK_VOCABULARIES` (a colon-separated list of directories), then in
+    /// `../share/tok/vocabularies` next to the executable, then in a `vocabularies` directory in the executable's
+    /// directory or any of its parents, then in the source checkout this library was built from.
+    public static func load(name: String) throws(VocabularyError) -> Tokenizer {
+        guard let path = shippedVocabularyPath(name) else {
+            let known = shippedNames.joined(separator: ", ")
+            if shippedNames.contains(name) {
+                throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found; set TOK_VOCABULARIES to the directory holding \(name).tiktoken")
+            }
+            throw VocabularyError(file: name, line: nil, reason: "unknown tokenizer name (shipped: \(known); or give a file path)")
+        }
+        return try load(contentsOf: path, name: name)
+    }
+
+    /// Directories searched for shipped vocabularies, in order.
+    public static var vocabularySearchPath: [String] {
+        var dirs: [String] = []
+        if let env = FileBytes.environment("TOK_VOCABULARIES") {
+            dirs += env.split(separator: ":").map(String.init)
+        }
+        if var dir = FileBytes.executableDirectory() {
+            dirs.append(dir + "/../share/tok/vocabularies")
+            while !dir.isEmpty {
+                dirs.append(dir + "/vocabularies")
+                guard let slash = dir.lastIndex(of: "/") else { break }
+                dir = String(dir[..<slash])
+            }
+        }
+        // The checkout this file was compiled from: Sources/TokCore/TokenizerLoading.swift -> repo root.
+        var src = #filePath
+        for _ in 0..<3 { if let s = src.lastIndex(of: "/") { src = String(src[..<s]) } }
+        dirs.append(src + "/vocabularies")
+        return dirs
+    }
+
+    static func shippedVocabularyPath(_ name: String) -> String? {
+        guard !name.contains("/") else { return nil }
+        for dir in vocabularySearchPath {
+            let p = dir + "/" + name + ".tiktoken"
+            if FileBytes.exists(p) { return p }
+        }
+        return nil
+    }
+
+    /// Loads a `.tiktoken` file.
+    ///
+    /// - Parameters:
+    ///   - path: the vocabulary file.
+    ///   - pattern: the pre-tokenization regex; when nil, taken from the sidecar JSON (`pat_str`).
+    ///   - specialTokens: special tokens; when nil, taken from the sidecar JSON (`special_tokens`), else none.
+    ///   - preTokenizer: overrides the pre-tokenizer built from the pattern. Needed for patterns other than the
+    ///     standard ones (gpt2, cl100k, o200k, llama3), which only TokICU's regex engine runs.
+    ///
+    /// The sidecar is `<path minus .tiktoken>.json` or `<path>.json`, an object with `pat_str` (or `pattern`) and
+    /// `special_tokens` (an object of string to id), as written by `tok train`.
+    public static func load(contentsOf path: String, name: String? = nil, pattern: String? = nil,
+                            specialTokens: [(String, UInt32)]? = nil,
+                            preTokenizer: (any PreTokenizer)? = nil) throws(VocabularyError) -> Tokenizer {
+        let data = try FileBytes.contents(of: path)
+        let table = try data.withUnsafeBufferPointer { b in
+            Result { () throws(VocabularyError) -> RankTable in try TiktokenFile.parse(b, name: path) }
+        }.get()
+        let sidecar = try Sidecar.find(for: path)
+        guard let pat = pattern ?? sidecar?.pattern else {
+            throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: give one, or put pat_str in \(Sidecar.candidates(for: path)[0])")
+        }
+        let specials = try SpecialTokens(specialTokens ?? sidecar?.specialTokens ?? [])
+        for e in specials.entries where table.bytes(ofRank: e.id) != nil {
+            throw VocabularyError(file: path, line: nil, reason: "special token \(e.text) has id \(e.id), which is an ordinary token")
+        }
+        let pre: any PreTokenizer
+        if let preTokenizer {
+            pre = preTokenizer
+        } else if let std = StandardPattern(pattern: pat) {
+            pre = std.preTokenizer
+        } else {
+            throw VocabularyError(file: path, line: nil, reason: "pattern is not one of the standard patterns; TokCore alone cannot run it (use TokICU's ICURegexPreTokenizer)")
+        }
+        var base = name ?? path
+        if name == nil {
+            if let s = base.lastIndex(of: "/") { base = String(base[base.index(after: s)...]) }
+            if base.hasSuffix(".tiktoken") { base = String(base.dropLast(9)) }
+        }
+        return Tokenizer(name: base, ranks: table, pattern: pat, preTokenizer: pre, specialTokens: specials)
+    }
+}
+
+/// The JSON file next to a `.tiktoken` vocabulary that holds its pattern and special tokens.
+public struct Sidecar: Sendable {
+    public var pattern: String?
+    public var specialTokens: [(String, UInt32)]?
+
+    /// Where the sidecar of `path` may be, in order of preference.
+    public static func candidates(for path: String) -> [String] {
+        var c: [String] = []
+        if path.hasSuffix(".tiktoken") { c.append(String(path.dropLast(9)) + ".json") }
+        c.append(path + ".json")
+        return c
+    }
+
+    /// Reads the first sidecar that exists, or returns nil when none does.
+    public static func find(for path: String) throws(VocabularyError) -> Sidecar? {
+        for c in candidates(for: path) where FileBytes.exists(c) { return try read(c) }
+        return nil
+    }
+
+    /// Reads a sidecar file.
+    public static func read(_ path: String) throws(VocabularyError) -> Sidecar {
+        let data = try FileBytes.contents(of: path)
+        let json: JSONValue
+        do {
+            json = try data.withUnsafeBufferPointer { b in
+                Result { () throws(JSONError) -> JSONValue in try JSONValue.parse(b) }
+            }.get()
+        } catch {
+            throw VocabularyError(file: path, line: nil, reason: "invalid JSON at \(error)")
+        }
+        return try parse(json, path: path)
+    }
+
+    /// Interprets a parsed sidecar.
+    public static func parse(_ json: JSONValue, path: String) throws(VocabularyError) -> Sidecar {
+        guard json.objectValue != nil else { throw VocabularyError(file: path, line: nil, reason: "expected a JSON object") }
+        var s = Sidecar()
+        if let p = json["pat_str"] ?? json["pattern"] {
+            guard let ps = p.stringValue else { throw VocabularyError(file: path, line: nil, reason: "pat_str must be a string") }
+            s.pattern = ps
+        }
+        if let st = json["special_tokens"] {
+            guard let members = st.objectValue else {
+                throw VocabularyError(file: path, line: nil, reason: "special_tokens must be an object of string to id")
+            }
+            var list: [(String, UInt32)] = []
+            for (k, v) in members {
+                guard let d = v.numberValue, d >= 0, d < 4_294_967_295, d == d.rounded() else {
+                    throw VocabularyError(file: path, line: nil, reason: "special token \(k) has an invalid id")
+                }
+                list.append((k, UInt32(d)))
+            }
+            s.specialTokens = list
+        }
+        return s
+    }
+}

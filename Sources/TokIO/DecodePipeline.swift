@@ -1,0 +1,99 @@
+import TokCore
+
+/// A failure while decoding ids, naming the input, the 1-based line and the 0-based position of the id.
+public struct DecodeFailure: Error, CustomStringConvertible {
+    public var input: String
+    public var line: Int
+    public var position: Int
+    public var reason: String
+    public var description: String { "\(input): line \(line): \(reason) (id #\(position))" }
+}
+
+/// Reads whitespace-separated decimal ids and writes the decoded bytes, streaming.
+///
+/// Without `lines`, all ids form one stream and line breaks are mere separators. With `lines`, each input line
+/// is decoded on its own and followed by a newline (the inverse of `tok encode --lines`). Output is written as
+/// soon as characters are complete; an id with no token is an error naming its position, and bytes that do not
+/// form UTF-8 are an error unless `lossy`, which replaces them with U+FFFD.
+public struct DecodePipeline {
+    public let tokenizer: Tokenizer
+    public var lines = false
+    public var lossy = false
+
+    public init(tokenizer: Tokenizer, lines: Bool = false, lossy: Bool = false) {
+        self.tokenizer = tokenizer
+        self.lines = lines
+        self.lossy = lossy
+    }
+
+    public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
+                    write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        var decoder = StreamingDecoder(tokenizer: tokenizer, lossy: lossy)
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var value: UInt64 = 0
+        var inNumber = false
+        var line = 1
+        var position = 0
+        var lineHasContent = false
+        var lineStartPosition = 0
+
+        func fail(_ reason: String) -> DecodeFailure {
+            DecodeFailure(input: name, line: line, position: position, reason: reason)
+        }
+        func emit() throws {
+            do { try decoder.append(UInt32(value), to: &out) } catch {
+                switch error {
+                case .unknownID(let id, _): throw fail("unknown token id \(id)")
+                case .invalidUTF8: throw fail("the ids produce invalid UTF-8 (use --lossy to replace it)")
+                }
+            }
+            position += 1
+            inNumber = false
+            value = 0
+        }
+        func endStream() throws {
+            do { try decoder.finish(to: &out) } catch {
+                throw DecodeFailure(input: name, line: line, position: max(position - 1, lineStartPosition),
+                                    reason: "the ids end in the middle of a UTF-8 character (use --lossy to replace it)")
+            }
+        }
+
+        while true {
+            let n = try buf.withUnsafeMutableBytes { try read($0) }
+            if n == 0 { break }
+            for i in 0..<n {
+                let c = buf[i]
+                if c >= 0x30 && c <= 0x39 {
+                    value = value * 10 + UInt64(c - 0x30)
+                    if value > UInt64(UInt32.max) { throw fail("id out of range") }
+                    inNumber = true
+                    lineHasContent = true
+                } else if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x2C {
+                    if inNumber { try emit() }
+                    if c == 0x0A {
+                        if lines {
+                            try endStream()
+                            decoder = StreamingDecoder(tokenizer: tokenizer, lossy: lossy)
+                            out.append(0x0A)
+                            lineStartPosition = position
+                        }
+                        line += 1
+                        lineHasContent = false
+                    }
+                } else {
+                    throw fail("expected a decimal token id, found byte 0x\(String(c, radix: 16))")
+                }
+            }
+            if out.count >= 1 << 16 {
+                try out.withUnsafeBufferPointer { try write($0) }
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        if inNumber { try emit() }
+        try endStream()
+        if lines && lineHasContent { out.append(0x0A) }
+        try out.withUnsafeBufferPointer { try write($0) }
+    }
+}

@@ -1,0 +1,430 @@
+import Dispatch
+import Synchronization
+import TokCore
+
+/// Options of `EncodePipeline`, mirroring `tok encode`'s flags.
+public struct EncodeOptions: Sendable {
+    public var special: SpecialTokenPolicy = .plain
+    /// Encode each LF-terminated line on its own, without its LF, and write one output line per input line.
+    public var lines = false
+    public var format: OutputFormat = .ids
+    /// Write token counts instead of tokens.
+    public var countOnly = false
+    /// Worker threads (1 = encode on the calling thread).
+    public var threads = 1
+    public var invalidUTF8: InvalidUTF8Policy = .error
+    /// Target bytes per independently encoded segment.
+    public var segmentBytes = 1 << 20
+    public init() {}
+}
+
+/// Totals of one encoded input.
+public struct EncodeSummary: Sendable {
+    public var bytes = 0
+    public var tokens = 0
+    public var lines = 0
+}
+
+/// A failure while encoding an input, naming the input and the byte offset.
+public enum EncodeFailure: Error, CustomStringConvertible {
+    case invalidUTF8(input: String, offset: Int)
+    case specialToken(input: String, token: String, offset: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidUTF8(let input, let offset):
+            return "\(input): invalid UTF-8 at byte offset \(offset) (use --invalid-utf8 replace or bytes to go on)"
+        case .specialToken(let input, let token, let offset):
+            return "\(input): special token \(token) at byte offset \(offset) (--special error)"
+        }
+    }
+}
+
+/// Streams an input through a tokenizer with bounded memory and writes formatted output in input order.
+///
+/// The input is read in blocks and cut into segments at places where encoding the parts separately gives the
+/// same tokens as encoding the whole (`SafeCut`, or line ends with `lines`). Segments are encoded in parallel
+/// and their output is written in order, so any thread count gives byte-identical output. Memory is bounded by
+/// the block size, except that a single pre-token (or, with `lines`, a single line without a safe cut) is always
+/// held whole.
+public final class EncodePipeline: @unchecked Sendable {
+    public let tokenizer: Tokenizer
+    public let options: EncodeOptions
+    private let pool: Mutex<[Encoder]>
+
+    public init(tokenizer: Tokenizer, options: EncodeOptions) {
+        self.tokenizer = tokenizer
+        self.options = options
+        self.pool = Mutex([])
+    }
+
+    private func takeEncoder() -> Encoder {
+        pool.withLock { $0.popLast() } ?? tokenizer.makeEncoder()
+    }
+
+    private func giveBack(_ e: Encoder) {
+        let box = UncheckedBox(e)
+        pool.withLock { $0.append(box.value) }
+    }
+
+    // MARK: Segments
+
+    struct Segment {
+        var start: Int      // in the block buffer
+        var end: Int
+        var absolute: Int   // offset of start in the input (after UTF-8 replacement)
+    }
+
+    /// The encoded output of one segment.
+    struct SegmentResult {
+        var text = ByteBuilder(capacity: 0)   // ids/tokens formats: fragments joined by LF
+        var firstEmpty = true                 // first fragment produced no token
+        var lastEmpty = true                  // last fragment produced no token
+        var newlines = 0
+        var tokens = 0
+        var counts: [Int] = []                // count mode: tokens per fragment
+        var fragmentIDs: [[UInt32]] = []      // jsonl: ids per fragment
+        var fragmentStarts: [[Int]] = []      // jsonl: absolute start offset per token
+        var fragmentOffsets: [Int] = []       // jsonl: absolute offset where each fragment starts
+        var failure: EncodeFailure?
+    }
+
+    private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String) -> SegmentResult {
+        let encoder = takeEncoder()
+        defer { giveBack(encoder) }
+        var r = SegmentResult()
+        let structured = options.countOnly || options.format == .jsonl
+        if !structured { r.text = ByteBuilder(capacity: text.count * 2 + 64) }
+        var tokens = TokenBuffer(capacity: 4096)
+        var fragStart = 0
+        var first = true
+        let n = text.count
+        while true {
+            var fragEnd = n
+            if options.lines, let b = text.baseAddress {
+                var i = fragStart
+                while i < n && b[i] != 0x0A { i += 1 }
+                fragEnd = i
+            }
+            tokens.removeAll()
+            let frag = UnsafeBufferPointer(rebasing: text[fragStart..<fragEnd])
+            do {
+                try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
+            } catch {
+                r.failure = .specialToken(input: name, token: error.token, offset: error.offset)
+                return r
+            }
+            let produced = tokens.count
+            r.tokens += produced
+            if structured {
+                if options.countOnly {
+                    r.counts.append(produced)
+                } else {
+                    r.fragmentIDs.append(tokens.array)
+                    r.fragmentOffsets.append(absolute + fragStart)
+                    var starts: [Int] = []
+                    starts.reserveCapacity(produced)
+                    var pos = absolute + fragStart
+                    for id in tokens.ids {
+                        starts.append(pos)
+                        pos += tokenizer.tokenBytes(id)?.count ?? 0
+                    }
+                    r.fragmentStarts.append(starts)
+                }
+            } else {
+                TokenFormatting.append(tokens.ids, format: options.format, tokenizer: tokenizer, to: &r.text)
+            }
+            if first { r.firstEmpty = produced == 0; first = false }
+            r.lastEmpty = produced == 0
+            if fragEnd >= n { break }
+            // fragEnd is a LF (lines mode).
+            r.newlines += 1
+            if !structured { r.text.append(0x0A) }
+            fragStart = fragEnd + 1
+        }
+        return r
+    }
+
+    // MARK: Running
+
+    /// Encodes one input.
+    /// - Parameters:
+    ///   - name: the input's name for error messages.
+    ///   - read: fills the buffer with the next input bytes and returns how many; 0 at the end.
+    ///   - write: receives output bytes in order.
+    public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
+                    write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> EncodeSummary {
+        let threads = max(1, options.threads)
+        let segmentBytes = max(options.segmentBytes, 1024)
+        let blockBytes = segmentBytes * threads * (threads > 1 ? 2 : 1)
+        var buffer = GrowableBytes(capacity: blockBytes + blockBytes / 2)
+        var raw = GrowableBytes(capacity: options.invalidUTF8 == .bytes ? 0 : 1 << 20)
+        var validator = UTF8StreamValidator()
+        var repairer = UTF8StreamRepairer()
+        var eof = false
+        var blockBase = 0            // absolute offset of buffer[0]
+        var summary = EncodeSummary()
+        var writer = OrderedWriter(options: options, tokenizer: tokenizer)
+        var wantBytes = blockBytes
+
+        while true {
+            // Fill the block.
+            while !eof && buffer.count < wantBytes {
+                switch options.invalidUTF8 {
+                case .bytes:
+                    buffer.reserve(wantBytes - buffer.count)
+                    let n = try read(buffer.freeSpace)
+                    if n == 0 { eof = true } else { buffer.count += n; summary.bytes += n }
+                case .error:
+                    buffer.reserve(wantBytes - buffer.count)
+                    let n = try read(buffer.freeSpace)
+                    if n == 0 {
+                        eof = true
+                        if let off = validator.finish() { throw EncodeFailure.invalidUTF8(input: name, offset: off) }
+                    } else {
+                        let chunk = UnsafeBufferPointer(start: buffer.base + buffer.count, count: n)
+                        if let off = validator.validate(chunk) {
+                            try writer.flush(write: write)
+                            throw EncodeFailure.invalidUTF8(input: name, offset: off)
+                        }
+                        buffer.count += n
+                        summary.bytes += n
+                    }
+                case .replace:
+                    raw.count = 0
+                    raw.reserve(min(wantBytes - buffer.count, 1 << 20))
+                    let n = try read(raw.freeSpace)
+                    var repaired: [UInt8] = []
+                    if n == 0 {
+                        eof = true
+                        repairer.finish(into: &repaired)
+                    } else {
+                        summary.bytes += n
+                        repairer.process(UnsafeBufferPointer(start: raw.base, count: n), into: &repaired)
+                    }
+                    repaired.withUnsafeBufferPointer { buffer.append($0) }
+                }
+            }
+            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads)
+            if eof && buffer.count == 0 { break }
+            // Nothing could be cut: a pre-token or line longer than the block. Read more before trying again.
+            wantBytes = consumed == 0 ? max(wantBytes * 2, buffer.count * 2) : blockBytes
+        }
+        try writer.finish(write: write)
+        summary.tokens = writer.totalTokens
+        summary.lines = writer.lines
+        return summary
+    }
+
+    /// Cuts the buffered bytes into segments, encodes them and writes their output; keeps the uncut tail at the
+    /// start of the buffer. Returns the number of bytes consumed.
+    @discardableResult
+    private func finishBlocks(_ buffer: inout GrowableBytes, _ blockBase: inout Int, _ writer: inout OrderedWriter,
+                              _ summary: inout EncodeSummary, eof: Bool, name: String,
+                              write: (UnsafeBufferPointer<UInt8>) throws -> Void,
+                              segmentBytes: Int, threads: Int) throws -> Int {
+        let all = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
+        var segments: [Segment] = []
+        var s = 0
+        let specials: SpecialTokens? = options.special == .plain ? nil : tokenizer.specialTokens
+        while s < all.count {
+            if eof && all.count - s <= segmentBytes + segmentBytes / 2 {
+                segments.append(Segment(start: s, end: all.count, absolute: blockBase + s))
+                s = all.count
+                break
+            }
+            var window = segmentBytes
+            var cut: Int? = nil
+            while true {
+                let end = min(s + window, all.count)
+                if end == all.count && !eof && end - s < segmentBytes { break }
+                cut = findCut(UnsafeBufferPointer(rebasing: all[0..<end]), above: s, specials: specials)
+                if cut != nil || end == all.count { break }
+                window *= 2
+            }
+            if let c = cut {
+                segments.append(Segment(start: s, end: c, absolute: blockBase + s))
+                s = c
+            } else if eof {
+                segments.append(Segment(start: s, end: all.count, absolute: blockBase + s))
+                s = all.count
+            } else {
+                break
+            }
+        }
+        if !segments.isEmpty {
+            var results = [SegmentResult?](repeating: nil, count: segments.count)
+            if threads == 1 || segments.count == 1 {
+                for (k, seg) in segments.enumerated() {
+                    results[k] = process(UnsafeBufferPointer(rebasing: all[seg.start..<seg.end]), absolute: seg.absolute, name: name)
+                }
+            } else {
+                let segs = segments
+                results.withUnsafeMutableBufferPointer { rp in
+                    nonisolated(unsafe) let rp = rp
+                    nonisolated(unsafe) let all = all
+                    DispatchQueue.concurrentPerform(iterations: segs.count) { k in
+                        let seg = segs[k]
+                        rp[k] = self.process(UnsafeBufferPointer(rebasing: all[seg.start..<seg.end]), absolute: seg.absolute, name: name)
+                    }
+                }
+            }
+            for k in 0..<results.count {
+                var r = results[k]!
+                if let f = r.failure {
+                    try writer.flush(write: write)
+                    throw f
+                }
+                try writer.add(&r, segmentText: UnsafeBufferPointer(rebasing: all[segments[k].start..<segments[k].end]), write: write)
+            }
+        }
+        // Keep the tail.
+        if s > 0 {
+            let rest = buffer.count - s
+            if rest > 0 { buffer.base.update(from: buffer.base + s, count: rest) }
+            buffer.count = rest
+            blockBase += s
+        }
+        return s
+    }
+
+    private func findCut(_ text: UnsafeBufferPointer<UInt8>, above lower: Int, specials: SpecialTokens?) -> Int? {
+        if options.lines, let b = text.baseAddress {
+            var i = text.count - 1
+            while i >= lower {
+                if b[i] == 0x0A { return i + 1 > lower ? i + 1 : nil }
+                i -= 1
+            }
+        }
+        return SafeCut.lastCut(in: text, above: lower, specials: specials)
+    }
+}
+
+/// Joins segment outputs in order and writes them, buffering output into large writes.
+struct OrderedWriter {
+    let options: EncodeOptions
+    let tokenizer: Tokenizer
+    var out = ByteBuilder(capacity: 1 << 20)
+    var lineHasContent = false      // ids/tokens: the current output line already has a token
+    var lineOpen = false            // lines mode: input bytes seen since the last LF
+    var lineCount = 0               // count mode: tokens of the current line so far
+    var lineIDs: [UInt32] = []      // jsonl: the current line (or whole input)
+    var lineStarts: [Int] = []
+    var lineStartOffset = 0         // absolute offset of the current line
+    var totalTokens = 0
+    var lines = 0
+
+    init(options: EncodeOptions, tokenizer: Tokenizer) {
+        self.options = options
+        self.tokenizer = tokenizer
+    }
+
+    mutating func add(_ r: inout EncodePipeline.SegmentResult, segmentText: UnsafeBufferPointer<UInt8>,
+                      write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        totalTokens += r.tokens
+        if !segmentText.isEmpty {
+            lineOpen = segmentText[segmentText.count - 1] != 0x0A
+        }
+        if options.countOnly {
+            for (k, c) in r.counts.enumerated() {
+                lineCount += c
+                if k < r.counts.count - 1 { endLine() }
+            }
+        } else if options.format == .jsonl {
+            for k in 0..<r.fragmentIDs.count {
+                lineIDs += r.fragmentIDs[k]
+                lineStarts += r.fragmentStarts[k]
+                if k < r.fragmentIDs.count - 1 {
+                    endLine()
+                    lineStartOffset = r.fragmentOffsets[k + 1]
+                }
+            }
+        } else {
+            if r.text.count > 0 || r.newlines > 0 {
+                if lineHasContent && !r.firstEmpty { out.append(0x20) }
+                out.append(r.text.bytes)
+                lineHasContent = r.newlines > 0 ? !r.lastEmpty : (lineHasContent || !r.firstEmpty)
+                lines += r.newlines
+            }
+        }
+        if out.count >= 1 << 20 { try flush(write: write) }
+    }
+
+    /// Ends the current line of count or jsonl output.
+    mutating func endLine() {
+        lines += 1
+        if options.countOnly {
+            out.appendDecimal(UInt64(lineCount))
+            out.append(0x0A)
+            lineCount = 0
+        } else {
+            let rel = lineStarts.map { $0 - lineStartOffset }
+            TokenFormatting.appendJSONLine(ids: lineIDs, starts: rel, tokenizer: tokenizer, to: &out)
+            lineIDs.removeAll(keepingCapacity: true)
+            lineStarts.removeAll(keepingCapacity: true)
+        }
+    }
+
+    mutating func flush(write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        if out.count > 0 {
+            try write(out.bytes)
+            out.removeAll()
+        }
+    }
+
+    /// Writes what the end of the input completes.
+    mutating func finish(write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        if options.lines {
+            if lineOpen {
+                if options.countOnly || options.format == .jsonl { endLine() } else { out.append(0x0A); lines += 1 }
+            }
+        } else if options.countOnly {
+            // The caller prints whole-input counts with the input's name.
+        } else if options.format == .jsonl {
+            endLine()
+        } else {
+            out.append(0x0A)
+        }
+        try flush(write: write)
+    }
+}
+
+/// A heap byte buffer with a fill count, grown on demand.
+struct GrowableBytes: ~Copyable {
+    var base: UnsafeMutablePointer<UInt8>
+    var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 4096)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    mutating func reserve(_ extra: Int) {
+        if count + extra <= capacity { return }
+        var c = capacity * 2
+        while c < count + extra { c *= 2 }
+        let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        nb.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = nb
+        capacity = c
+    }
+
+    var freeSpace: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count)
+    }
+
+    mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
+        reserve(b.count)
+        if let p = b.baseAddress { (base + count).update(from: p, count: b.count) }
+        count += b.count
+    }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import TokCore
+import TokIO
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure in-process encoding speed on a file.",
+        discussion: """
+            Loads the file into memory, encodes it --repeat times on --threads threads (special strings as \
+            ordinary text) and prints one JSON object: bytes, tokens, seconds (best run) and mb_per_s (10^6 bytes \
+            per second). Reading and loading are not timed.
+            """)
+
+    @OptionGroup var tokenizerOptions: TokenizerOptions
+
+    @Option(help: ArgumentHelp("Worker threads (default: all CPUs).", valueName: "n"))
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Timed runs; the best is reported.", valueName: "n"))
+    var `repeat`: Int = 3
+
+    @Argument(help: ArgumentHelp("Input file (plain or zstd).", valueName: "file"))
+    var file: String
+
+    func run() throws {
+        try runReportingErrors("bench") {
+            let loadStart = monotonicSeconds()
+            let tokenizer = try tokenizerOptions.load()
+            let loadSeconds = monotonicSeconds() - loadStart
+            let data = try readAll(file)
+            let n = threads ?? onlineCPUs()
+            let result = BenchRunner.run(tokenizer: tokenizer, data: data, threads: n, repeats: max(1, `repeat`))
+            let mbps = Double(data.count) / result.seconds / 1e6
+            print("{\"tokenizer\":\"\(tokenizer.name)\",\"threads\":\(n),\"bytes\":\(data.count),\"tokens\":\(result.tokens),\"seconds\":\(result.seconds),\"mb_per_s\":\(mbps),\"load_seconds\":\(loadSeconds)}")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import TokCore
+import TokIO
+
+/// Writes `message` as one line on standard error, prefixed with the command name.
+func printError(_ command: String, _ message: String) {
+    var line = "tok \(command): \(message)\n"
+    line.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
+}
+
+func fileExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
+}
+
+/// The whole contents of a small file (a sidecar or special-tokens file).
+func readAll(_ path: String) throws -> [UInt8] {
+    let src = try InputSource(path: path)
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = try buf.withUnsafeMutableBytes { try src.read(into: $0) }
+        if n == 0 { break }
+        out += buf[0..<n]
+    }
+    return out
+}
+
+/// Number of online CPUs, the default thread count.
+func onlineCPUs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+/// Runs `body`, turning tok's errors into a one-line message and exit status 1, and a closed output pipe into
+/// a quiet exit.
+func runReportingErrors(_ command: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as TokIOError where e.isBrokenPipe {
+        throw ExitCode.success
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        printError(command, "\(error)")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import TokCore
+import TokIO
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decode token ids to text.",
+        discussion: """
+            Reads whitespace-separated decimal ids from the files or standard input and writes the bytes they \
+            stand for. A character split across tokens comes out whole. An unknown id is an error naming its \
+            position; ids whose bytes are not UTF-8 are an error unless --lossy.
+            """)
+
+    @OptionGroup var tokenizerOptions: TokenizerOptions
+
+    @Flag(help: "Decode each input line on its own and end it with a newline (the inverse of encode --lines).")
+    var lines = false
+
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
+    var lossy = false
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Argument(help: ArgumentHelp("Files of ids; standard input if none or '-'.", valueName: "file"))
+    var files: [String] = []
+
+    func run() throws {
+        try runReportingErrors("decode") {
+            let tokenizer = try tokenizerOptions.load()
+            let pipeline = DecodePipeline(tokenizer: tokenizer, lines: lines, lossy: lossy)
+            try withOutput(output) { write in
+                for f in files.isEmpty ? ["-"] : files {
+                    let src = try InputSource(path: f)
+                    try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import TokCore
+import TokIO
+
+extension SpecialTokenPolicy: ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+extension InvalidUTF8Policy: ExpressibleByArgument {}
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode text to token ids.",
+        discussion: """
+            Reads the files (plain or zstd-compressed, detected by content) or standard input, and writes the \
+            ids of each input as one line of space-separated numbers. Output is identical for any --threads.
+            """)
+
+    @OptionGroup var tokenizerOptions: TokenizerOptions
+
+    @Option(help: ArgumentHelp("Special-token strings in the text: plain (ordinary text, as tiktoken's encode_ordinary), allow (emit their ids), error (fail at the first one).", valueName: "policy"))
+    var special: SpecialTokenPolicy = .plain
+
+    @Flag(help: "Encode each line on its own, without its newline; write one output line per input line.")
+    var lines = false
+
+    @Option(help: ArgumentHelp("Output: ids, tokens (byte-level strings, space as Ġ), jsonl (ids, token strings and byte offsets).", valueName: "format"))
+    var format: OutputFormat = .ids
+
+    @Flag(help: "Write token counts only: one per input (and a total for several inputs), or one per line with --lines.")
+    var count = false
+
+    @Option(help: ArgumentHelp("Worker threads (default: all CPUs).", valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .customLong("invalid-utf8"), help: ArgumentHelp("Input that is not UTF-8: error (report the byte offset), replace (U+FFFD), bytes (encode raw bytes).", valueName: "policy"))
+    var invalidUTF8: InvalidUTF8Policy = .error
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically: complete or not at all) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Argument(help: ArgumentHelp("Input files; standard input if none or '-'.", valueName: "file"))
+    var files: [String] = []
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors("encode") {
+            let tokenizer = try tokenizerOptions.load()
+            var options = EncodeOptions()
+            options.special = special
+            options.lines = lines
+            options.format = format
+            options.countOnly = count
+            options.threads = threads ?? onlineCPUs()
+            options.invalidUTF8 = invalidUTF8
+            try EncodeRunner.run(tokenizer: tokenizer, options: options, inputs: files.isEmpty ? ["-"] : files, output: output)
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import TokCore
+
+@main
+struct Tok: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tok",
+        abstract: "Byte-level BPE tokenizer toolkit: encode and decode text with tiktoken-compatible vocabularies.",
+        discussion: """
+            Shipped vocabularies: cl100k_base, o200k_base, llama3. Any .tiktoken file works too, with its \
+            pre-tokenization pattern and special tokens from a sidecar JSON or from flags.
+            """,
+        version: tokVersion,
+        subcommands: [Encode.self, Decode.self, Bench.self])
+}
+
+let tokVersion = "0.1.0"

@@ -1,0 +1,90 @@
+import ArgumentParser
+import TokCore
+import TokICU
+
+/// How the pieces of text are found before BPE.
+enum PreTokenizerChoice: String, ExpressibleByArgument, CaseIterable {
+    /// The hand-written scanner when the pattern is a standard one, else ICU regex.
+    case auto
+    /// ICU's regex engine, even for standard patterns.
+    case icuRegex = "icu-regex"
+    /// ICU word boundaries (UAX #29) instead of a regex.
+    case icuWords = "icu-words"
+}
+
+/// Options shared by every command that needs a tokenizer.
+struct TokenizerOptions: ParsableArguments {
+    @Option(name: [.customShort("t"), .customLong("tokenizer")],
+            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, llama3) or a .tiktoken file.",
+                               valueName: "name|file"))
+    var tokenizer: String = "cl100k_base"
+
+    @Option(help: ArgumentHelp("Pre-tokenization regex (ICU syntax), or one of gpt2, cl100k, o200k, llama3. Default: the vocabulary's own (shipped, or from the file's sidecar JSON).",
+                               valueName: "regex"))
+    var pattern: String?
+
+    @Option(help: ArgumentHelp("How pieces are found: auto (hand-written scanner for standard patterns, else ICU regex), icu-regex, icu-words (UAX #29 word breaks).",
+                               valueName: "kind"))
+    var pretokenizer: PreTokenizerChoice = .auto
+
+    @Option(name: .customLong("special-tokens"),
+            help: ArgumentHelp("JSON file with the special tokens (an object of string to id, or a sidecar with special_tokens), replacing the vocabulary's own.",
+                               valueName: "file"))
+    var specialTokensFile: String?
+
+    /// Loads the tokenizer these options describe.
+    func load() throws -> Tokenizer {
+        let isShipped = Tokenizer.shippedNames.contains(tokenizer)
+        // Shipped names win over same-named files in the current directory only if no such file exists.
+        let path: String? = isShipped && !fileExists(tokenizer) ? nil : tokenizer
+        var base: Tokenizer
+        if let path {
+            var pat = pattern.map(Self.expandPattern)
+            if pat == nil, let sc = try Sidecar.find(for: path) { pat = sc.pattern }
+            guard let pat else {
+                throw ValidationError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
+            }
+            let specials = try specialTokensFile.map(Self.readSpecials)
+            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
+                                      preTokenizer: try makePreTokenizer(pat))
+        } else {
+            base = try Tokenizer.load(name: tokenizer)
+            if pattern != nil || pretokenizer != .auto || specialTokensFile != nil {
+                let pat = pattern.map(Self.expandPattern) ?? base.pattern
+                let specials = try specialTokensFile.map(Self.readSpecials)
+                    ?? base.specialTokens.entries.map { ($0.text, $0.id) }
+                base = Tokenizer(name: base.name, ranks: base.ranks, pattern: pat,
+                                 preTokenizer: try makePreTokenizer(pat),
+                                 specialTokens: try SpecialTokens(specials))
+            }
+        }
+        return base
+    }
+
+    func makePreTokenizer(_ pat: String) throws -> any PreTokenizer {
+        switch pretokenizer {
+        case .auto:
+            if let std = StandardPattern(pattern: pat) { return std.preTokenizer }
+            return try ICURegexPreTokenizer(pattern: pat)
+        case .icuRegex:
+            return try ICURegexPreTokenizer(pattern: pat)
+        case .icuWords:
+            throw ValidationError("icu-words is not available yet") // PENDING ICUWordBreakPreTokenizer
+        }
+    }
+
+    /// Standard pattern names stand for their regexes.
+    static func expandPattern(_ p: String) -> String {
+        if let std = StandardPattern(rawValue: p) { return std.patternString }
+        return p
+    }
+
+    static func readSpecials(_ path: String) throws -> [(String, UInt32)] {
+        let sc = try Sidecar.read(path)
+        if let s = sc.specialTokens { return s }
+        // A bare object of string to id.
+        let json = try JSONValue.parse(String(decoding: try readAll(path), as: UTF8.self))
+        let wrapped = JSONValue.object([("special_tokens", json)])
+        return try Sidecar.parse(wrapped, path: path).specialTokens ?? []
+    }
+}

@@ -1,4 +1,0 @@
-import TokCore
-import TokICU
-import TokIO
-print("tok: icu \(icuVersion) zstd \(zstdVersion)")

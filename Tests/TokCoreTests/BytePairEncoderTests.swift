@@ -1,0 +1,51 @@
+import XCTest
+import TokCore
+
+final class BytePairEncoderTests: XCTestCase {
+    /// The heap path (long pieces) and the scan path (short pieces) must agree on every piece. Long pieces are
+    /// built by repeating short ones so both paths can be run on the same bytes via concatenation rules: a piece of
+    /// length >= threshold is compared against a reference implementation of tiktoken's scan.
+    func testHeapAgreesWithReferenceScan() throws {
+        var rng = SeededRandom(seed: 7)
+        let alphabet: [[UInt8]] = ["a", "b", "ab", " ", "the", "ing", "語", "🙂", "\u{301}", "0", "__", "=", "\n"].map { Array($0.utf8) }
+        for tok in Shipped.all {
+            let bpe = BytePairEncoder(table: tok.ranks)
+            for round in 0..<120 {
+                var piece: [UInt8] = []
+                let target = round < 50 ? Int.random(in: 2..<BytePairEncoder.heapThreshold, using: &rng)
+                                        : Int.random(in: BytePairEncoder.heapThreshold..<400, using: &rng)
+                while piece.count < target { piece += alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+                var out = TokenBuffer()
+                piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+                XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "round \(round) with \(tok.name)")
+            }
+        }
+    }
+
+    func testPathologicalRunsAreCorrect() {
+        let bpe = BytePairEncoder(table: Shipped.cl100k.ranks)
+        for piece in [[UInt8](repeating: 0x61, count: 600), Array(String(repeating: "语", count: 200).utf8)] {
+            var out = TokenBuffer()
+            piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+            XCTAssertEqual(out.array, referenceMerge(piece, Shipped.cl100k.ranks))
+        }
+    }
+
+    /// tiktoken's `_byte_pair_merge`, written as plainly as possible.
+    private func referenceMerge(_ piece: [UInt8], _ table: RankTable) -> [UInt32] {
+        if let r = table.rank(of: piece) { return [r] }
+        var parts = Array(0...piece.count)   // part boundaries
+        func rank(_ a: Int, _ b: Int) -> UInt32 { table.rank(of: piece[parts[a]..<parts[b]]) ?? .max }
+        var pairRank = (0..<(parts.count - 2)).map { rank($0, $0 + 2) }
+        while parts.count > 2 {
+            var best = UInt32.max, at = -1
+            for (i, r) in pairRank.enumerated() where r < best { best = r; at = i }
+            if at < 0 { break }
+            parts.remove(at: at + 1)
+            pairRank.remove(at: at)
+            if at < pairRank.count { pairRank[at] = rank(at, at + 2) }
+            if at > 0 { pairRank[at - 1] = rank(at - 1, at + 1) }
+        }
+        return (0..<(parts.count - 1)).map { table.rank(of: piece[parts[$0]..<parts[$0 + 1]])! }
+    }
+}
