@@ -1,0 +1,293 @@
+"""The `tok` CLI against tiktoken 0.14 (built offline from vocabularies/), for every shipped
+vocabulary: corpora (whole file, per line, count, threads, round trip), adversarial
+strings, random multilingual strings, long runs, special tokens, decode, random bytes.
+
+CLI flags: peers.CLI. Binary: $TOK_BIN (default .build/release/tok).
+"""
+from __future__ import annotations
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import peers
+from peers import check_bytes, check_lines, check_whole, fmt_ids, ok
+
+pytestmark = pytest.mark.cli
+
+CORPORA = peers.corpus_files()
+per_corpus = pytest.mark.parametrize("corpus", CORPORA, ids=[p.name for p in CORPORA])
+
+
+# ----------------------------------------------------------------------------- expectations
+@functools.lru_cache(maxsize=2)
+def corpus_text(path) -> str:
+    return peers.corpus_bytes(path).decode("utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def expected_corpus_ids(vocab, path) -> list[int]:
+    return peers.encoding(vocab).encode_ordinary(corpus_text(path))
+
+
+@functools.lru_cache(maxsize=2)
+def expected_corpus_lines(vocab, path):
+    enc = peers.encoding(vocab)
+    lines = peers.split_lines(corpus_text(path))
+    return lines, [enc.encode_ordinary(line) for line in lines]
+
+
+def write(workdir, name, data) -> str:
+    p = workdir / name
+    p.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return str(p)
+
+
+def assert_encodes(tok, vocab, enc, text: str, label: str, workdir, **kw):
+    path = write(workdir, f"in-{vocab}.txt", text)
+    out = ok(tok.encode(vocab, [path], **kw), label)
+    check_whole(enc, out, enc.encode_ordinary(text), label)
+
+
+def assert_encodes_each(tok, vocab, enc, strings: list[str], label: str):
+    """Each string as its own input on stdin (one process each; two at a time)."""
+    with ThreadPoolExecutor(2) as ex:
+        outs = list(ex.map(lambda s: tok.encode(vocab, stdin=s.encode()), strings))
+    for i, (s, cp) in enumerate(zip(strings, outs)):
+        check_whole(enc, ok(cp, f"{label} #{i}"), enc.encode_ordinary(s), f"{vocab} {label} #{i} {s[:60]!r}")
+
+
+def assert_encodes_lines(tok, vocab, enc, lines: list[str], label: str, workdir):
+    assert all("\n" not in s for s in lines)
+    path = write(workdir, f"lines-{vocab}.txt", "".join(s + "\n" for s in lines))
+    out = ok(tok.encode(vocab, [path], lines=True), label)
+    check_lines(enc, out, [enc.encode_ordinary(s) for s in lines], lines, label)
+
+
+# ----------------------------------------------------------------------------- corpora
+@per_corpus
+def test_corpus_whole_file(tok, vocab, enc, corpus):
+    """`tok encode -t V file.zst` == encode_ordinary(whole text)."""
+    out = ok(tok.encode(vocab, [corpus]), corpus.name)
+    check_whole(enc, out, expected_corpus_ids(vocab, corpus), f"{vocab} {corpus.name}")
+
+
+@per_corpus
+def test_corpus_plain_file_and_stdin(tok, vocab, enc, corpus, workdir):
+    """The decompressed file and the same bytes on stdin give the same ids as tiktoken."""
+    raw = peers.corpus_bytes(corpus)
+    plain = write(workdir, corpus.name.removesuffix(".zst"), raw)
+    exp = expected_corpus_ids(vocab, corpus)
+    check_whole(enc, ok(tok.encode(vocab, [plain]), plain), exp, f"{vocab} {plain}")
+    check_whole(enc, ok(tok.encode(vocab, stdin=raw), "stdin"), exp, f"{vocab} stdin<{corpus.name}")
+
+
+@per_corpus
+def test_corpus_lines(tok, vocab, enc, corpus):
+    """`--lines`: one output line per input line, each == encode_ordinary(line)."""
+    lines, exp = expected_corpus_lines(vocab, corpus)
+    out = ok(tok.encode(vocab, [corpus], lines=True), corpus.name)
+    check_lines(enc, out, exp, lines, f"{vocab} {corpus.name} --lines")
+
+
+@per_corpus
+def test_corpus_count(tok, vocab, corpus):
+    out = ok(tok.encode(vocab, [corpus], count=True), corpus.name).split()
+    assert out, "empty --count output"
+    n = int(out[0])
+    exp = len(expected_corpus_ids(vocab, corpus))
+    assert n == exp, f"{vocab} {corpus.name}: --count printed {n}, tiktoken has {exp} tokens"
+
+
+@per_corpus
+def test_corpus_threads_identical(tok, vocab, enc, corpus):
+    """--threads 2 is byte-identical to --threads 1 (whole file and --lines), and correct."""
+    one = ok(tok.encode(vocab, [corpus], threads=1), "--threads 1")
+    two = ok(tok.encode(vocab, [corpus], threads=2), "--threads 2")
+    check_bytes(two, one, f"{vocab} {corpus.name}: --threads 2 vs --threads 1")
+    check_whole(enc, two, expected_corpus_ids(vocab, corpus), f"{vocab} {corpus.name} --threads 2")
+    one = ok(tok.encode(vocab, [corpus], threads=1, lines=True), "--threads 1 --lines")
+    two = ok(tok.encode(vocab, [corpus], threads=2, lines=True), "--threads 2 --lines")
+    check_bytes(two, one, f"{vocab} {corpus.name}: --lines --threads 2 vs --threads 1")
+
+
+@per_corpus
+def test_corpus_roundtrip(tok, vocab, corpus):
+    """decode(encode(x)) == x through the CLI."""
+    ids = ok(tok.encode(vocab, [corpus]), "encode")
+    back = ok(tok.decode(vocab, ids), "decode")
+    check_bytes(back, peers.corpus_bytes(corpus), f"{vocab} {corpus.name} round trip")
+
+
+@per_corpus
+def test_corpus_decode_tiktoken_ids(tok, vocab, enc, corpus):
+    """`tok decode` of tiktoken's ids == enc.decode_bytes(ids)."""
+    ids = expected_corpus_ids(vocab, corpus)
+    back = ok(tok.decode(vocab, fmt_ids(ids).encode() + b"\n"), "decode")
+    check_bytes(back, enc.decode_bytes(ids), f"{vocab} {corpus.name} decode")
+
+
+def test_corpora_exist():
+    assert CORPORA, "no corpora/*.zst found"
+
+
+# ----------------------------------------------------------------------------- decode
+def test_decode_every_token(tok, vocab, enc):
+    """Every mergeable rank, ids separated by assorted whitespace (space, tab, newlines)."""
+    ids = sorted(enc._mergeable_ranks.values())
+    seps = [" ", "\n", "\t", "  ", "\r\n", " \n "]
+    text = "".join(str(t) + seps[i % len(seps)] for i, t in enumerate(ids))
+    back = ok(tok.decode(vocab, text.encode()), "decode")
+    check_bytes(back, enc.decode_bytes(ids), f"{vocab} decode of all {len(ids)} ranks")
+
+
+def test_decode_special_ids(tok, vocab, enc):
+    ids = sorted(enc._special_tokens.values())
+    mixed = [ids[0], 15, *ids, 220, ids[-1]]
+    back = ok(tok.decode(vocab, fmt_ids(mixed).encode()), "decode specials")
+    check_bytes(back, enc.decode_bytes(mixed), f"{vocab} decode special ids")
+
+
+def test_decode_empty(tok, vocab):
+    assert ok(tok.decode(vocab, b""), "decode empty") == b""
+
+
+def test_encode_empty_and_newline_only(tok, vocab, workdir):
+    empty = write(workdir, "empty.txt", b"")
+    assert ok(tok.encode(vocab, [empty]), "empty") == b"\n"
+    assert ok(tok.encode(vocab, [empty], lines=True), "empty --lines") == b""
+    nl = write(workdir, "nl.txt", b"\n\n")
+    assert ok(tok.encode(vocab, [nl], lines=True), "--lines of two empty lines") == b"\n\n"
+    last = write(workdir, "last.txt", b"a\nb")   # last line without \n is included
+    exp = peers.expected_lines([peers.encoding(vocab).encode_ordinary(s) for s in ("a", "b")])
+    assert ok(tok.encode(vocab, [last], lines=True), "--lines, no final newline") == exp
+
+
+# ----------------------------------------------------------------------------- adversarial.json
+@pytest.fixture(scope="module")
+def adversarial():
+    strings = peers.adversarial_strings()
+    if strings is None:
+        pytest.skip(f"{peers.ADVERSARIAL_JSON} not present yet")
+    return strings
+
+
+def test_adversarial_each(tok, vocab, enc, adversarial, workdir):
+    """Each string as its own input: strings without \\n via one --lines run, the others one by one."""
+    single = [s for s in adversarial if "\n" not in s]
+    if single:
+        assert_encodes_lines(tok, vocab, enc, single, f"{vocab} adversarial (--lines)", workdir)
+    assert_encodes_each(tok, vocab, enc, [s for s in adversarial if "\n" in s], "adversarial with newline")
+
+
+@pytest.mark.parametrize("sep", ["", "\n"], ids=["concat", "newline-joined"])
+def test_adversarial_joined(tok, vocab, enc, adversarial, workdir, sep):
+    assert_encodes(tok, vocab, enc, sep.join(adversarial), f"{vocab} adversarial joined {sep!r}", workdir)
+
+
+# ----------------------------------------------------------------------------- random strings
+RANDOM = peers.random_strings(4000)
+RANDOM_NO_NL = [s for s in RANDOM if "\n" not in s]
+RANDOM_NL = [s for s in RANDOM if "\n" in s]
+
+
+def test_random_strings_lines(tok, vocab, enc, workdir):
+    """>= 2000 random multilingual strings without \\n, one per line, each vs encode_ordinary."""
+    assert len(RANDOM_NO_NL) >= 2000
+    assert_encodes_lines(tok, vocab, enc, RANDOM_NO_NL, f"{vocab} random strings --lines", workdir)
+
+
+@pytest.mark.parametrize("sep", ["", "\n"], ids=["concat", "newline-joined"])
+def test_random_strings_joined(tok, vocab, enc, workdir, sep):
+    assert_encodes(tok, vocab, enc, sep.join(RANDOM), f"{vocab} all random strings joined {sep!r}", workdir)
+
+
+def test_random_strings_with_newlines_each(tok, vocab, enc):
+    """The first 20 random strings that contain \\n, each as its own input on stdin."""
+    assert_encodes_each(tok, vocab, enc, RANDOM_NL[:20], "random string with newline")
+
+
+# ----------------------------------------------------------------------------- long runs
+LONG = peers.long_runs()
+
+
+@pytest.mark.parametrize("case", list(LONG), ids=list(LONG))
+def test_long_runs(tok, vocab, enc, workdir, case):
+    text = LONG[case]
+    exp = enc.encode_ordinary(text)
+    path = write(workdir, f"long-{case}.txt", text)
+    check_whole(enc, ok(tok.encode(vocab, [path]), case), exp, f"{vocab} {case}")
+    check_whole(enc, ok(tok.encode(vocab, [path], threads=2), case), exp, f"{vocab} {case} --threads 2")
+
+
+# ----------------------------------------------------------------------------- special tokens
+def special_text(vocab) -> str:
+    specials = list(peers.vocab_meta(vocab)["special_tokens"])
+    parts = ["Hello world, <|endoftext| is not complete, <|not_a_special|> neither.\n"]
+    for i, s in enumerate(specials):
+        parts.append(f"x{i} {s}after {s}{s} ")
+    parts.append("\nend <|endoftext|>")
+    return "".join(parts)
+
+
+def test_special_default_is_ordinary(tok, vocab, enc, workdir):
+    """Without --special, special-token strings are plain text."""
+    assert_encodes(tok, vocab, enc, special_text(vocab), f"{vocab} specials as text", workdir)
+
+
+def test_special_allow(tok, vocab, enc, workdir):
+    text = special_text(vocab)
+    path = write(workdir, "special.txt", text)
+    out = ok(tok.encode(vocab, [path], special="allow"), "--special allow")
+    check_whole(enc, out, enc.encode(text, allowed_special="all"), f"{vocab} --special allow")
+
+
+def test_special_error_rejects(tok, vocab, workdir):
+    for s in sorted(peers.vocab_meta(vocab)["special_tokens"])[:3]:
+        path = write(workdir, "special-one.txt", f"some text {s} more text\n")
+        cp = tok.encode(vocab, [path], special="error")
+        assert cp.returncode != 0, f"{vocab} --special error accepted text containing {s!r}"
+
+
+def test_special_error_plain_text_ok(tok, vocab, enc, workdir):
+    text = "no special here: <|endoftext| <|fim_prefix <|x|> |>\n" + "".join(RANDOM[:200])
+    for s in peers.vocab_meta(vocab)["special_tokens"]:
+        text = text.replace(s, s[:-1])
+    assert_encodes(tok, vocab, enc, text, f"{vocab} --special error, no specials", workdir, special="error")
+
+
+# ----------------------------------------------------------------------------- raw bytes
+def test_random_bytes_roundtrip_lines(tok, vocab, enc, workdir):
+    """4000 random byte strings (0..64 bytes, no \\n) one per line with --invalid-utf8 bytes --lines;
+    valid-UTF-8 lines match tiktoken; decoding all ids with a newline token after each line gives
+    the file back."""
+    strings = peers.random_byte_strings(4000)
+    data = b"".join(s + b"\n" for s in strings)
+    path = write(workdir, "random-bytes.bin", data)
+    out = ok(tok.encode(vocab, [path], lines=True, raw_bytes=True), "--invalid-utf8 bytes --lines")
+    got = out.split(b"\n")
+    assert got[-1] == b"", "output must end with a newline"
+    got.pop()
+    assert len(got) == len(strings), f"got {len(got)} output lines for {len(strings)} input lines"
+    for n, (s, line) in enumerate(zip(strings, got)):
+        try:
+            text = s.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        ids = peers.parse_ids(line)
+        exp = enc.encode_ordinary(text)
+        if ids != exp:
+            raise AssertionError(f"{vocab} valid UTF-8 line {n + 1} {s!r}: got {ids}, expected {exp}")
+    nl = enc.encode_single_token(b"\n")
+    all_ids = " ".join(line.decode() + (" " if line else "") + str(nl) for line in got)
+    back = ok(tok.decode(vocab, all_ids.encode()), "decode")
+    check_bytes(back, data, f"{vocab} random bytes round trip")
+
+
+def test_random_bytes_roundtrip_whole(tok, vocab, workdir):
+    data = b"".join(peers.random_byte_strings(2000, seed=78, allow_newline=True))
+    path = write(workdir, "random-bytes-nl.bin", data)
+    ids = ok(tok.encode(vocab, [path], raw_bytes=True), "--invalid-utf8 bytes")
+    back = ok(tok.decode(vocab, ids), "decode")
+    check_bytes(back, data, f"{vocab} random bytes (with newlines) round trip")
