@@ -46,6 +46,12 @@ class CliFlags:
     special_error: str = "error"
     threads: str = "--threads"               # --threads N
     raw_bytes: tuple = ("--invalid-utf8", "bytes")  # encode input bytes as given
+    decode_lossy: str = "--lossy"            # decode: invalid UTF-8 -> U+FFFD instead of failing
+    # Flags that make `tok decode` write the tokens' bytes as they are, even when they are not
+    # UTF-8: () if it does so by default; None while the CLI has no such option (it exits
+    # non-zero on such ids, so raw-byte round trips are checked with tiktoken's decoder and
+    # the CLI's `--lossy` output instead).
+    decode_raw_bytes: tuple | None = None
 
 
 CLI = CliFlags()
@@ -86,8 +92,13 @@ class Tok:
     def encode(self, vocab, files=(), stdin=None, **kw) -> subprocess.CompletedProcess:
         return self.run(self.encode_args(vocab, files, **kw), stdin)
 
-    def decode(self, vocab, ids_text: bytes) -> subprocess.CompletedProcess:
-        return self.run([*CLI.decode, CLI.vocab, vocab], ids_text)
+    def decode(self, vocab, ids_text: bytes, *, lossy=False, raw=False) -> subprocess.CompletedProcess:
+        args = [*CLI.decode, CLI.vocab, vocab]
+        if lossy:
+            args.append(CLI.decode_lossy)
+        if raw:
+            args += list(CLI.decode_raw_bytes or ())
+        return self.run(args, ids_text)
 
 
 def ok(cp: subprocess.CompletedProcess, what: str) -> bytes:

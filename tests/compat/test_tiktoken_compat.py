@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import peers
-from peers import check_bytes, check_lines, check_whole, fmt_ids, ok
+from peers import CLI, check_bytes, check_lines, check_whole, fmt_ids, ok
 
 pytestmark = pytest.mark.cli
 
@@ -133,13 +133,51 @@ def test_corpora_exist():
 
 
 # ----------------------------------------------------------------------------- decode
-def test_decode_every_token(tok, vocab, enc):
-    """Every mergeable rank, ids separated by assorted whitespace (space, tab, newlines)."""
-    ids = sorted(enc._mergeable_ranks.values())
+def _utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _ids_text(ids) -> bytes:
+    """ids separated by assorted whitespace (space, newline, tab, runs, CRLF)."""
     seps = [" ", "\n", "\t", "  ", "\r\n", " \n "]
-    text = "".join(str(t) + seps[i % len(seps)] for i, t in enumerate(ids))
-    back = ok(tok.decode(vocab, text.encode()), "decode")
-    check_bytes(back, enc.decode_bytes(ids), f"{vocab} decode of all {len(ids)} ranks")
+    return "".join(str(t) + seps[i % len(seps)] for i, t in enumerate(ids)).encode()
+
+
+def test_decode_every_utf8_token(tok, vocab, enc):
+    """Every rank whose bytes are UTF-8 on their own, in rank order, in one run."""
+    ids = [t for b, t in sorted(enc._mergeable_ranks.items(), key=lambda kv: kv[1]) if _utf8(b)]
+    back = ok(tok.decode(vocab, _ids_text(ids)), "decode")
+    check_bytes(back, enc.decode_bytes(ids), f"{vocab} decode of {len(ids)} UTF-8 ranks")
+
+
+def test_decode_every_token_lossy(tok, vocab, enc):
+    """All ranks with --lossy == tiktoken's decode(errors="replace") (U+FFFD per maximal subpart)."""
+    ids = sorted(enc._mergeable_ranks.values())
+    back = ok(tok.decode(vocab, _ids_text(ids), lossy=True), "decode --lossy")
+    exp = enc.decode_bytes(ids).decode("utf-8", "replace").encode()
+    check_bytes(back, exp, f"{vocab} decode --lossy of all {len(ids)} ranks")
+
+
+def test_decode_every_token_raw(tok, vocab, enc):
+    if CLI.decode_raw_bytes is None:
+        pytest.skip("the CLI has no raw-bytes decode option (peers.CLI.decode_raw_bytes)")
+    ids = sorted(enc._mergeable_ranks.values())
+    back = ok(tok.decode(vocab, _ids_text(ids), raw=True), "decode raw")
+    check_bytes(back, enc.decode_bytes(ids), f"{vocab} raw decode of all {len(ids)} ranks")
+
+
+def test_decode_invalid_utf8_fails_without_lossy(tok, vocab, enc):
+    if CLI.decode_raw_bytes == ():
+        pytest.skip("decode writes raw bytes by default")
+    lone = enc._mergeable_ranks[b"\x80"]
+    cp = tok.decode(vocab, f"15 {lone} 16".encode())
+    assert cp.returncode != 0, f"{vocab}: decode of a lone continuation byte succeeded: {cp.stdout!r}"
+    split = enc.encode_ordinary("é")  # may be one token; the bytes of a split char come out whole
+    assert ok(tok.decode(vocab, fmt_ids(split).encode()), "decode é") == "é".encode()
 
 
 def test_decode_special_ids(tok, vocab, enc):
@@ -258,10 +296,28 @@ def test_special_error_plain_text_ok(tok, vocab, enc, workdir):
 
 
 # ----------------------------------------------------------------------------- raw bytes
+def _check_raw_roundtrip(tok, vocab, enc, data: bytes, id_lines: list[bytes], chunks: list[bytes], label):
+    """ids of each chunk decode (tiktoken's decoder) to the chunk; the CLI's decode of all ids
+    gives the data back: exactly with a raw-bytes decode option, else as --lossy text."""
+    for n, (chunk, line) in enumerate(zip(chunks, id_lines)):
+        ids = peers.parse_ids(line)
+        if enc.decode_bytes(ids) != chunk:
+            raise AssertionError(f"{label}: ids of chunk {n + 1} {chunk!r} decode to "
+                                 f"{enc.decode_bytes(ids)!r} (ids {ids[:20]})")
+    nl = enc.encode_single_token(b"\n")
+    all_ids = " ".join(line.decode() + (" " if line else "") + str(nl) for line in id_lines).encode()
+    back = ok(tok.decode(vocab, all_ids, lossy=True), "decode --lossy")
+    check_bytes(back, data.decode("utf-8", "replace").encode(), f"{label}: decode --lossy")
+    if CLI.decode_raw_bytes is not None:
+        back = ok(tok.decode(vocab, all_ids, raw=True), "decode raw")
+        check_bytes(back, data, f"{label}: raw decode")
+
+
 def test_random_bytes_roundtrip_lines(tok, vocab, enc, workdir):
-    """4000 random byte strings (0..64 bytes, no \\n) one per line with --invalid-utf8 bytes --lines;
-    valid-UTF-8 lines match tiktoken; decoding all ids with a newline token after each line gives
-    the file back."""
+    """4000 random byte strings (0..64 bytes, no \n) one per line through
+    `encode --invalid-utf8 bytes --lines`: one output line each, valid-UTF-8 lines equal tiktoken,
+    every line's ids decode to the line's bytes, and `decode` of all ids (a newline token after
+    each line) gives the file back."""
     strings = peers.random_byte_strings(4000)
     data = b"".join(s + b"\n" for s in strings)
     path = write(workdir, "random-bytes.bin", data)
@@ -271,23 +327,22 @@ def test_random_bytes_roundtrip_lines(tok, vocab, enc, workdir):
     got.pop()
     assert len(got) == len(strings), f"got {len(got)} output lines for {len(strings)} input lines"
     for n, (s, line) in enumerate(zip(strings, got)):
-        try:
-            text = s.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        ids = peers.parse_ids(line)
-        exp = enc.encode_ordinary(text)
-        if ids != exp:
-            raise AssertionError(f"{vocab} valid UTF-8 line {n + 1} {s!r}: got {ids}, expected {exp}")
-    nl = enc.encode_single_token(b"\n")
-    all_ids = " ".join(line.decode() + (" " if line else "") + str(nl) for line in got)
-    back = ok(tok.decode(vocab, all_ids.encode()), "decode")
-    check_bytes(back, data, f"{vocab} random bytes round trip")
+        if _utf8(s):
+            ids, exp = peers.parse_ids(line), enc.encode_ordinary(s.decode())
+            if ids != exp:
+                raise AssertionError(f"{vocab} valid UTF-8 line {n + 1} {s!r}: got {ids}, expected {exp}")
+    _check_raw_roundtrip(tok, vocab, enc, data, got, strings, f"{vocab} random bytes --lines")
 
 
-def test_random_bytes_roundtrip_whole(tok, vocab, workdir):
+def test_random_bytes_roundtrip_whole(tok, vocab, enc, workdir):
     data = b"".join(peers.random_byte_strings(2000, seed=78, allow_newline=True))
     path = write(workdir, "random-bytes-nl.bin", data)
-    ids = ok(tok.encode(vocab, [path], raw_bytes=True), "--invalid-utf8 bytes")
-    back = ok(tok.decode(vocab, ids), "decode")
-    check_bytes(back, data, f"{vocab} random bytes (with newlines) round trip")
+    out = ok(tok.encode(vocab, [path], raw_bytes=True), "--invalid-utf8 bytes")
+    assert out.endswith(b"\n") and out.count(b"\n") == 1, "expected one output line"
+    ids = out[:-1]
+    if enc.decode_bytes(peers.parse_ids(ids)) != data:
+        raise AssertionError(f"{vocab}: ids of the random bytes do not decode to them")
+    back = ok(tok.decode(vocab, ids, lossy=True), "decode --lossy")
+    check_bytes(back, data.decode("utf-8", "replace").encode(), f"{vocab} random bytes with newlines, --lossy")
+    if CLI.decode_raw_bytes is not None:
+        check_bytes(ok(tok.decode(vocab, ids, raw=True), "decode raw"), data, f"{vocab} raw decode")
