@@ -1,0 +1,217 @@
+// Implementation-only: a client that also imports Foundation (the CLI, XCTest) must not load the system-ICU clang
+// module, or clang's ODR check fails on UErrorCode and friends (see notes/swift-platform.md). `internal import` is
+// not enough without library evolution: clients still load CICU.
+@_implementationOnly import CICU
+import TokCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Pre-tokenizes by Unicode word boundaries (UAX #29) using ICU's word break iterator (`UBRK_WORD`, root locale),
+/// including ICU's dictionary-based segmentation of Chinese, Japanese, Thai, Khmer, Lao and Burmese.
+///
+/// Pieces are the spans between consecutive boundaries, so white space and punctuation are pieces of their own and
+/// the pieces always tile the text. Offsets are UTF-8 byte offsets (ICU iterates a UTF-8 `UText`, no UTF-16 copy).
+/// Ill-formed UTF-8 never crashes: ICU reads each ill-formed subsequence as U+FFFD, and the boundaries are still
+/// offsets into the original bytes.
+///
+/// Thread-safe: each call works on its own clone of a shared, never-iterated prototype iterator. Clones are kept in
+/// a small pool for reuse, because cloning costs microseconds, as much as segmenting a short line.
+public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
+    /// A piece together with the ICU rule status of the boundary that ends it.
+    public struct WordSpan: Sendable, Equatable {
+        /// Byte offset of the first byte.
+        public let start: Int
+        /// Byte offset one past the last byte.
+        public let end: Int
+        /// ICU's `ubrk_getRuleStatus` for the boundary at `end` (a `UWordBreak` value).
+        public let ruleStatus: Int32
+
+        public init(start: Int, end: Int, ruleStatus: Int32) {
+            self.start = start
+            self.end = end
+            self.ruleStatus = ruleStatus
+        }
+
+        /// Whether the piece is a word: a number, letters, kana or ideographs (rule status ≥
+        /// `UBRK_WORD_NONE_LIMIT`, 100), as opposed to spaces, punctuation and symbols.
+        public var isWord: Bool { ruleStatus >= 100 }
+        /// The kind of word, from ICU's rule status ranges.
+        public var kind: Kind { Kind(ruleStatus: ruleStatus) }
+    }
+
+    /// ICU's word categories (`UWordBreak` ranges).
+    public enum Kind: Sendable, Equatable {
+        /// Spaces, punctuation, symbols (status 0..<100).
+        case none
+        /// Numbers (100..<200).
+        case number
+        /// Letters: words of alphabetic scripts, Hangul, Thai and similar (200..<300).
+        case letter
+        /// Kana (300..<400).
+        case kana
+        /// Ideographs (400..<500).
+        case ideographic
+
+        init(ruleStatus s: Int32) {
+            switch s {
+            case ..<100: self = .none
+            case 100..<200: self = .number
+            case 200..<300: self = .letter
+            case 300..<400: self = .kana
+            default: self = .ideographic
+            }
+        }
+    }
+
+    /// ICU failed to create the break iterator (for example because its data is missing).
+    public struct OpenError: Error, CustomStringConvertible {
+        /// ICU's name for the error code, e.g. `U_MISSING_RESOURCE_ERROR`.
+        public let icuErrorName: String
+        public var description: String { "cannot open the ICU word break iterator: \(icuErrorName)" }
+    }
+
+    /// A `UBreakIterator*` that is only ever cloned, never given text, so sharing it across threads is safe.
+    private let prototype: OpaquePointer
+    /// Idle clones of `prototype` (`UBreakIterator*`), each with the `UText*` it last iterated (reused by
+    /// `utext_openUTF8`). Guarded by `lock`.
+    private var pool: [(iterator: OpaquePointer, text: OpaquePointer?)] = []
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    /// More idle iterators than threads that ever run at once would only waste memory.
+    private static let poolLimit = 16
+
+    /// ubrk works with 32-bit offsets; longer texts are processed in windows of at most this many bytes.
+    static let maximumWindow = 1 << 30
+
+    /// Opens ICU's word break iterator for the root locale.
+    public init() throws {
+        var status = U_ZERO_ERROR
+        let bi = cicu_ubrk_open(UBRK_WORD, "", nil, 0, &status)
+        guard let bi, status.rawValue <= U_ZERO_ERROR.rawValue else {
+            if let bi { cicu_ubrk_close(bi) }
+            throw OpenError(icuErrorName: String(cString: cicu_errorName(status)))
+        }
+        prototype = bi
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        for entry in pool {
+            cicu_ubrk_close(entry.iterator)
+            if let t = entry.text { _ = cicu_utext_close(UnsafeMutablePointer<UText>(t)) }
+        }
+        cicu_ubrk_close(prototype)
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Takes an idle iterator from the pool, or clones a new one; `nil` only if ICU cannot allocate.
+    private func checkOut() -> (iterator: OpaquePointer, text: OpaquePointer?)? {
+        pthread_mutex_lock(lock)
+        let entry = pool.popLast()
+        pthread_mutex_unlock(lock)
+        if let entry { return entry }
+        var status = U_ZERO_ERROR
+        guard let bi = cicu_ubrk_clone(prototype, &status), status.rawValue <= U_ZERO_ERROR.rawValue else { return nil }
+        return (bi, nil)
+    }
+
+    private func checkIn(_ entry: (iterator: OpaquePointer, text: OpaquePointer?)) {
+        pthread_mutex_lock(lock)
+        let kept = pool.count < Self.poolLimit
+        if kept { pool.append(entry) }
+        pthread_mutex_unlock(lock)
+        if !kept {
+            cicu_ubrk_close(entry.iterator)
+            if let t = entry.text { _ = cicu_utext_close(UnsafeMutablePointer<UText>(t)) }
+        }
+    }
+
+    /// Appends the end offset of every word-break piece of `text` (see `PreTokenizer`).
+    public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+        forEachPiece(text) { end, _ in ends.append(end) }
+    }
+
+    /// Returns every piece of `text` with its rule status; `isWord` tells words from spaces and punctuation.
+    public func wordSpans(_ text: UnsafeBufferPointer<UInt8>) -> [WordSpan] {
+        var spans: [WordSpan] = []
+        var start = 0
+        forEachPiece(text) { end, status in
+            spans.append(WordSpan(start: start, end: end, ruleStatus: status))
+            start = end
+        }
+        return spans
+    }
+
+    /// Calls `body(end, ruleStatus)` for each piece in order. The ends strictly increase and the last is
+    /// `text.count`, whatever ICU does with ill-formed input.
+    private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int32) -> Void) {
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        guard var entry = checkOut() else {
+            // Only under memory exhaustion; one piece still tiles the text.
+            body(text.count, 0)
+            return
+        }
+        defer { checkIn(entry) }
+        var windowStart = 0
+        while windowStart < text.count {
+            let windowEnd = Self.windowEnd(text, from: windowStart)
+            iterateWindow(&entry, base + windowStart, windowEnd - windowStart) { end, rule in
+                body(windowStart + end, rule)
+            }
+            windowStart = windowEnd
+        }
+    }
+
+    /// Runs the iterator over one window of at most `maximumWindow` bytes.
+    private func iterateWindow(_ entry: inout (iterator: OpaquePointer, text: OpaquePointer?),
+                               _ start: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int32) -> Void) {
+        var status = U_ZERO_ERROR
+        let chars = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+        let reuse = entry.text.map { UnsafeMutablePointer<UText>($0) }
+        guard let ut = cicu_utext_openUTF8(reuse, chars, Int64(count), &status), status.rawValue <= U_ZERO_ERROR.rawValue
+        else {
+            body(count, 0)
+            return
+        }
+        entry.text = OpaquePointer(ut)
+        let bi = entry.iterator
+        cicu_ubrk_setUText(bi, ut, &status)
+        guard status.rawValue <= U_ZERO_ERROR.rawValue else {
+            body(count, 0)
+            return
+        }
+        var previous = 0
+        _ = cicu_ubrk_first(bi)
+        while true {
+            let boundary = Int(cicu_ubrk_next(bi))
+            if boundary < 0 { break }  // UBRK_DONE
+            // Defensive: ill-formed UTF-8 must never produce an empty, backwards or out-of-range piece.
+            let end = min(boundary, count)
+            if end > previous {
+                body(end, cicu_ubrk_getRuleStatus(bi))
+                previous = end
+            }
+        }
+        if previous < count { body(count, 0) }
+    }
+
+    /// Where the window starting at `start` ends: at most `maximumWindow` bytes on, after a line feed if one is
+    /// near, and never inside a UTF-8 sequence.
+    private static func windowEnd(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        let limit = start + maximumWindow
+        if limit >= text.count { return text.count }
+        var k = limit
+        let floor = max(start + 1, limit - (1 << 16))
+        while k > floor && text[k - 1] != 0x0A { k -= 1 }
+        if text[k - 1] == 0x0A { return k }
+        k = limit
+        while k > start + 1 && text[k] & 0xC0 == 0x80 { k -= 1 }
+        return k
+    }
+}

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file so that readers see either the old file or the complete new one, never a partial file.
+///
+/// Output goes to a hidden temporary file in the destination's directory (the same file system, so that the final
+/// `rename(2)` is atomic). `commit()` flushes, `fsync`s, and renames it over the destination. If the writer is
+/// discarded, deinitialized without a commit, or any step fails, the temporary file is unlinked and the destination
+/// is left untouched. (A process killed outright by a signal cannot run this cleanup: it may leave the hidden
+/// temporary file behind, but still never a partial destination.)
+///
+/// The new file gets the permissions of the file it replaces, or the usual `0666 & ~umask` for a new file.
+public final class AtomicFileWriter {
+    /// The destination path.
+    public let path: String
+    /// The temporary file being written; it becomes `path` on `commit()`.
+    public let temporaryPath: String
+    private let fd: Int32
+    private let writer: OutputWriter
+    private var state: State = .open
+
+    private enum State { case open, committed, discarded }
+
+    /// Creates the temporary file next to `path`.
+    ///
+    /// Throws `TokIOError` naming `path` when the directory does not exist or is not writable.
+    public init(path: String) throws {
+        self.path = path
+        let (dir, base) = Self.split(path)
+        var created: (Int32, String)?
+        var lastError: Int32 = 0
+        // O_EXCL with a random name: safe against collisions and symlink tricks, and unlike mkstemp(3) the
+        // kernel applies the umask, so a new file gets ordinary permissions.
+        for _ in 0..<100 {
+            let candidate = dir + "/." + base + ".tmp" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            var fd: Int32
+            repeat {
+                fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            } while fd < 0 && errno == EINTR
+            if fd >= 0 { created = (fd, candidate); break }
+            lastError = errno
+            if lastError != EEXIST { break }
+        }
+        guard let (fd, tmp) = created else {
+            throw TokIOError.fromErrno(lastError, name: path, reading: false)
+        }
+        self.fd = fd
+        temporaryPath = tmp
+        writer = OutputWriter(fileDescriptor: fd, name: path)
+        // Keep the permissions of the file being replaced.
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
+            _ = fchmod(fd, st.st_mode & 0o7777)
+        }
+    }
+
+    deinit { discard() }
+
+    /// Appends raw bytes.
+    public func write(bytes: UnsafeRawBufferPointer) throws { try guarded { try writer.write(bytes: bytes) } }
+    /// Appends bytes.
+    public func write(bytes: UnsafeBufferPointer<UInt8>) throws { try guarded { try writer.write(bytes: bytes) } }
+    /// Appends bytes.
+    public func write(bytes: [UInt8]) throws { try guarded { try writer.write(bytes: bytes) } }
+    /// Appends the UTF-8 encoding of `string`.
+    public func write(string: String) throws { try guarded { try writer.write(string: string) } }
+
+    /// Makes the new content visible at `path`: flush, `fsync`, `rename` over the destination, then `fsync` the
+    /// directory so that the rename itself survives a crash. On failure the temporary file is removed.
+    public func commit() throws {
+        precondition(state == .open, "AtomicFileWriter.commit() after commit() or discard()")
+        try guarded {
+            try writer.flush()
+            if fsync(fd) != 0 { throw TokIOError.fromErrno(errno, name: path, reading: false) }
+        }
+        state = .committed
+        writer.abandon()  // already flushed; the writer must never touch the descriptor once it is closed
+        let closeResult = close(fd)
+        let closeErrno = errno
+        if closeResult != 0 && closeErrno != EINTR {
+            _ = unlink(temporaryPath)
+            throw TokIOError.fromErrno(closeErrno, name: path, reading: false)
+        }
+        if rename(temporaryPath, path) != 0 {
+            let e = errno
+            _ = unlink(temporaryPath)
+            throw TokIOError.fromErrno(e, name: path, reading: false)
+        }
+        // Best effort: some file systems refuse fsync on a directory.
+        let dfd = open(Self.split(path).dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            _ = close(dfd)
+        }
+    }
+
+    /// Abandons the output: removes the temporary file and leaves the destination as it was. Idempotent; does
+    /// nothing after `commit()`.
+    public func discard() {
+        guard state == .open else { return }
+        state = .discarded
+        writer.abandon()
+        _ = close(fd)
+        _ = unlink(temporaryPath)
+    }
+
+    /// Runs `body`; if it throws, discards the temporary file before rethrowing.
+    private func guarded(_ body: () throws -> Void) throws {
+        precondition(state == .open, "AtomicFileWriter used after commit() or discard()")
+        do {
+            try body()
+        } catch {
+            discard()
+            throw error
+        }
+    }
+
+    /// Splits a path into its directory ("." when there is none) and last component.
+    private static func split(_ path: String) -> (dir: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let dir = String(path[..<slash])
+        return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
+    }
+}

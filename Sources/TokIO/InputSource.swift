@@ -1,0 +1,204 @@
+import CZstd
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Something that produces bytes in order, like `read(2)`.
+public protocol ByteSource: AnyObject {
+    /// Reads up to `buffer.count` bytes into `buffer`; returns how many were read, 0 only at end of input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// An input file or standard input, transparently decompressed when it is zstd.
+///
+/// zstd is recognised by its magic bytes (a zstd frame, `28 B5 2F FD`, or a skippable frame, `5? 2A 4D 18`), never
+/// by the file name. Compressed input is decompressed as a stream, frame after frame, with a bounded amount of
+/// memory: it is never decompressed whole into memory or onto disk. Skippable frames are skipped.
+///
+/// Not thread-safe: one reader at a time.
+public final class InputSource: ByteSource {
+    /// The path as given, or `<stdin>` for `-`.
+    public let name: String
+    /// Whether the input is zstd-compressed (known once the source is opened).
+    public private(set) var isCompressed = false
+    /// How many bytes have been read from the file itself (compressed bytes for zstd input).
+    public private(set) var rawBytesRead = 0
+
+    private var fd: Int32
+    private let ownsDescriptor: Bool
+    private var isClosed = false
+    /// Raw bytes read from `fd` but not yet handed on: the probe for magic bytes, then zstd's input.
+    private let staging: UnsafeMutableRawBufferPointer
+    private var stagingStart = 0
+    private var stagingEnd = 0
+    private var rawEOF = false
+    private var dctx: OpaquePointer?
+    /// The last `ZSTD_decompressStream` result: 0 exactly when the decoder stands between frames.
+    private var zstdPending = 0
+    /// Absolute file offset of `staging[0]`, for error messages.
+    private var stagingFileOffset = 0
+
+    /// Size of each `read(2)` on the underlying file.
+    public static let readSize = 1 << 20
+
+    /// Opens `path`, or standard input when `path` is `-`.
+    ///
+    /// Throws `TokIOError` (`.notFound`, `.permissionDenied`, `.isDirectory`, `.readFailed`) naming the path.
+    /// An empty file is not an error: it simply reads as empty.
+    public convenience init(path: String) throws {
+        if path == "-" {
+            try self.init(fileDescriptor: STDIN_FILENO, name: "<stdin>", closeOnDeinit: false)
+            return
+        }
+        var fd: Int32
+        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        if fd < 0 { throw TokIOError.fromErrno(errno, name: path, reading: true) }
+        // From here on the descriptor belongs to the source, which closes it also when init throws.
+        try self.init(fileDescriptor: fd, name: path, closeOnDeinit: true)
+    }
+
+    /// Reads from an already open descriptor (for example one end of a pipe).
+    ///
+    /// - Parameter closeOnDeinit: whether this source owns `fd` and closes it when done.
+    public init(fileDescriptor fd: Int32, name: String, closeOnDeinit: Bool) throws {
+        self.fd = fd
+        self.name = name
+        self.ownsDescriptor = closeOnDeinit
+        staging = .allocate(byteCount: Self.readSize, alignment: 16)
+        var st = stat()
+        if fstat(fd, &st) != 0 {
+            let e = errno
+            releaseResources()
+            throw TokIOError.fromErrno(e, name: name, reading: true)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            releaseResources()
+            throw TokIOError(kind: .isDirectory, name: name, errno: EISDIR)
+        }
+        do {
+            try probe()
+        } catch {
+            releaseResources()
+            throw error
+        }
+    }
+
+    deinit { releaseResources() }
+
+    /// Closes the file early; later reads return 0.
+    public func close() { releaseResources() }
+
+    /// Idempotent: runs from `close()`, from a failing init and again from deinit.
+    private func releaseResources() {
+        if isClosed { return }
+        isClosed = true
+        if ownsDescriptor && fd >= 0 { _ = posixClose(fd) }
+        fd = -1
+        if let d = dctx { ZSTD_freeDCtx(d); dctx = nil }
+        staging.deallocate()
+        stagingStart = 0
+        stagingEnd = 0
+    }
+
+    /// One `read(2)` into `buffer`, retrying on EINTR; 0 at end of file.
+    private func rawRead(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard fd >= 0, buffer.count > 0 else { return 0 }
+        while true {
+            let n = posixRead(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 {
+                rawBytesRead += n
+                return n
+            }
+            if errno == EINTR { continue }
+            throw TokIOError.fromErrno(errno, name: name, reading: true)
+        }
+    }
+
+    /// Reads the first bytes (at least 4, unless the input is shorter) and decides between plain and zstd.
+    private func probe() throws {
+        while stagingEnd < 4 {
+            let n = try rawRead(UnsafeMutableRawBufferPointer(rebasing: staging[stagingEnd...]))
+            if n == 0 { rawEOF = true; break }
+            stagingEnd += n
+        }
+        guard stagingEnd >= 4 else { return }
+        let b = staging
+        let isFrame = b[0] == 0x28 && b[1] == 0xB5 && b[2] == 0x2F && b[3] == 0xFD
+        let isSkippable = b[0] & 0xF0 == 0x50 && b[1] == 0x2A && b[2] == 0x4D && b[3] == 0x18
+        guard isFrame || isSkippable else { return }
+        guard let d = ZSTD_createDCtx() else {
+            throw TokIOError(kind: .readFailed, name: name, zstdErrorName: "cannot allocate a zstd decoder")
+        }
+        dctx = d
+        isCompressed = true
+    }
+
+    /// Reads up to `buffer.count` bytes of (decompressed) input into `buffer`; returns 0 only at end of input.
+    ///
+    /// Plain input is read with one `read(2)` per call straight into `buffer` (pass ≥ 1 MiB for throughput).
+    /// Compressed input fills `buffer` unless that would mean waiting for more compressed input.
+    ///
+    /// Throws `TokIOError` with kind `.readFailed`, `.corruptZstd` or `.truncatedZstd`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0, !isClosed else { return 0 }
+        if dctx != nil { return try readCompressed(into: buffer) }
+        // Serve the probed bytes first, then read directly into the caller's buffer.
+        if stagingStart < stagingEnd {
+            let n = min(buffer.count, stagingEnd - stagingStart)
+            buffer.baseAddress!.copyMemory(from: staging.baseAddress! + stagingStart, byteCount: n)
+            stagingStart += n
+            return n
+        }
+        if rawEOF { return 0 }
+        let n = try rawRead(buffer)
+        if n == 0 { rawEOF = true }
+        return n
+    }
+
+    private func readCompressed(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let d = dctx else { return 0 }
+        var output = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+        while output.pos < output.size {
+            if stagingStart == stagingEnd {
+                if !rawEOF {
+                    // Hand back what we have rather than block on a pipe while holding decompressed data.
+                    if output.pos > 0 { break }
+                    stagingFileOffset += stagingEnd
+                    stagingStart = 0
+                    stagingEnd = 0
+                    let n = try rawRead(staging)
+                    if n == 0 { rawEOF = true } else { stagingEnd = n }
+                }
+                // Between frames with nothing left to read: a clean end. (Calling the decoder again here would
+                // report the size of the next frame header it is waiting for.)
+                if rawEOF && stagingStart == stagingEnd && zstdPending == 0 { break }
+            }
+            var input = ZSTD_inBuffer(src: staging.baseAddress! + 0, size: stagingEnd, pos: stagingStart)
+            let outputBefore = output.pos
+            let inputBefore = stagingStart
+            let ret = ZSTD_decompressStream(d, &output, &input)
+            stagingStart = input.pos
+            if ZSTD_isError(ret) != 0 {
+                throw TokIOError(kind: .corruptZstd, name: name, compressedOffset: stagingFileOffset + stagingStart,
+                                 zstdErrorName: String(cString: ZSTD_getErrorName(ret)))
+            }
+            zstdPending = ret
+            if rawEOF && stagingStart == stagingEnd && inputBefore == stagingStart && outputBefore == output.pos {
+                // Input exhausted, nothing left to flush, yet the decoder still expects more of the frame.
+                if zstdPending != 0 {
+                    throw TokIOError(kind: .truncatedZstd, name: name, compressedOffset: stagingFileOffset + stagingEnd)
+                }
+                break
+            }
+        }
+        return output.pos
+    }
+}
+
+// The class has members named `close` and `read`, which hide the C functions inside it.
+private func posixClose(_ fd: Int32) -> Int32 { close(fd) }
+private func posixRead(_ fd: Int32, _ buf: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buf, count) }

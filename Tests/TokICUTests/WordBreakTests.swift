@@ -1,0 +1,85 @@
+import XCTest
+import Dispatch
+import TokCore
+import TokICU
+
+private func pieces(_ t: ICUWordBreakPreTokenizer, _ s: String) -> [String] {
+    let bytes = Array(s.utf8)
+    return bytes.withUnsafeBufferPointer { b in
+        t.wordSpans(b).map { String(decoding: b[$0.start..<$0.end], as: UTF8.self) }
+    }
+}
+
+private func ends(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8]) -> [Int] {
+    var out: [Int] = []
+    bytes.withUnsafeBufferPointer { t.split($0, into: &out) }
+    return out
+}
+
+final class WordBreakTests: XCTestCase {
+    func testEnglishPiecesAndWordFlags() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        let text = "The quick (\u{201C}brown\u{201D}) fox can't jump 32.3 feet, right?"
+        XCTAssertEqual(pieces(t, text), ["The", " ", "quick", " ", "(", "\u{201C}", "brown", "\u{201D}", ")", " ",
+                                         "fox", " ", "can't", " ", "jump", " ", "32.3", " ", "feet", ",", " ",
+                                         "right", "?"])
+        let spans = Array(text.utf8).withUnsafeBufferPointer { t.wordSpans($0) }
+        let words = spans.filter(\.isWord).map { String(decoding: Array(text.utf8)[$0.start..<$0.end], as: UTF8.self) }
+        XCTAssertEqual(words, ["The", "quick", "brown", "fox", "can't", "jump", "32.3", "feet", "right"])
+        XCTAssertEqual(spans.first { $0.kind == .number }.map { $0.end - $0.start }, 4)
+        XCTAssertTrue(spans.filter { !$0.isWord }.allSatisfy { $0.kind == .none })
+    }
+
+    func testJapaneseAndChineseUseTheDictionary() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        XCTAssertEqual(pieces(t, "日本語のテキスト"), ["日本語", "の", "テキスト"])
+        let spans = Array("日本語のテキスト".utf8).withUnsafeBufferPointer { t.wordSpans($0) }
+        XCTAssertTrue(spans.allSatisfy(\.isWord))
+        XCTAssertEqual(spans.first?.kind, .ideographic)
+        let chinese = pieces(t, "我们喜欢自然语言处理。")
+        XCTAssertEqual(chinese.joined(), "我们喜欢自然语言处理。")
+        XCTAssertGreaterThan(chinese.count, 3, "\(chinese)")  // split into words, not one run of ideographs
+        XCTAssertEqual(chinese.last, "。")
+    }
+
+    func testThaiUsesTheDictionary() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        // Thai has no spaces between words; only ICU's dictionary can split it.
+        let thai = pieces(t, "สวัสดีครับ ภาษาไทย")
+        XCTAssertEqual(thai, ["สวัสดี", "ครับ", " ", "ภาษา", "ไทย"])
+    }
+
+    func testPiecesTileAnyBytes() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        XCTAssertEqual(ends(t, []), [])
+        var state: UInt64 = 12345
+        for round in 0..<300 {
+            var bytes: [UInt8] = []
+            for _ in 0..<(round % 97) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let r = Int(state >> 33)
+                switch r % 4 {
+                case 0: bytes.append(UInt8(truncatingIfNeeded: r >> 8))   // anything, often ill-formed
+                case 1: bytes += Array(" a.1'".utf8)
+                case 2: bytes += Array("日é".utf8).prefix(r % 5 + 1)       // sometimes cut mid-character
+                default: bytes += [0xED, 0xA0, 0x80, 0xF4, 0x90, 0xC0]     // surrogate, > U+10FFFF, overlong
+                }
+            }
+            let e = ends(t, bytes)
+            XCTAssertEqual(e.last ?? 0, bytes.count, "\(bytes)")
+            XCTAssertTrue(zip([0] + e, e).allSatisfy { $0 < $1 }, "\(bytes) -> \(e)")
+        }
+    }
+
+    func testConcurrentUseGivesTheSameResult() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        let text = Array(String(repeating: "Hello, world! 日本語のテキスト สวัสดีครับ 42. ", count: 200).utf8)
+        let expected = ends(t, text)
+        let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: 16)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        nonisolated(unsafe) let out = results
+        DispatchQueue.concurrentPerform(iterations: 16) { k in out[k] = ends(t, text) }
+        for r in results { XCTAssertEqual(r, expected) }
+    }
+}

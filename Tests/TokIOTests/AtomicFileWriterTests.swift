@@ -1,0 +1,122 @@
+import XCTest
+import TokIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func makeScratchDir() -> String { String(cString: mkdtemp(strdup("/tmp/tok-atomic-XXXXXX"))!) }
+
+private func removeTree(_ path: String) {
+    if let f = popen("rm -rf '\(path)'", "r") { pclose(f) }
+}
+
+private func contents(_ path: String) -> [UInt8]? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 1 << 16)
+    while case let n = fread(&buf, 1, buf.count, f), n > 0 { out.append(contentsOf: buf[..<n]) }
+    return out
+}
+
+private func entries(_ dir: String) -> [String] {
+    guard let d = opendir(dir) else { return [] }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let e = readdir(d) {
+        let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}
+
+final class AtomicFileWriterTests: XCTestCase {
+    func testCommitWritesContentAndLeavesNoTemporaryFile() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        let path = dir + "/out.txt"
+        let w = try AtomicFileWriter(path: path)
+        XCTAssertTrue(w.temporaryPath.hasPrefix(dir + "/."))
+        var expected: [UInt8] = []
+        for i in 0..<50_000 {
+            let line = "line \(i)\n"
+            try w.write(string: line)
+            expected += Array(line.utf8)
+        }
+        let blob = [UInt8](repeating: 0x61, count: 3 << 20)  // larger than the buffer
+        try w.write(bytes: blob)
+        expected += blob
+        XCTAssertNil(contents(path), "nothing visible before commit")
+        try w.commit()
+        XCTAssertEqual(contents(path), expected)
+        XCTAssertEqual(entries(dir), ["out.txt"])
+    }
+
+    func testReplacesExistingFileKeepingItsMode() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        let path = dir + "/out.txt"
+        let f = fopen(path, "wb")!
+        fputs("old", f)
+        fclose(f)
+        chmod(path, 0o640)
+        let w = try AtomicFileWriter(path: path)
+        try w.write(string: "new")
+        XCTAssertEqual(contents(path), Array("old".utf8))
+        try w.commit()
+        XCTAssertEqual(contents(path), Array("new".utf8))
+        var st = stat()
+        XCTAssertEqual(stat(path, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o640)
+    }
+
+    func testDiscardAndDeinitLeaveNothing() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        do {
+            let w = try AtomicFileWriter(path: dir + "/a")
+            try w.write(string: "partial")
+            w.discard()
+            w.discard()  // idempotent
+        }
+        do {
+            let w = try AtomicFileWriter(path: dir + "/b")
+            try w.write(bytes: [UInt8](repeating: 1, count: 5 << 20))
+            // Dropped without commit(), like a run that failed with an error.
+        }
+        XCTAssertEqual(entries(dir), [])
+    }
+
+    func testMissingDirectoryFails() {
+        XCTAssertThrowsError(try AtomicFileWriter(path: "/nonexistent-tok-dir/x")) { error in
+            XCTAssertEqual((error as? TokIOError)?.kind, .notFound)
+            XCTAssertTrue("\(error)".contains("/nonexistent-tok-dir/x"))
+        }
+    }
+
+    /// A write that fails half way (file size limit) must leave neither the destination nor a temporary file.
+    func testFailedWriteLeavesNoPartialFile() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        let path = dir + "/out.bin"
+        var old = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)  // get EFBIG instead of being killed
+        var limit = old
+        limit.rlim_cur = 1 << 20
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit), 0)
+        defer {
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+            signal(SIGXFSZ, previousHandler)
+        }
+        let w = try AtomicFileWriter(path: path)
+        XCTAssertThrowsError(try {
+            for _ in 0..<8 { try w.write(bytes: [UInt8](repeating: 7, count: 512 << 10)) }
+            try w.commit()
+        }()) { error in
+            XCTAssertEqual((error as? TokIOError)?.kind, .writeFailed, "\(error)")
+            XCTAssertTrue("\(error)".contains("out.bin"))
+        }
+        XCTAssertEqual(entries(dir), [])
+    }
+}
