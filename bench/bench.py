@@ -673,7 +673,7 @@ class Bench:
             for peer in peers:
                 self.progress(f"{enc}: {peer}")
                 r = self.run_peer(peer, enc, input_path, a.runs, a.timeout, ref=None if peer == "tiktoken" else ref,
-                                  save_ref=ref if peer == "tiktoken" else None)
+                                  save_ref=ref if peer == "tiktoken" else None, budget=a.row_budget)
                 r["impl"] = f"{peer} (1 thread)"
                 r["threads"] = 1
                 rows.append(r)
@@ -784,6 +784,9 @@ class Bench:
                     else:
                         mm_s = "-" if mm is None else str(mm)
                     ratio = r.get("ratio_to_tok_1t")
+                    note = r.get("source", r.get("verify", ""))
+                    if r.get("times") is not None and len(r["times"]) < self.args.runs:
+                        note = f"[best of {len(r['times'])}] " + note
                     table.append(
                         (
                             r["impl"],
@@ -792,7 +795,7 @@ class Bench:
                             f"{r['cpu_mb_per_s']:.1f}" if r.get("cpu_mb_per_s") else "-",
                             str(r.get("tokens", "-")),
                             mm_s,
-                            r.get("source", r.get("verify", "")),
+                            note,
                         )
                     )
                 else:
@@ -848,6 +851,8 @@ def main(argv=None):
     ap.add_argument("--encodings", default=",".join(ENCODINGS))
     ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of " + ",".join(PEERS))
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds per encode row subprocess")
+    ap.add_argument("--row-budget", type=float, default=40.0,
+                    help="stop a peer's timed runs early once this many seconds have passed (keeps slow peers such as HF to 1-2 runs)")
     ap.add_argument("--patho-timeout", type=float, default=60.0, help="seconds per pathological peer call")
     ap.add_argument("--patho-all-encodings", action="store_true", help="pathological inputs for every encoding (default: first only)")
     ap.add_argument("--skip-pathological", action="store_true")
