@@ -79,6 +79,28 @@ private func scanUTF8(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int) ->
         if i >= n { return (n, nil) }
         // Stay out of the word-sized fast path while inside non-ASCII text: it would fail on almost every word.
         repeat {
+            let lead = p[i]
+            if i + 4 <= n {
+                // Fast checks for well-formed sequences with room to read ahead; anything else (errors, the last
+                // bytes of the buffer) takes the exact path below.
+                if lead & 0xE0 == 0xC0 {
+                    if lead >= 0xC2 && p[i + 1] & 0xC0 == 0x80 { i += 2; continue }
+                } else if lead & 0xF0 == 0xE0 {
+                    let b1 = p[i + 1]
+                    if b1 & 0xC0 == 0x80 && p[i + 2] & 0xC0 == 0x80
+                        && (lead != 0xE0 || b1 >= 0xA0) && (lead != 0xED || b1 < 0xA0) {
+                        i += 3
+                        continue
+                    }
+                } else if lead >= 0xF0 && lead <= 0xF4 {
+                    let b1 = p[i + 1]
+                    if b1 & 0xC0 == 0x80 && p[i + 2] & 0xC0 == 0x80 && p[i + 3] & 0xC0 == 0x80
+                        && (lead != 0xF0 || b1 >= 0x90) && (lead != 0xF4 || b1 < 0x90) {
+                        i += 4
+                        continue
+                    }
+                }
+            }
             let r = checkSequence(p, at: i, end: n)
             guard case .valid(let len) = r else { return (i, r) }
             i += len

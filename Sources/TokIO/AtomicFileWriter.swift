@@ -11,8 +11,9 @@ import Darwin
 /// Output goes to a hidden temporary file in the destination's directory (the same file system, so that the final
 /// `rename(2)` is atomic). `commit()` flushes, `fsync`s, and renames it over the destination. If the writer is
 /// discarded, deinitialized without a commit, or any step fails, the temporary file is unlinked and the destination
-/// is left untouched. (A process killed outright by a signal cannot run this cleanup: it may leave the hidden
-/// temporary file behind, but still never a partial destination.)
+/// is left untouched. A process killed by a signal cannot run that cleanup; call
+/// `removeTemporaryFilesOnSignal()` once at startup so that SIGINT, SIGTERM and SIGHUP remove the temporary files
+/// too. (SIGKILL may still leave a hidden temporary file, but never a partial destination.)
 ///
 /// The new file gets the permissions of the file it replaces, or the usual `0666 & ~umask` for a new file.
 public final class AtomicFileWriter {
@@ -23,6 +24,8 @@ public final class AtomicFileWriter {
     private let fd: Int32
     private let writer: OutputWriter
     private var state: State = .open
+    /// Where the temporary path sits in the signal-handler registry, if there was room.
+    private var signalCleanupSlot: Int?
 
     private enum State { case open, committed, discarded }
 
@@ -52,6 +55,7 @@ public final class AtomicFileWriter {
         self.fd = fd
         temporaryPath = tmp
         writer = OutputWriter(fileDescriptor: fd, name: path)
+        signalCleanupSlot = SignalCleanup.register(tmp)
         // Keep the permissions of the file being replaced.
         var st = stat()
         if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
@@ -73,12 +77,12 @@ public final class AtomicFileWriter {
     /// Makes the new content visible at `path`: flush, `fsync`, `rename` over the destination, then `fsync` the
     /// directory so that the rename itself survives a crash. On failure the temporary file is removed.
     public func commit() throws {
-        precondition(state == .open, "AtomicFileWriter.commit() after commit() or discard()")
         try guarded {
             try writer.flush()
             if fsync(fd) != 0 { throw TokIOError.fromErrno(errno, name: path, reading: false) }
         }
         state = .committed
+        releaseSignalCleanupSlot()
         writer.abandon()  // already flushed; the writer must never touch the descriptor once it is closed
         let closeResult = close(fd)
         let closeErrno = errno
@@ -107,11 +111,26 @@ public final class AtomicFileWriter {
         writer.abandon()
         _ = close(fd)
         _ = unlink(temporaryPath)
+        releaseSignalCleanupSlot()
+    }
+
+    private func releaseSignalCleanupSlot() {
+        if let slot = signalCleanupSlot { SignalCleanup.unregister(slot) }
+        signalCleanupSlot = nil
+    }
+
+    /// Installs handlers for SIGINT, SIGTERM and SIGHUP that unlink the temporary file of every writer not yet
+    /// committed or discarded, then let the signal end the process as it would have. Call once, early.
+    public static func removeTemporaryFilesOnSignal() {
+        SignalCleanup.install()
     }
 
     /// Runs `body`; if it throws, discards the temporary file before rethrowing.
     private func guarded(_ body: () throws -> Void) throws {
-        precondition(state == .open, "AtomicFileWriter used after commit() or discard()")
+        guard state == .open else {
+            // Use after a failure (which discarded) or after commit(): refuse rather than write to a closed fd.
+            throw TokIOError(kind: .writeFailed, name: path, errno: EBADF)
+        }
         do {
             try body()
         } catch {
@@ -125,5 +144,59 @@ public final class AtomicFileWriter {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let dir = String(path[..<slash])
         return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
+    }
+}
+
+/// Temporary paths of open writers, readable from a signal handler: a fixed table of C strings, so the handler
+/// neither allocates nor locks (only async-signal-safe calls: unlink, signal, raise).
+private enum SignalCleanup {
+    static let capacity = 64
+    nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        p.initialize(repeating: nil, count: capacity)
+        return p
+    }()
+    nonisolated(unsafe) static let registryLock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    nonisolated(unsafe) static var installed = false
+
+    /// Records `path`; returns its slot, or nil when the table is full (the file then lacks signal cleanup).
+    static func register(_ path: String) -> Int? {
+        pthread_mutex_lock(registryLock)
+        defer { pthread_mutex_unlock(registryLock) }
+        for i in 0..<capacity where slots[i] == nil {
+            slots[i] = strdup(path)
+            return i
+        }
+        return nil
+    }
+
+    static func unregister(_ slot: Int) {
+        pthread_mutex_lock(registryLock)
+        let p = slots[slot]
+        // Clear before freeing so that a handler never sees freed memory through the table.
+        slots[slot] = nil
+        pthread_mutex_unlock(registryLock)
+        free(p)
+    }
+
+    static func install() {
+        pthread_mutex_lock(registryLock)
+        defer { pthread_mutex_unlock(registryLock) }
+        if installed { return }
+        installed = true
+        _ = slots  // initialize the table now, never inside the handler
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            _ = signal(sig) { sig in
+                for i in 0..<SignalCleanup.capacity {
+                    if let p = SignalCleanup.slots[i] { _ = unlink(p) }
+                }
+                _ = signal(sig, SIG_DFL)
+                _ = raise(sig)
+            }
+        }
     }
 }

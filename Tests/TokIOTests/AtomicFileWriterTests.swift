@@ -120,3 +120,27 @@ final class AtomicFileWriterTests: XCTestCase {
         XCTAssertEqual(entries(dir), [])
     }
 }
+
+final class AtomicFileWriterSignalTests: XCTestCase {
+    /// A child process killed by SIGINT in the middle of writing leaves no temporary file behind.
+    func testSignalRemovesTemporaryFile() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        AtomicFileWriter.removeTemporaryFilesOnSignal()
+        let w = try AtomicFileWriter(path: dir + "/out.txt")
+        try w.write(string: "partial")
+        XCTAssertEqual(entries(dir).count, 1)
+        // The child only raises the signal: the handler it inherited does the cleanup (async-signal-safe calls).
+        let pid = fork()
+        if pid == 0 {
+            raise(SIGINT)
+            _exit(3)  // not reached: the handler re-raises with the default action
+        }
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(pid, &status, 0), pid)
+        XCTAssertEqual(status & 0x7F, SIGINT, "child should die from SIGINT")
+        XCTAssertEqual(entries(dir), [])
+        XCTAssertThrowsError(try w.commit())  // the temporary file is gone, so the rename fails
+        XCTAssertEqual(entries(dir), [])
+    }
+}
