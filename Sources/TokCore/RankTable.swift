@@ -107,7 +107,14 @@ public struct RankTable: @unchecked Sendable {
     @inlinable @inline(__always)
     public func rank(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
         let prefix = ByteKey.prefixWord(p, len)
-        var idx = Int(truncatingIfNeeded: ByteKey.hash(p, len, prefix: prefix) >> 32) & mask
+        return rank(p, len, prefix: prefix, hash: ByteKey.hash(p, len, prefix: prefix))
+    }
+
+    /// `rank(p, len)` with the key's prefix word and hash already computed (see `ByteKey`), so that a caller can
+    /// reuse them for another table.
+    @inlinable @inline(__always)
+    func rank(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64, hash: UInt64) -> UInt32 {
+        var idx = Int(truncatingIfNeeded: hash >> 32) & mask
         while true {
             let s = slots[idx]
             if s.length == 0 { return .max }

@@ -20,6 +20,8 @@ public final class Tokenizer: Sendable {
     public let pattern: String
     /// Special tokens and their ids.
     public let specialTokens: SpecialTokens
+    /// BPE tables shared by every encoder of this tokenizer.
+    public let model: BPEModel
 
     /// Number of ids, ordinary and special: one more than the largest id.
     public var vocabularySize: Int {
@@ -33,6 +35,7 @@ public final class Tokenizer: Sendable {
         self.pattern = pattern
         self.preTokenizer = preTokenizer
         self.specialTokens = specialTokens
+        self.model = BPEModel(table: ranks)
     }
 
     // MARK: Encoding
@@ -120,7 +123,7 @@ public final class Encoder {
 
     init(_ t: Tokenizer) {
         tokenizer = t
-        bpe = BytePairEncoder(table: t.ranks)
+        bpe = BytePairEncoder(model: t.model)
         pre = t.preTokenizer
         ends.reserveCapacity(4096)
     }

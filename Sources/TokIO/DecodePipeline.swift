@@ -19,11 +19,14 @@ public struct DecodePipeline {
     public let tokenizer: Tokenizer
     public var lines = false
     public var lossy = false
+    /// Write the tokens' bytes unchanged, valid UTF-8 or not (the inverse of `encode --invalid-utf8 bytes`).
+    public var raw = false
 
-    public init(tokenizer: Tokenizer, lines: Bool = false, lossy: Bool = false) {
+    public init(tokenizer: Tokenizer, lines: Bool = false, lossy: Bool = false, raw: Bool = false) {
         self.tokenizer = tokenizer
         self.lines = lines
         self.lossy = lossy
+        self.raw = raw
     }
 
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
@@ -43,6 +46,14 @@ public struct DecodePipeline {
             DecodeFailure(input: name, line: line, position: position, reason: reason)
         }
         func emit() throws {
+            if raw {
+                guard let b = tokenizer.tokenBytes(UInt32(value)) else { throw fail("unknown token id \(value)") }
+                out.append(contentsOf: b)
+                position += 1
+                inNumber = false
+                value = 0
+                return
+            }
             do { try decoder.append(UInt32(value), to: &out) } catch {
                 switch error {
                 case .unknownID(let id, _): throw fail("unknown token id \(id)")
@@ -54,6 +65,7 @@ public struct DecodePipeline {
             value = 0
         }
         func endStream() throws {
+            if raw { return }
             do { try decoder.finish(to: &out) } catch {
                 throw DecodeFailure(input: name, line: line, position: max(position - 1, lineStartPosition),
                                     reason: "the ids end in the middle of a UTF-8 character (use --lossy to replace it)")

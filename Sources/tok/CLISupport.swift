@@ -50,3 +50,9 @@ func runReportingErrors(_ command: String, _ body: () throws -> Void) throws {
         throw ExitCode.failure
     }
 }
+
+/// An error the CLI reports as one line.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}

@@ -19,16 +19,23 @@ struct Decode: ParsableCommand {
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
     var lossy = false
 
+    @Flag(help: "Write the tokens' bytes unchanged, even when they are not UTF-8 (the inverse of encode --invalid-utf8 bytes).")
+    var raw = false
+
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
     var output: String?
 
     @Argument(help: ArgumentHelp("Files of ids; standard input if none or '-'.", valueName: "file"))
     var files: [String] = []
 
+    func validate() throws {
+        if lossy && raw { throw ValidationError("--lossy and --raw exclude each other") }
+    }
+
     func run() throws {
         try runReportingErrors("decode") {
             let tokenizer = try tokenizerOptions.load()
-            let pipeline = DecodePipeline(tokenizer: tokenizer, lines: lines, lossy: lossy)
+            let pipeline = DecodePipeline(tokenizer: tokenizer, lines: lines, lossy: lossy, raw: raw)
             try withOutput(output) { write in
                 for f in files.isEmpty ? ["-"] : files {
                     let src = try InputSource(path: f)

@@ -39,10 +39,13 @@ struct TokenizerOptions: ParsableArguments {
         let path: String? = isShipped && !fileExists(tokenizer) ? nil : tokenizer
         var base: Tokenizer
         if let path {
+            guard fileExists(path) else {
+                throw CLIError("\(path): no such file, and not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", ")))")
+            }
             var pat = pattern.map(Self.expandPattern)
             if pat == nil, let sc = try Sidecar.find(for: path) { pat = sc.pattern }
             guard let pat else {
-                throw ValidationError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
+                throw CLIError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials)
             base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
@@ -69,7 +72,7 @@ struct TokenizerOptions: ParsableArguments {
         case .icuRegex:
             return try ICURegexPreTokenizer(pattern: pat)
         case .icuWords:
-            throw ValidationError("icu-words is not available yet") // PENDING ICUWordBreakPreTokenizer
+            return try ICUWordBreakPreTokenizer()
         }
     }
 

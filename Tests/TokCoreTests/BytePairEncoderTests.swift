@@ -9,11 +9,11 @@ final class BytePairEncoderTests: XCTestCase {
         var rng = SeededRandom(seed: 7)
         let alphabet: [[UInt8]] = ["a", "b", "ab", " ", "the", "ing", "語", "🙂", "\u{301}", "0", "__", "=", "\n"].map { Array($0.utf8) }
         for tok in Shipped.all {
-            let bpe = BytePairEncoder(table: tok.ranks)
+            let bpe = BytePairEncoder(model: tok.model)
             for round in 0..<120 {
                 var piece: [UInt8] = []
-                let target = round < 50 ? Int.random(in: 2..<BytePairEncoder.heapThreshold, using: &rng)
-                                        : Int.random(in: BytePairEncoder.heapThreshold..<400, using: &rng)
+                let target = round < 50 ? Int.random(in: 2..<BytePairEncoder.longThreshold, using: &rng)
+                                        : Int.random(in: BytePairEncoder.longThreshold..<400, using: &rng)
                 while piece.count < target { piece += alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
                 var out = TokenBuffer()
                 piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
@@ -23,7 +23,7 @@ final class BytePairEncoderTests: XCTestCase {
     }
 
     func testPathologicalRunsAreCorrect() {
-        let bpe = BytePairEncoder(table: Shipped.cl100k.ranks)
+        let bpe = BytePairEncoder(model: Shipped.cl100k.model)
         for piece in [[UInt8](repeating: 0x61, count: 600), Array(String(repeating: "语", count: 200).utf8)] {
             var out = TokenBuffer()
             piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }

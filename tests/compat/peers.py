@@ -51,7 +51,7 @@ class CliFlags:
     # UTF-8: () if it does so by default; None while the CLI has no such option (it exits
     # non-zero on such ids, so raw-byte round trips are checked with tiktoken's decoder and
     # the CLI's `--lossy` output instead).
-    decode_raw_bytes: tuple | None = None
+    decode_raw_bytes: tuple | None = ("--raw",)
 
 
 CLI = CliFlags()
@@ -355,3 +355,16 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def bytes_to_unicode() -> dict:
+    """GPT-2's byte -> printable character map."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))

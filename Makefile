@@ -1,0 +1,27 @@
+# tok: the two commands are `make demo` and `make test`.
+SWIFT ?= swift
+TOK := .build/release/tok
+
+.PHONY: demo test bench deps build test-swift test-compat man clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product tok
+
+# Builds tok and runs the main job on shipped data.
+demo: build
+	@scripts/demo.sh $(TOK)
+
+# Installs what the tests need and runs every test: Swift unit tests, then the CLI against the real peers.
+test: deps build
+	$(SWIFT) test
+	TOK_BIN=$(TOK) tests/compat/run.sh
+
+# Encode speed against tiktoken, HF tokenizers, gigatoken, fastokens and quicktok, in one run.
+bench: build
+	bench/setup.sh && .venv/bin/python bench/bench.py --tok $(TOK)
+
+clean:
+	rm -rf .build bench-out

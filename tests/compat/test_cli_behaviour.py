@@ -1,0 +1,247 @@
+"""The tok CLI as a user meets it: errors, pipes, atomic output, formats, options, the man page.
+
+Every expectation about ids is computed with tiktoken, never typed in.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import threading
+
+import pytest
+
+import peers
+
+pytestmark = pytest.mark.cli
+MAN = peers.REPO / "man" / "tok.1"
+
+
+def run(tok, args, stdin=b""):
+    return tok.run(args, stdin)
+
+
+def ids_of(out: bytes):
+    return [int(x) for x in out.split()]
+
+
+# ----------------------------------------------------------------------------- man page and --help
+def help_options(tok, sub):
+    out = peers.ok(run(tok, [*([sub] if sub else []), "--help"]), "help").decode()
+    return sorted(set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", out)))
+
+
+@pytest.mark.parametrize("sub", ["", "encode", "decode", "bench"])
+def test_every_help_option_is_in_the_man_page(tok, sub):
+    man = MAN.read_text(encoding="utf-8").replace("\\-", "-")
+    missing = [o for o in help_options(tok, sub) if not re.search(r"(?<![\w-])" + re.escape(o) + r"(?![\w-])", man)]
+    assert not missing, f"options of `tok {sub} --help` missing from man/tok.1: {missing}"
+    if sub:
+        assert re.search(r"^\.B " + sub + r"$", MAN.read_text(), re.M), f"man page lacks a section for {sub}"
+
+
+def test_man_page_renders():
+    cp = subprocess.run(["man", "-l", str(MAN)], capture_output=True, env={**os.environ, "MANWIDTH": "80"})
+    if cp.returncode != 0 and b"not found" in cp.stderr:
+        pytest.skip("man not installed")
+    assert cp.returncode == 0 and b"tok encode" in cp.stdout
+
+
+# ----------------------------------------------------------------------------- errors
+def one_line_error(cp, *needles):
+    assert cp.returncode != 0, "expected failure"
+    err = cp.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("tok "), f"not one line: {err!r}"
+    for n in needles:
+        assert n in err, f"{n!r} not in {err!r}"
+    return err
+
+
+def test_missing_file(tok, workdir):
+    one_line_error(run(tok, ["encode", str(workdir / "nope.txt")]), "nope.txt")
+
+
+def test_directory_input(tok, workdir):
+    one_line_error(run(tok, ["encode", str(workdir)]), str(workdir))
+
+
+def test_unknown_tokenizer(tok):
+    one_line_error(run(tok, ["encode", "-t", "cl999k"], b"x"), "cl999k")
+
+
+def test_corrupt_and_truncated_zstd(tok, workdir):
+    data = b"hello world\n" * 50000
+    z = subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
+    bad = bytearray(z)
+    bad[len(bad) // 2] ^= 0xFF
+    (workdir / "bad.zst").write_bytes(bytes(bad))
+    (workdir / "cut.zst").write_bytes(z[: len(z) // 2])
+    one_line_error(run(tok, ["encode", str(workdir / "bad.zst")]), "bad.zst")
+    one_line_error(run(tok, ["encode", str(workdir / "cut.zst")]), "cut.zst")
+
+
+def test_invalid_utf8_reports_offset_and_policies(tok, workdir):
+    enc = peers.encoding("cl100k_base")
+    data = "héllo wörld ".encode() * 1000 + b"\xff\xfe tail " + "ok ".encode() * 10
+    off = data.index(b"\xff")
+    one_line_error(run(tok, ["encode"], data), f"byte offset {off}")
+    rep = ids_of(peers.ok(run(tok, ["encode", "--invalid-utf8", "replace"], data), "replace"))
+    assert rep == enc.encode_ordinary(data.decode("utf-8", "replace"))
+    raw = peers.ok(run(tok, ["encode", "--invalid-utf8", "bytes"], data), "bytes")
+    back = peers.ok(run(tok, ["decode", "--raw"], raw), "decode --raw")
+    assert back == data
+    one_line_error(run(tok, ["decode"], raw), "invalid UTF-8")
+    lossy = peers.ok(run(tok, ["decode", "--lossy"], raw), "lossy")
+    assert lossy == data.decode("utf-8", "replace").encode()
+
+
+def test_truncated_utf8_at_end_is_an_error(tok):
+    one_line_error(run(tok, ["encode"], "abc €".encode()[:-1]), "byte offset 4")
+
+
+def test_unknown_id_names_position(tok):
+    one_line_error(run(tok, ["decode"], b"9906 11\n1917 999999 0\n"), "999999", "line 2", "#3")
+
+
+def test_non_numeric_id(tok):
+    one_line_error(run(tok, ["decode"], b"9906 x"), "line 1")
+
+
+def test_special_error_names_offset(tok):
+    one_line_error(run(tok, ["encode", "--special", "error"], b"abc<|endoftext|>"), "byte offset 3")
+
+
+def test_sidecarless_file_needs_pattern(tok, workdir):
+    src = peers.REPO / "vocabularies" / "cl100k_base.tiktoken"
+    dst = workdir / "copy.tiktoken"
+    dst.write_bytes(src.read_bytes())
+    one_line_error(run(tok, ["encode", "-t", str(dst)], b"x"), "pattern")
+    enc = peers.encoding("cl100k_base")
+    text = "Hello <|endoftext|> wörld 123456\n"
+    out = peers.ok(run(tok, ["encode", "-t", str(dst), "--pattern", "cl100k"], text.encode()), "file + --pattern")
+    assert ids_of(out) == enc.encode_ordinary(text)
+
+
+def test_corrupt_vocabulary_names_line(tok, workdir):
+    src = (peers.REPO / "vocabularies" / "cl100k_base.tiktoken").read_bytes().split(b"\n")
+    src[1000] = b"not-base64!! 1000"
+    bad = workdir / "bad.tiktoken"
+    bad.write_bytes(b"\n".join(src))
+    one_line_error(run(tok, ["encode", "-t", str(bad), "--pattern", "cl100k"], b"x"), "bad.tiktoken:1001")
+
+
+def test_failed_run_leaves_no_output_file(tok, workdir):
+    out = workdir / "out.ids"
+    one_line_error(run(tok, ["encode", "-o", str(out)], b"good text " * 100000 + b"\xff"))
+    assert not out.exists()
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".out.ids")], "temp file left behind"
+    peers.ok(run(tok, ["encode", "-o", str(out)], b"fine"), "-o")
+    assert ids_of(out.read_bytes()) == peers.encoding("cl100k_base").encode_ordinary("fine")
+
+
+def test_empty_input(tok):
+    assert peers.ok(run(tok, ["encode"], b""), "empty") == b"\n"
+    assert peers.ok(run(tok, ["encode", "--lines"], b""), "empty lines") == b""
+    assert peers.ok(run(tok, ["encode", "--count"], b""), "empty count") == b"0\n"
+    assert peers.ok(run(tok, ["decode"], b""), "empty decode") == b""
+
+
+# ----------------------------------------------------------------------------- pipes and memory
+def test_head_exits_quietly(tok, workdir):
+    big = workdir / "big.txt"
+    big.write_bytes(("The quick brown fox jumps over the lazy dog.\n" * 400000).encode())
+    p = subprocess.run(f"'{tok.binary}' encode --lines '{big}' | head -1", shell=True, capture_output=True, timeout=120)
+    assert p.returncode == 0
+    assert p.stderr == b"", p.stderr
+    assert len(p.stdout.splitlines()) == 1
+
+
+def test_memory_bounded_without_newlines(tok):
+    """256 MB of text with no newline at all, streamed through a pipe: peak RSS stays far below the input."""
+    chunk = ("lorem ipsum dolor sit amet, consectetur adipiscing elit " * 20000).encode()
+    total = 256 << 20
+    proc = subprocess.Popen([tok.binary, "encode", "--count", "--threads", "2"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def feed():
+        sent = 0
+        while sent < total:
+            proc.stdin.write(chunk)
+            sent += len(chunk)
+        proc.stdin.close()
+
+    t = threading.Thread(target=feed)
+    t.start()
+    out, err = proc.stdout.read(), proc.stderr.read()
+    t.join()
+    proc.wait(timeout=600)
+    assert proc.returncode == 0, err
+    sent = (total + len(chunk) - 1) // len(chunk) * len(chunk)
+    enc = peers.encoding("cl100k_base")
+    phrase = "lorem ipsum dolor sit amet, consectetur adipiscing elit "
+    one, two = (len(enc.encode_ordinary(phrase * k)) for k in (1000, 2000))
+    per_phrase, fixed = (two - one) // 1000, one - (two - one)   # count(n phrases) = per_phrase * n + fixed
+    assert int(out.split()[0]) == per_phrase * (sent // len(phrase)) + fixed
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 200, f"peak RSS {peak_mb:.0f} MB for a {sent >> 20} MB input"
+
+
+# ----------------------------------------------------------------------------- formats and options
+def test_tokens_format_round_trips(tok):
+    text = "Hello, wörld!\n  语言 🙂\tend"
+    enc = peers.encoding("cl100k_base")
+    out = peers.ok(run(tok, ["encode", "--format", "tokens"], text.encode()), "tokens").decode()
+    byte_decoder = {c: b for b, c in peers.bytes_to_unicode().items()}
+    toks = out.split()
+    assert [enc.encode_single_token(bytes(byte_decoder[c] for c in t)) for t in toks] == enc.encode_ordinary(text)
+
+
+def test_jsonl_offsets(tok):
+    text = "first line\nsecond, wörld 语\n\nlast"
+    enc = peers.encoding("o200k_base")
+    out = peers.ok(run(tok, ["encode", "-t", "o200k_base", "--lines", "--format", "jsonl"], text.encode()), "jsonl")
+    rows = [json.loads(l) for l in out.decode().splitlines()]
+    lines = text.split("\n")
+    assert len(rows) == len(lines)
+    for row, line in zip(rows, lines):
+        b = line.encode()
+        assert row["ids"] == enc.encode_ordinary(line)
+        assert [b[s:e] for s, e in row["offsets"]] == [enc.decode_single_token_bytes(i) for i in row["ids"]]
+        assert row["tokens"] == [enc.decode_single_token_bytes(i).decode("utf-8", "replace") for i in row["ids"]]
+
+
+def test_count_names_files_and_total(tok, workdir):
+    a, b = workdir / "a.txt", workdir / "b.txt"
+    a.write_text("one two three")
+    b.write_text("four")
+    enc = peers.encoding("cl100k_base")
+    out = peers.ok(run(tok, ["encode", "--count", str(a), str(b)]), "count").decode().splitlines()
+    na, nb = len(enc.encode_ordinary("one two three")), len(enc.encode_ordinary("four"))
+    assert out == [f"{na} {a}", f"{nb} {b}", f"{na + nb} total"]
+
+
+def test_icu_regex_and_scanner_agree(tok):
+    text = (peers.REPO / "corpora" / "multilingual.txt.zst")
+    for v in peers.VOCABS:
+        a = peers.ok(run(tok, ["encode", "-t", v, str(text)]), "scanner")
+        b = peers.ok(run(tok, ["encode", "-t", v, "--pretokenizer", "icu-regex", str(text)]), "icu")
+        assert a == b, v
+
+
+def test_user_pattern_and_word_break_round_trip(tok):
+    text = "Don't split 123456 things; 東京タワー ok\n".encode()
+    for extra in (["--pattern", r"\p{L}+|\p{N}|[^\p{L}\p{N}]+"], ["--pretokenizer", "icu-words"]):
+        ids = peers.ok(run(tok, ["encode", *extra], text), "encode")
+        assert peers.ok(run(tok, ["decode"], ids), "decode") == text
+
+
+def test_decode_lines_inverts_encode_lines(tok):
+    text = b"alpha\n\nbeta gamma\n"
+    ids = peers.ok(run(tok, ["encode", "--lines"], text), "encode")
+    assert peers.ok(run(tok, ["decode", "--lines"], ids), "decode") == text
+
+
+def test_version(tok):
+    assert re.match(rb"\d+\.\d+\.\d+", peers.ok(run(tok, ["--version"]), "version"))
