@@ -52,7 +52,7 @@ public final class BytePairEncoder {
     @usableFromInline let tokens: UnsafeMutablePointer<UInt32>
 
     // Piece cache: direct-mapped, for pieces of at most `cacheKeyBytes` bytes and `cacheTokens` tokens.
-    @usableFromInline static let cacheEntries = 4096
+    @usableFromInline static let cacheEntries = 16384
     @usableFromInline static let cacheKeyBytes = 32
     @usableFromInline static let cacheTokens = 8
     @usableFromInline let cacheHash: UnsafeMutablePointer<UInt64>

@@ -10,13 +10,15 @@ extension Tokenizer {
         let segments = Self.segments(of: text, target: segmentBytes,
                                      specials: special == .plain ? nil : specialTokens)
         var results = [Result<[UInt32], SpecialTokenFound>](repeating: .success([]), count: segments.count)
-        let work: @Sendable (Int, UnsafeBufferPointer<UInt8>, UnsafeMutableBufferPointer<Result<[UInt32], SpecialTokenFound>>) -> Void = { [self] k, text, rp in
+        let pool = EncoderPool(tokenizer: self)
+        let work: @Sendable (Int, UnsafeBufferPointer<UInt8>, UnsafeMutableBufferPointer<Result<[UInt32], SpecialTokenFound>>) -> Void = { k, text, rp in
+            pool.withEncoder { e in
             let r = segments[k]
-            let e = makeEncoder()
             var out = TokenBuffer(capacity: (r.upperBound - r.lowerBound) / 3 + 16)
             rp[k] = Result { () throws(SpecialTokenFound) -> [UInt32] in
                 try e.encode(UnsafeBufferPointer(rebasing: text[r]), special: special, into: &out, baseOffset: r.lowerBound)
                 return out.array
+            }
             }
         }
         results.withUnsafeMutableBufferPointer { rp in
@@ -38,14 +40,16 @@ extension Tokenizer {
     public func countParallel(bytes text: UnsafeBufferPointer<UInt8>, threads: Int, segmentBytes: Int = 1 << 20) -> Int {
         let segments = Self.segments(of: text, target: segmentBytes, specials: nil)
         var counts = [Int](repeating: 0, count: segments.count)
+        let pool = EncoderPool(tokenizer: self)
         counts.withUnsafeMutableBufferPointer { cp in
             nonisolated(unsafe) let cp = cp
             nonisolated(unsafe) let text = text
-            let body: @Sendable (Int) -> Void = { [self] k in
-                let e = makeEncoder()
-                var out = TokenBuffer(capacity: 1 << 16)
-                e.encodeOrdinary(UnsafeBufferPointer(rebasing: text[segments[k]]), into: &out)
-                cp[k] = out.count
+            let body: @Sendable (Int) -> Void = { k in
+                pool.withEncoder { e in
+                    var out = TokenBuffer(capacity: 1 << 16)
+                    e.encodeOrdinary(UnsafeBufferPointer(rebasing: text[segments[k]]), into: &out)
+                    cp[k] = out.count
+                }
             }
             if threads <= 1 { for k in 0..<segments.count { body(k) } } else {
                 DispatchQueue.concurrentPerform(iterations: segments.count, execute: body)

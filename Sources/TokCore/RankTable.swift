@@ -22,17 +22,22 @@ public struct RankTable: @unchecked Sendable {
     public let count: Int
     /// Length of the longest key.
     public let maxKeyLength: Int
+    /// One bit per hash value (low `filterBits` bits of the hash): set when some key has that hash. A clear bit
+    /// proves absence without touching the slots, which do not fit in cache; BPE asks about many absent spans.
+    @usableFromInline let filter: UnsafeMutablePointer<UInt64>
+    @usableFromInline static let filterBits = 21
     private let storage: Storage
 
     /// Frees the raw buffers when the last copy of the table goes away.
     final class Storage {
         let slots: UnsafeMutablePointer<Slot>, arena: UnsafeMutablePointer<UInt8>
         let keyStart: UnsafeMutablePointer<UInt32>, keyLength: UnsafeMutablePointer<UInt32>
+        let filter: UnsafeMutablePointer<UInt64>
         init(_ s: UnsafeMutablePointer<Slot>, _ a: UnsafeMutablePointer<UInt8>,
-             _ k: UnsafeMutablePointer<UInt32>, _ l: UnsafeMutablePointer<UInt32>) {
-            slots = s; arena = a; keyStart = k; keyLength = l
+             _ k: UnsafeMutablePointer<UInt32>, _ l: UnsafeMutablePointer<UInt32>, _ f: UnsafeMutablePointer<UInt64>) {
+            slots = s; arena = a; keyStart = k; keyLength = l; filter = f
         }
-        deinit { slots.deallocate(); arena.deallocate(); keyStart.deallocate(); keyLength.deallocate() }
+        deinit { slots.deallocate(); arena.deallocate(); keyStart.deallocate(); keyLength.deallocate(); filter.deallocate() }
     }
 
     /// Builds the table from token byte strings stored back to back in `bytes`, with `ends[i]` the end of entry i
@@ -53,7 +58,10 @@ public struct RankTable: @unchecked Sendable {
         keyStart.initialize(repeating: .max, count: max(limit, 1))
         let keyLength = UnsafeMutablePointer<UInt32>.allocate(capacity: max(limit, 1))
         keyLength.initialize(repeating: 0, count: max(limit, 1))
-        self.storage = Storage(slots, arena, keyStart, keyLength)
+        let filter = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << (RankTable.filterBits - 6))
+        filter.initialize(repeating: 0, count: 1 << (RankTable.filterBits - 6))
+        self.filter = filter
+        self.storage = Storage(slots, arena, keyStart, keyLength, filter)
         self.slots = slots; self.mask = capacity - 1; self.arena = arena
         self.keyStart = keyStart; self.keyLength = keyLength
         self.rankLimit = limit; self.count = n
@@ -69,7 +77,10 @@ public struct RankTable: @unchecked Sendable {
             keyLength[Int(rank)] = UInt32(len)
             let p = UnsafePointer(arena + start)
             let prefix = ByteKey.prefixWord(p, len)
-            var idx = Int(truncatingIfNeeded: ByteKey.hash(p, len, prefix: prefix) >> 32) & mask
+            let h = ByteKey.hash(p, len, prefix: prefix)
+            let bit = Int(truncatingIfNeeded: h) & ((1 << RankTable.filterBits) - 1)
+            filter[bit >> 6] |= 1 << UInt64(bit & 63)
+            var idx = Int(truncatingIfNeeded: h >> 32) & mask
             while slots[idx].length != 0 {
                 let s = slots[idx]
                 if s.prefix == prefix && Int(s.length) == len && RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) {
@@ -114,6 +125,8 @@ public struct RankTable: @unchecked Sendable {
     /// reuse them for another table.
     @inlinable @inline(__always)
     func rank(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64, hash: UInt64) -> UInt32 {
+        let bit = Int(truncatingIfNeeded: hash) & ((1 << RankTable.filterBits) - 1)
+        if filter[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return .max }
         var idx = Int(truncatingIfNeeded: hash >> 32) & mask
         while true {
             let s = slots[idx]
