@@ -12,7 +12,7 @@ public struct RankTable: @unchecked Sendable {
     }
 
     @usableFromInline let slots: UnsafeMutablePointer<Slot>
-    @usableFromInline let mask: Int
+    @usableFromInline let capacity: Int   // slots; not a power of two, so the table can be sized tightly
     @usableFromInline let arena: UnsafeMutablePointer<UInt8>
     @usableFromInline let keyStart: UnsafeMutablePointer<UInt32>   // by rank; UInt32.max when the rank is absent
     @usableFromInline let keyLength: UnsafeMutablePointer<UInt32>  // by rank
@@ -47,8 +47,8 @@ public struct RankTable: @unchecked Sendable {
         let n = ends.count
         var limit = 0
         for r in ranks { limit = max(limit, Int(r) + 1) }
-        var capacity = 16
-        while capacity < n * 2 { capacity <<= 1 }
+        // Load factor 0.6: the slots of a 200k vocabulary stay under 6 MB, inside the last-level cache.
+        let capacity = max(16, n * 5 / 3 + 1)
         let slots = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
         slots.initialize(repeating: Slot(prefix: 0, length: 0, rank: 0), count: capacity)
         let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count + 8, 8))
@@ -62,7 +62,7 @@ public struct RankTable: @unchecked Sendable {
         filter.initialize(repeating: 0, count: 1 << (RankTable.filterBits - 6))
         self.filter = filter
         self.storage = Storage(slots, arena, keyStart, keyLength, filter)
-        self.slots = slots; self.mask = capacity - 1; self.arena = arena
+        self.slots = slots; self.capacity = capacity; self.arena = arena
         self.keyStart = keyStart; self.keyLength = keyLength
         self.rankLimit = limit; self.count = n
         var maxLen = 0
@@ -80,13 +80,14 @@ public struct RankTable: @unchecked Sendable {
             let h = ByteKey.hash(p, len, prefix: prefix)
             let bit = Int(truncatingIfNeeded: h) & ((1 << RankTable.filterBits) - 1)
             filter[bit >> 6] |= 1 << UInt64(bit & 63)
-            var idx = Int(truncatingIfNeeded: h >> 32) & mask
+            var idx = RankTable.home(h, capacity)
             while slots[idx].length != 0 {
                 let s = slots[idx]
                 if s.prefix == prefix && Int(s.length) == len && RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) {
                     throw .duplicateKey(index: i, rank: rank, existingRank: s.rank)
                 }
-                idx = (idx + 1) & mask
+                idx += 1
+                if idx == capacity { idx = 0 }
             }
             slots[idx] = Slot(prefix: prefix, length: UInt32(len), rank: rank)
             start = end
@@ -127,15 +128,32 @@ public struct RankTable: @unchecked Sendable {
     func rank(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64, hash: UInt64) -> UInt32 {
         let bit = Int(truncatingIfNeeded: hash) & ((1 << RankTable.filterBits) - 1)
         if filter[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return .max }
-        var idx = Int(truncatingIfNeeded: hash >> 32) & mask
+        var idx = RankTable.home(hash, capacity)
         while true {
             let s = slots[idx]
             if s.length == 0 { return .max }
             if s.prefix == prefix && Int(s.length) == len {
                 if len <= 8 || RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) { return s.rank }
             }
-            idx = (idx + 1) & mask
+            idx += 1
+            if idx == capacity { idx = 0 }
         }
+    }
+
+    /// The first slot probed for a key with this hash (an empty slot has length 0).
+    @inlinable @inline(__always)
+    func homeSlot(hash: UInt64) -> Slot { slots[RankTable.home(hash, capacity)] }
+
+    /// The home slot of a hash: its high 32 bits scaled to the capacity (multiply-shift, no division).
+    @inlinable @inline(__always)
+    static func home(_ hash: UInt64, _ capacity: Int) -> Int {
+        Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(truncatingIfNeeded: capacity)) >> 32)
+    }
+
+    /// Whether bytes 8... of the key of `rank` equal `p[8..<len]`.
+    @inlinable @inline(__always)
+    func tailMatches(rank: UInt32, _ p: UnsafePointer<UInt8>, _ len: Int) -> Bool {
+        RankTable.tailEqual(arena + Int(keyStart[Int(rank)]), p, len)
     }
 
     /// The rank of `bytes`, or nil.
