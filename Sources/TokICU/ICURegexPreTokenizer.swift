@@ -1,0 +1,245 @@
+// Not re-exported: clients that import Foundation must never see the system-ICU clang module (ODR clash on
+// UErrorCode with Foundation's ICU; see notes/swift-platform.md).
+@_implementationOnly import CICU
+import TokCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A pattern that ICU could not compile.
+public struct ICURegexError: Error, CustomStringConvertible, Sendable {
+    /// ICU's name of the error, e.g. "U_REGEX_RULE_SYNTAX".
+    public var errorName: String
+    /// ICU's numeric `UErrorCode`.
+    public var code: Int32
+    /// The pattern as given.
+    public var pattern: String
+    /// Where ICU detected the error, in Unicode scalars from the start of the pattern, if ICU reported it.
+    public var position: Int?
+
+    public var description: String {
+        guard let position else { return "cannot compile regular expression: \(errorName)" }
+        let before = String(String.UnicodeScalarView(pattern.unicodeScalars.prefix(position)))
+        let after = String(String.UnicodeScalarView(pattern.unicodeScalars.dropFirst(position)))
+        return "cannot compile regular expression: \(errorName) at position \(position): \(before)⟨HERE⟩\(after)"
+    }
+}
+
+/// Splits text with any regular expression, using the system ICU's regex engine directly on the UTF-8 bytes.
+///
+/// Each match is a piece, and so is each stretch of text between matches (so the pieces always tile the text).
+/// Empty matches are ignored: they neither make a piece nor split the text around them.
+///
+/// `$` outside a character class means the end of the text, as in tiktoken (Rust regex): the pattern is compiled
+/// with every such `$` replaced by `\z`, because ICU's `$` also matches before a line terminator that ends the
+/// text. A pattern that turns on multi-line mode with an inline flag (`(?m)`, `(?im:` ...) is left unchanged.
+///
+/// ICU reads invalid UTF-8 as U+FFFD, so on such input the pieces may differ from the hand-written scanners'
+/// (which read each invalid byte as its own character); they still tile the text.
+///
+/// Thread-safe: each concurrent `split` works on its own clone of the compiled expression, and idle clones are
+/// kept for reuse.
+public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
+    /// The pattern as given.
+    public let pattern: String
+    /// The pattern handed to ICU (after the `$` rewrite).
+    public let icuPattern: String
+
+    private let compiled: OpaquePointer
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    // Guarded by `lock`.
+    private var idle: [OpaquePointer] = []
+    private static let maxIdle = 64
+
+    /// Compiles `pattern`; throws `ICURegexError` if ICU rejects it.
+    public init(pattern: String) throws(ICURegexError) {
+        self.pattern = pattern
+        icuPattern = Self.endOfTextDollars(pattern)
+        var utf16 = Array(icuPattern.utf16)
+        var status = U_ZERO_ERROR
+        var parseError = UParseError()
+        let re = utf16.withUnsafeMutableBufferPointer { p in
+            cicu_uregex_open(p.baseAddress, Int32(p.count), 0, &parseError, &status)
+        }
+        guard status.rawValue <= U_ZERO_ERROR.rawValue, let re else {
+            if let re { cicu_uregex_close(re) }
+            var position: Int? = nil
+            if parseError.offset >= 0 {
+                position = Self.scalarPosition(in: icuPattern, line: Int(parseError.line), utf16Offset: Int(parseError.offset))
+                    .map { Self.originalPosition(pattern, rewrittenPosition: $0) }
+            }
+            throw ICURegexError(errorName: String(cString: cicu_errorName(status)), code: status.rawValue,
+                                pattern: pattern, position: position)
+        }
+        compiled = re
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        for re in idle { cicu_uregex_close(re) }
+        cicu_uregex_close(compiled)
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Appends the ends of the matches and of the unmatched stretches of `text`.
+    ///
+    /// If ICU fails while matching (it only can when out of memory, since the backtracking stack is unbounded),
+    /// the rest of the text becomes one piece.
+    public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        let n = text.count
+        guard let re = checkOut() else {
+            ends.append(n)
+            return
+        }
+        defer { checkIn(re) }
+        var status = U_ZERO_ERROR
+        let ut = base.withMemoryRebound(to: CChar.self, capacity: n) { cicu_utext_openUTF8(nil, $0, Int64(n), &status) }
+        defer {
+            // Detach the text so the idle clone keeps no pointer into the caller's buffer.
+            var st = U_ZERO_ERROR
+            var empty: UChar = 0
+            cicu_uregex_setText(re, &empty, 0, &st)
+            _ = cicu_utext_close(ut)
+        }
+        cicu_uregex_setUText(re, ut, &status)
+        var prev = 0
+        while status.rawValue <= U_ZERO_ERROR.rawValue, cicu_uregex_findNext(re, &status) != 0 {
+            // Native indexes of a UTF-8 UText are byte offsets. Clamping only matters if ICU ever reported an
+            // index inside a piece already emitted, which would break the tiling.
+            let s = min(max(Int(cicu_uregex_start64(re, 0, &status)), prev), n)
+            let e = min(max(Int(cicu_uregex_end64(re, 0, &status)), s), n)
+            guard status.rawValue <= U_ZERO_ERROR.rawValue else { break }
+            if e == s { continue }
+            if s > prev { ends.append(s) }
+            ends.append(e)
+            prev = e
+        }
+        if prev < n { ends.append(n) }
+    }
+
+    private func checkOut() -> OpaquePointer? {
+        pthread_mutex_lock(lock)
+        let re = idle.popLast()
+        pthread_mutex_unlock(lock)
+        if let re { return re }
+        var status = U_ZERO_ERROR
+        guard let clone = cicu_uregex_clone(compiled, &status), status.rawValue <= U_ZERO_ERROR.rawValue else { return nil }
+        // No limit on the backtracking stack: a limit would make matching fail on long inputs, and failing
+        // cannot be reported through `split`.
+        cicu_uregex_setStackLimit(clone, 0, &status)
+        return clone
+    }
+
+    private func checkIn(_ re: OpaquePointer) {
+        pthread_mutex_lock(lock)
+        let keep = idle.count < Self.maxIdle
+        if keep { idle.append(re) }
+        pthread_mutex_unlock(lock)
+        if !keep { cicu_uregex_close(re) }
+    }
+
+    // MARK: Pattern rewriting
+
+    /// Replaces each `$` outside character classes, escapes and `\Q...\E` quotes with `\z`, unless an inline
+    /// flag group turns on multi-line mode.
+    static func endOfTextDollars(_ pattern: String) -> String {
+        let s = Array(pattern.unicodeScalars)
+        if enablesMultiline(s) { return pattern }
+        var out = String.UnicodeScalarView()
+        var i = 0
+        var classDepth = 0
+        while i < s.count {
+            let c = s[i]
+            if c == "\\" {
+                out.append(c)
+                if i + 1 < s.count {
+                    out.append(s[i + 1])
+                    if s[i + 1] == "Q" {
+                        // Quoted text runs to \E (or the end of the pattern).
+                        i += 2
+                        while i < s.count, !(s[i] == "\\" && i + 1 < s.count && s[i + 1] == "E") {
+                            out.append(s[i])
+                            i += 1
+                        }
+                        continue
+                    }
+                }
+                i += 2
+                continue
+            }
+            if c == "[" {
+                classDepth += 1
+                out.append(c)
+                // A `]` right after `[` or `[^` is a literal.
+                if i + 1 < s.count, s[i + 1] == "^" { out.append(s[i + 1]); i += 1 }
+                if i + 1 < s.count, s[i + 1] == "]" { out.append(s[i + 1]); i += 1 }
+                i += 1
+                continue
+            }
+            if c == "]", classDepth > 0 { classDepth -= 1 }
+            if c == "$", classDepth == 0 {
+                out.append("\\")
+                out.append("z")
+            } else {
+                out.append(c)
+            }
+            i += 1
+        }
+        return String(out)
+    }
+
+    /// Whether some `(?flags)` or `(?flags:` group turns on `m`.
+    private static func enablesMultiline(_ s: [Unicode.Scalar]) -> Bool {
+        var i = 0
+        while i + 2 < s.count {
+            if s[i] == "\\" { i += 2; continue }
+            if s[i] == "(", s[i + 1] == "?" {
+                var k = i + 2
+                while k < s.count, s[k] != "-", s[k] != ":", s[k] != ")", s[k].properties.isAlphabetic {
+                    if s[k] == "m" { return true }
+                    k += 1
+                }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// Converts ICU's parse-error location (UTF-16 units, from the start of `line` if line >= 1) to scalars.
+    private static func scalarPosition(in pattern: String, line: Int, utf16Offset: Int) -> Int? {
+        var units = 0, scalars = 0, currentLine = 1
+        let byLine = line >= 1
+        for c in pattern.unicodeScalars {
+            if (!byLine || currentLine == line) && units >= utf16Offset { return scalars }
+            if byLine && currentLine < line {
+                if c == "\n" { currentLine += 1 }
+            } else {
+                units += c.utf16.count
+            }
+            scalars += 1
+        }
+        return (!byLine || currentLine == line) && units >= utf16Offset ? scalars : nil
+    }
+
+    /// Maps a scalar position in the rewritten pattern back to the given one (each `\z` there was one `$`).
+    private static func originalPosition(_ pattern: String, rewrittenPosition: Int) -> Int {
+        let rewritten = endOfTextDollars(pattern)
+        if rewritten == pattern { return rewrittenPosition }
+        let a = Array(pattern.unicodeScalars), b = Array(rewritten.unicodeScalars)
+        var i = 0, j = 0
+        while j < rewrittenPosition, i < a.count, j < b.count {
+            if a[i] == "$", b[j] == "\\", j + 1 < b.count, b[j + 1] == "z" {
+                j += 2
+            } else {
+                j += 1
+            }
+            i += 1
+        }
+        return i
+    }
+}
