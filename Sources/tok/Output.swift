@@ -5,6 +5,7 @@ import TokIO
 func withOutput(_ path: String?, _ body: ((UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Void) throws {
     ignoreSIGPIPE()
     if let path {
+        AtomicFileWriter.removeTemporaryFilesOnSignal()
         let file = try AtomicFileWriter(path: path)
         do {
             try body { try file.write(bytes: $0) }
