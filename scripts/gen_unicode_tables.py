@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
 """Generate Sources/TokCore/Generated/UnicodeClassTables.swift from the Unicode Character Database.
 
-Usage (from the repository root, offline, deterministic):
+Usage (from the repository root, offline once the inputs are installed, deterministic):
 
-    scripts/gen_unicode_tables.py [--ucd /usr/share/unicode] [--out Sources/TokCore/Generated/UnicodeClassTables.swift]
+    .venv/bin/pip install unicodedata2==16.0.0      # once; unicodedata2.unidata_version must be "16.0.0"
+    .venv/bin/python scripts/gen_unicode_tables.py [--ucd /usr/share/unicode] [--out Sources/TokCore/Generated/UnicodeClassTables.swift]
 
-The input is Debian's `unicode-data` package (`apt-get install -y unicode-data`): UnicodeData.txt for the general
-category and PropList.txt for White_Space. The version must be the one the system ICU uses (ICU 72 = Unicode 15.0),
-because the hand-written scanners are tested to split exactly like ICU's regex engine; the script refuses another
-version unless --allow-version is given.
+The generated file is committed; builds and tests do not need this script or its inputs.
+
+Inputs:
+- General_Category: Unicode 16.0.0, from the PyPI package `unicodedata2` version 16.0.0 (a backport of Python's
+  `unicodedata` module with newer data; Python's own `unicodedata` is too old). 16.0 is the Unicode version of
+  tiktoken 0.14's regex engine (Rust `regex`), the compatibility reference: the scanners must classify characters
+  added in Unicode 15.1 and 16.0 as tiktoken does. The script refuses any other version.
+- White_Space: PropList.txt from Debian's `unicode-data` package (`apt-get install -y unicode-data`; Unicode 15.0.0,
+  the version of the system ICU 72). White_Space has not changed since Unicode 6.x; the script checks that the file
+  is version 15.0.0 and that the set is exactly the expected 25 code points (WHITE_SPACE below).
+
+The system ICU 72 is Unicode 15.0, so the table differs from ICU's classes exactly on the letters, numbers and marks
+added in 15.1 and 16.0 (unassigned for ICU 72); Tests/TokICUTests/ScannerVsICUTests.swift checks that.
 
 Per code point the table stores a bitset (see CLASS_BITS). It is a two-stage table: the code point's high bits
 (cp >> 8) select a deduplicated 256-entry block. Both stages are emitted as ASCII StaticString literals rather than
@@ -34,32 +44,32 @@ BYTE_OFFSET = 0x40
 BLOCK_SHIFT = 8
 BLOCK_SIZE = 1 << BLOCK_SHIFT
 MAX_CP = 0x10FFFF
-EXPECTED_VERSION = "15.0.0"
+# General_Category version (unicodedata2) and the PropList.txt version (White_Space).
+EXPECTED_VERSION = "16.0.0"
+UNICODEDATA2_VERSION = "16.0.0"
+PROPLIST_VERSION = "15.0.0"
+# White_Space, unchanged since Unicode 6.x.
+WHITE_SPACE = frozenset([0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                         0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+assert len(WHITE_SPACE) == 25
+INSTALL_HINT = (f"install it into the repository venv: .venv/bin/pip install unicodedata2=={UNICODEDATA2_VERSION} "
+                f"(then run .venv/bin/python scripts/gen_unicode_tables.py)")
 
 
-def read_general_categories(path):
-    cats = {}
-    first = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            fields = line.rstrip("\n").split(";")
-            if len(fields) < 3:
-                continue
-            cp = int(fields[0], 16)
-            name, cat = fields[1], fields[2]
-            # Large ranges (CJK, Hangul, Tangut, private use...) are given as a First/Last pair of lines.
-            if name.endswith(", First>"):
-                first = cp
-                continue
-            if name.endswith(", Last>"):
-                if first is None:
-                    sys.exit(f"{path}: range end {fields[0]} without a start")
-                for c in range(first, cp + 1):
-                    cats[c] = cat
-                first = None
-                continue
-            cats[cp] = cat
-    return cats
+def load_unicodedata2():
+    try:
+        import unicodedata2
+    except ImportError:
+        sys.exit(f"the Python package unicodedata2 {UNICODEDATA2_VERSION} is missing; {INSTALL_HINT}")
+    if unicodedata2.unidata_version != EXPECTED_VERSION:
+        sys.exit(f"unicodedata2 has Unicode {unicodedata2.unidata_version}, {EXPECTED_VERSION} expected (tiktoken's); "
+                 f"{INSTALL_HINT}")
+    return unicodedata2
+
+
+def general_categories(ucd):
+    """General_Category of every code point 0...U+10FFFF (surrogates are Cs, unassigned Cn)."""
+    return [ucd.category(chr(cp)) for cp in range(MAX_CP + 1)]
 
 
 def read_version_and_property(path, prop):
@@ -110,19 +120,24 @@ def swift_string_literal(text, indent, width):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ucd", default="/usr/share/unicode", help="directory with UnicodeData.txt and PropList.txt")
+    ap.add_argument("--ucd", default="/usr/share/unicode", help="directory with PropList.txt (Unicode 15.0.0)")
     ap.add_argument("--out", default=os.path.join(root, "Sources/TokCore/Generated/UnicodeClassTables.swift"))
-    ap.add_argument("--allow-version", action="store_true", help=f"accept a Unicode version other than {EXPECTED_VERSION}")
     args = ap.parse_args()
 
-    cats = read_general_categories(os.path.join(args.ucd, "UnicodeData.txt"))
-    version, white_space = read_version_and_property(os.path.join(args.ucd, "PropList.txt"), "White_Space")
-    if version is None:
-        sys.exit("PropList.txt has no version header")
-    if version != EXPECTED_VERSION and not args.allow_version:
-        sys.exit(f"Unicode {version} found, {EXPECTED_VERSION} expected (the system ICU's); use --allow-version to override")
+    ucd = load_unicodedata2()
+    cats = general_categories(ucd)
+    version = ucd.unidata_version
+    proplist_version, white_space = read_version_and_property(os.path.join(args.ucd, "PropList.txt"), "White_Space")
+    if proplist_version != PROPLIST_VERSION:
+        sys.exit(f"PropList.txt is Unicode {proplist_version}, {PROPLIST_VERSION} expected (Debian's unicode-data)")
+    if white_space != WHITE_SPACE:
+        sys.exit(f"White_Space in PropList.txt differs from the expected {len(WHITE_SPACE)} code points: "
+                 f"{sorted(white_space ^ WHITE_SPACE)}")
+    for cp in WHITE_SPACE:
+        if cats[cp][0] in "LNM":
+            sys.exit(f"U+{cp:04X} is White_Space and {cats[cp]}")
 
-    values = [class_bits(cats.get(cp, "Cn"), cp in white_space) for cp in range(MAX_CP + 1)]
+    values = [class_bits(cats[cp], cp in white_space) for cp in range(MAX_CP + 1)]
 
     block_ids = {}
     blocks = []
@@ -145,9 +160,12 @@ def main():
     legend = ", ".join(f"'{chr(BYTE_OFFSET | v)}'=0x{v:02X}" for v in sorted(counts))
 
     out = f"""// GENERATED FILE, DO NOT EDIT. Regenerate from the repository root with:
-//     scripts/gen_unicode_tables.py
-// Input: Unicode {version} UnicodeData.txt (general category) and PropList.txt (White_Space) from Debian's
-// `unicode-data` package, the Unicode version of the system ICU 72. Unassigned code points (Cn) have no bits.
+//     .venv/bin/python scripts/gen_unicode_tables.py
+//     (needs `.venv/bin/pip install unicodedata2=={UNICODEDATA2_VERSION}`; see the script's header)
+// Input: General_Category from Unicode {version} (Python package unicodedata2 {UNICODEDATA2_VERSION}), the Unicode
+// version of tiktoken 0.14's regex engine; White_Space from PropList.txt {proplist_version} (Debian's `unicode-data`;
+// unchanged since Unicode 6.x). Unassigned code points (Cn) and surrogates have no bits. The system ICU 72 is
+// Unicode 15.0, so ICU's classes differ from this table on the characters added in Unicode 15.1 and 16.0.
 //
 // Per code point a class bitset: L 0x01, N 0x02, White_Space 0x04, o200k upper [Lu Lt Lm Lo M] 0x08,
 // o200k lower [Ll Lm Lo M] 0x10, M 0x20. Stage 1 has one entry per {BLOCK_SIZE} code points (cp >> {BLOCK_SHIFT}),
@@ -156,7 +174,7 @@ def main():
 
 /// Compressed Unicode class tables; see `ClassTable` for the decoded form.
 enum UnicodeClassTables {{
-    /// Unicode version of the data.
+    /// Unicode version of the General_Category data.
     static let unicodeVersion = "{version}"
     /// Code points per stage-2 block, as a shift.
     static let blockShift = {BLOCK_SHIFT}
@@ -175,7 +193,7 @@ enum UnicodeClassTables {{
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8", newline="\n") as f:
         f.write(out)
-    print(f"wrote {args.out}: Unicode {version}, {len(blocks)} blocks, {len(stage1_text) + len(stage2_text)} table characters")
+    print(f"wrote {args.out}: Unicode {version} (White_Space {proplist_version}), {len(blocks)} blocks, {len(stage1_text) + len(stage2_text)} table characters")
 
 
 if __name__ == "__main__":

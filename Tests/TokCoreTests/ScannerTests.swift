@@ -62,6 +62,14 @@ final class ScannerTests: XCTestCase {
             ("\u{661}\u{662}\u{663}\u{664}", .cl100k, ["\u{661}\u{662}\u{663}", "\u{664}"]),
             ("\u{216B}\u{B2}\u{BD}3", .o200k, ["\u{216B}\u{B2}\u{BD}", "3"]),
             ("\u{1F44D}\u{1F3FD}!", .cl100k, ["\u{1F44D}\u{1F3FD}!"]),
+            // Characters added in Unicode 15.1 and 16.0 (the scanners follow 16.0, like tiktoken; ICU 72 does not).
+            ("x\u{2EBF0}\u{2EBF0}y", .cl100k, ["x\u{2EBF0}\u{2EBF0}y"]),
+            ("!\u{1E5D0}", .llama3, ["!\u{1E5D0}"]),
+            ("ab\u{1C89}\u{1C8A}\u{A7CB}\u{10D50}", .o200k, ["ab", "\u{1C89}\u{1C8A}", "\u{A7CB}\u{10D50}"]),
+            ("e\u{897}e\u{897}", .cl100k, ["e", "\u{897}e", "\u{897}"]),
+            ("e\u{897}e\u{897}", .o200k, ["e\u{897}e\u{897}"]),
+            ("\u{10D40}\u{10D41}\u{10D42}\u{10D43}", .cl100k, ["\u{10D40}\u{10D41}\u{10D42}", "\u{10D43}"]),
+            (" \u{10D40}\u{10D41}", .gpt2, [" \u{10D40}\u{10D41}"]),
         ]
         for (text, p, want) in cases {
             XCTAssertEqual(pieces(p.preTokenizer, text), want, "\(p) on \(text.debugDescription)")
@@ -174,10 +182,21 @@ final class ScannerTests: XCTestCase {
         XCTAssertEqual(UnicodeCharacterClass(codePoint: 0xE0100), [.mark, .o200kUpper, .o200kLower])
         XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x216B), [.number])
         XCTAssertEqual(UnicodeCharacterClass(codePoint: 0xBD), [.number])
+        // New in Unicode 15.1 and 16.0.
+        XCTAssertEqual(UnicodeCharacterClass.unicodeVersion, "16.0.0")
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x2EBF0), [.letter, .o200kUpper, .o200kLower])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x1E5D0), [.letter, .o200kUpper, .o200kLower])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x1C89), [.letter, .o200kUpper])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0xA7CB), [.letter, .o200kUpper])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x10D50), [.letter, .o200kUpper])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x1C8A), [.letter, .o200kLower])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x10D40), [.number])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x897), [.mark, .o200kUpper, .o200kLower])
+        XCTAssertEqual(UnicodeCharacterClass(codePoint: 0x1171E), [.mark, .o200kUpper, .o200kLower])
         for ws: UInt32 in [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000] {
             XCTAssertEqual(UnicodeCharacterClass(codePoint: ws), [.whiteSpace], "U+\(String(ws, radix: 16))")
         }
-        for none: UInt32 in [0x00, 0x1C, 0x27, 0x180E, 0x200B, 0xFEFF, 0x378, 0xE000, 0x1C89, 0x2EBF0, 0x10FFFF, 0xD800, 0x110000] {
+        for none: UInt32 in [0x00, 0x1C, 0x27, 0x180E, 0x200B, 0xFEFF, 0x378, 0xE000, 0x2EE5E, 0x10FFFF, 0xD800, 0x110000] {
             XCTAssertEqual(UnicodeCharacterClass(codePoint: none), [], "U+\(String(none, radix: 16))")
         }
     }

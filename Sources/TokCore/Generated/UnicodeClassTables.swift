@@ -1,21 +1,24 @@
 // GENERATED FILE, DO NOT EDIT. Regenerate from the repository root with:
-//     scripts/gen_unicode_tables.py
-// Input: Unicode 15.0.0 UnicodeData.txt (general category) and PropList.txt (White_Space) from Debian's
-// `unicode-data` package, the Unicode version of the system ICU 72. Unassigned code points (Cn) have no bits.
+//     .venv/bin/python scripts/gen_unicode_tables.py
+//     (needs `.venv/bin/pip install unicodedata2==16.0.0`; see the script's header)
+// Input: General_Category from Unicode 16.0.0 (Python package unicodedata2 16.0.0), the Unicode
+// version of tiktoken 0.14's regex engine; White_Space from PropList.txt 15.0.0 (Debian's `unicode-data`;
+// unchanged since Unicode 6.x). Unassigned code points (Cn) and surrogates have no bits. The system ICU 72 is
+// Unicode 15.0, so ICU's classes differ from this table on the characters added in Unicode 15.1 and 16.0.
 //
 // Per code point a class bitset: L 0x01, N 0x02, White_Space 0x04, o200k upper [Lu Lt Lm Lo M] 0x08,
 // o200k lower [Ll Lm Lo M] 0x10, M 0x20. Stage 1 has one entry per 256 code points (cp >> 8),
-// 4352 entries written as two hex digits each, giving a block number; stage 2 holds 134 deduplicated
+// 4352 entries written as two hex digits each, giving a block number; stage 2 holds 140 deduplicated
 // blocks of 256 class bytes, each written as the ASCII character 0x40 | bits ('@'=0x00, 'B'=0x02, 'D'=0x04, 'I'=0x09, 'Q'=0x11, 'Y'=0x19, 'x'=0x38).
 
 /// Compressed Unicode class tables; see `ClassTable` for the decoded form.
 enum UnicodeClassTables {
-    /// Unicode version of the data.
-    static let unicodeVersion = "15.0.0"
+    /// Unicode version of the General_Category data.
+    static let unicodeVersion = "16.0.0"
     /// Code points per stage-2 block, as a shift.
     static let blockShift = 8
     /// Number of distinct stage-2 blocks.
-    static let blockCount = 134
+    static let blockCount = 140
     /// Added to every class bitset in `stage2` to keep it printable ASCII.
     static let byteOffset: UInt8 = 0x40
 
@@ -25,15 +28,15 @@ enum UnicodeClassTables {
         111111111111111111111111112A1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111\
         1111111111111111111111111111111111111111111111111111111111111111111111112B112C2D2E2F30311111111111111111111111111111111111111111\
         11111111111111111111111111111111111111111111113221212121212121212121212121212121212121212121212121212121212121212111333411353637\
-        38393A3B3C3D113E3F404142434445464748494A4B4C4D4E4F5051215253545511111156575821212121212121212159111111115A2121212121212121212121\
-        2121212111115B21212121212121212121212121212121212121212121212121212121212121212111115C5D21215E5F11111111111111111111111111111111\
-        11111111111111601111111161622121212121212121212121212121212121212121212121212121212121212121216311646521212121212121212166212121\
-        212121212121212121212121212121672168696A6B6C6D6E21216F212121217071727321742121757677212178797A21217B2121212121212121217C21212121\
+        38393A3B3C3D113E3F404142434445464748494A4B4C4D4E4F505152535455561111115758592121212121212121215A111111115B1111111111111111111111\
+        1111115C11115D21212121212121212121212121212121212121212121212121215E21212121212111115F602161626311111111111111111111111111111111\
+        1111111111111164111111116566212121212121212121212121212121212121212121212121212121212121212121671168692121212121212121216A212121\
+        2121212121212121212121216B21216C216D6E6F70717273212174212121217576777821797A217B7C7D21217E7F802121812121212121212121216B21212121\
         11111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111\
         11111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111\
-        11111111111111111111111111111111111111111111111111111111111111111111111111117D111111111111111111111111111111117E7F11111111111111\
-        11111111111111111111111111118011111111111111111111111111111111111111111111111111111111812121212121212121212121211111822121212121\
-        11111111111111111111111111111111111111831111111111111111111111111111118421212121212121212121212121212121212121212121212121212121\
+        11111111111111111111111111111111111111111111111111111111111111111111111111118211111111111111111111111111111111838411111111111111\
+        11111111111111111111111111118511111111111111111111111111111111111111111111111111111111861111872121212121212121211111882121212121\
+        11111111111111111111111111111111111111891111111111111111111111111111118A21212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
@@ -77,7 +80,7 @@ enum UnicodeClassTables {
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
-        21852121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
+        218B2121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
         21212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121212121\
@@ -110,7 +113,7 @@ enum UnicodeClassTables {
         @@@@@@@@@@@@@@@@YxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxxxxxxxxxx@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxY@@@@@@@@@@@@@@BBBBBBBBBBYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxYY@@@@Y@@x@@\
         YYYYYYYYYYYYYYYYYYYYYYxxxxYxxxxxxxxxYxxxYxxxxx@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYxxx@@@@YYYYYYYYYYY@@@@@YYYYYYYYYYYYYYYY\
-        YYYYYYYY@YYYYYY@@@@@@@@@xxxxxxxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxxxxxxx@xxxxxxxxxxxxxxxxxxxxxxxxxxxxx\
+        YYYYYYYY@YYYYYY@@@@@@@@xxxxxxxxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxxxxxxx@xxxxxxxxxxxxxxxxxxxxxxxxxxxxx\
         xxxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxYxxxxxxxxxxxxxxxxxxYxxxxxxxYYYYYYYYYYxx@@BBBBBBBBBB@YYYYYYYYYYYYYYY\
         Yxxx@YYYYYYYY@@YY@@YYYYYYYYYYYYYYYYYYYYYY@YYYYYYY@Y@@@YYYY@@xYxxxxxxx@@xx@@xxxY@@@@@@@@x@@@@YY@YYYxx@@BBBBBBBBBBYY@@BBBBBB@@Y@x@\
         @xxx@YYYYYY@@@@YY@@YYYYYYYYYYYYYYYYYYYYYY@YYYYYYY@YY@YY@YY@@x@xxxxx@@@@xx@@xxx@@@x@@@@@@@YYYY@Y@@@@@@@BBBBBBBBBBxxYYYx@@@@@@@@@@\
@@ -148,7 +151,7 @@ enum UnicodeClassTables {
         xxxxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxYYYYYYYY@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@xxxxxxxxx@@@@@@@@@@@@\
         xxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxYYBBBBBBBBBBYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxx@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxxx@@@@@@@@BBBBBBBBBB@@@YYYBBBBBBBBBBYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@\
-        QQQQQQQQQ@@@@@@@IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII@@III@@@@@@@@@@@@@@@@xxx@xxxxxxxxxxxxxxxxxxxxxYYYYxYYYYYYxYYxxxY@@@@@\
+        QQQQQQQQQIQ@@@@@IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII@@III@@@@@@@@@@@@@@@@xxx@xxxxxxxxxxxxxxxxxxxxxYYYYxYYYYYYxYYxxxY@@@@@\
         QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYQQQQQQQQQQQQQYQQQQQQQ\
         QQQQQQQQQQQQQQQQQQQQQQQQQQQYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\
         IQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQ\
@@ -184,7 +187,7 @@ enum UnicodeClassTables {
         YYYYYYYYYYYYY@@@YYYYYYYYYYYYYYYYBBBBBBBBBBYY@@@@@@@@@@@@@@@@@@@@IQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQYxxxx@xxxxxxxxxx@Y\
         IQIQIQIQIQIQIQIQIQIQIQIQIQIQYYxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYBBBBBBBBBBxx@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYY@@IQIQIQIQIQIQIQQQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQIQYQQQQQQQQIQIQIIQ\
-        IQIQIQIQY@@IQIQYIQIQQQIQIQIQIQIQIQIQIQIQIQIIIIIQIIIIIQIQIQIQIQIQIQIQIIIIQIQ@@@@@IQ@Q@QIQIQ@@@@@@@@@@@@@@@@@@@@@@@@YYYIQYYYQYYYYY\
+        IQIQIQIQY@@IQIQYIQIQQQIQIQIQIQIQIQIQIQIQIQIIIIIQIIIIIQIQIQIQIQIQIQIQIIIIQIQIIQ@@IQ@Q@QIQIQIQI@@@@@@@@@@@@@@@@@@@@@YYYIQYYYQYYYYY\
         YYxYYYxYYYYxYYYYYYYYYYYYYYYYYYYYYYYxxxxx@@@@x@@@BBBBBB@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@\
         xxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxx@@@@@@@@@@BBBBBBBBBB@@@@@@xxxxxxxxxxxxxxxxxxYYYYYY@@@Y@YYx\
         BBBBBBBBBBYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxx@@YYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxx@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@\
@@ -216,7 +219,7 @@ enum UnicodeClassTables {
         IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@BBBBBBBBBB@@@@@@IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII@@@@QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@IIIIIIIIIII@IIII\
-        IIIIIIIIIII@IIIIIII@II@QQQQQQQQQQQ@QQQQQQQQQQQQQQQ@QQQQQQQ@QQ@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        IIIIIIIIIII@IIIIIII@II@QQQQQQQQQQQ@QQQQQQQQQQQQQQQ@QQQQQQQ@QQ@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@YYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYY@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@YYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYY@@Y@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@YY@@@Y@@YYYYYYYYYYYYYYYYYYYYYYY@@BBBBBBBBYYYYYYYYYYYYYYYYYYYYYYY@@BBBBBBB\
@@ -229,10 +232,10 @@ enum UnicodeClassTables {
         YYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@BBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII@@@@@@@@@@@@@QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ@@@@@@@BBBBBB\
-        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxx@@@@@@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxx@@@@@@@@BBBBBBBBBB@@@@@@BBBBBBBBBBYYYYYYIIIIIIIIIIIIIIIIIIIIII@@@xxxxx@YQQQQQQQQQQQQQQQQ\
+        QQQQQQ@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@\
-        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@xx@@@YY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@xxx\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@xx@@@YY@@@@@@@@@@@@@@@@YYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@xxxx\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYBBBBBBBBBBY@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYY\
         YYxxxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYBBBBBBB@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@\
         xxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxx@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBxYYxxY@@@@@@@@@x\
@@ -242,13 +245,13 @@ enum UnicodeClassTables {
         YYYYYYYYYYYYYYYYYY@YYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxx@@@@@@xYYx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYY@Y@YYYY@YYYYYYYYYYYYYYY@YYYYYYYYYY@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxx@@@@@BBBBBBBBBB@@@@@@\
         xxxx@YYYYYYYY@@YY@@YYYYYYYYYYYYYYYYYYYYYY@YYYYYYY@YY@YYYYY@xxYxxxxxxx@@xx@@xxx@@Y@@@@@@x@@@@@YYYYYxx@@xxxxxxx@@@xxxxx@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYY@Y@@Y@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@Yxxxxxxxxx@x@@x@xxxx@xxxxxYxY@@@@@@@@@@@@@xx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxYYYY@@@@@BBBBBBBBBB@@@@xYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxxxYY@Y@@@@@@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxx@@xxxxxxxxx@@@@@@@@@@@@@@@@@@@@@@@YYYYxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxx@@@Y@@@@@@@@@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxY@@@@@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxY@@@@@@@BBBBBBBBBB@@@@@@BBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYY@@xxxxxxxxxxxxxxx@@@@BBBBBBBBBBBB@@@@YYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
@@ -257,13 +260,15 @@ enum UnicodeClassTables {
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYY@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxx@@xxxxxxxY@Yx@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YxxxxxxxxxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxYxxxx@@@@@@@@x@@@@@@@@YxxxxxxxxxxxYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYxxxxxxxxxxxxxxxx@@@Y@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@BBBBBBBBBB@@@@@@\
         YYYYYYYYY@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxx@xxxxxxxxY@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@YYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYY@@xxxxxxxxxxxxxxxxxxxxxx@xxxxxxxxxxxxxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYY@YY@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxx@@@x@xx@xxxxxxxYx@@@@@@@@BBBBBBBBBB@@@@@@YYYYYY@YY@YYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYxxxxx@xx@xxxxxY@@@@@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYxxxx@@@@@@@@@\
-        xxYxYYYYYYYYYYYYY@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxx@@@xxxxx@@@@@@@@@@@@@BBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        xxYxYYYYYYYYYYYYY@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxx@@@xxxxx@@@@@@@@@@@@@BBBBBBBBBBx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@Y@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
@@ -273,14 +278,20 @@ enum UnicodeClassTables {
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@\
-        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@xYYYYYYxxxxxxxxxxxxxxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@xYYYYYYxxxxxxxxxxxxxxx@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxxxxxxxxxxxxxBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@BBBBBBBBBB@@@@@@YYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@BBBBBBBBBB@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@xxxxx@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxxxx@@@@@@@@@YYYY@@@@@@@@@@@@BBBBBBBBBB@BBBBBBB@YYYYYYYYYYYYYYYYYYYYY@@@@@YYY\
         YYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@BBBBBBBBBB@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\
         BBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@xYxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\
@@ -288,7 +299,7 @@ enum UnicodeClassTables {
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
-        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@Y\
         YYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
@@ -299,6 +310,8 @@ enum UnicodeClassTables {
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@YYYYYYYYYYYYY@@@\
         YYYYYYYYY@@@@@@@YYYYYYYYYY@@@xx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBB@@@@@@\
         xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@@xxxxxxxxxxxxxxxxxxxxxxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@xxxxx@@@xxxxxx@@@@@@@@xxxxx\
@@ -328,6 +341,8 @@ enum UnicodeClassTables {
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYxxxxBBBBBBBBBB@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYxxYBBBBBBBBBB@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@YYYYYYY@YYYY@YY@YYYYYYYYYYYYYYY@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@BBBBBBBBBxxxxxxx@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
@@ -341,8 +356,6 @@ enum UnicodeClassTables {
         YYYYYYYYYY@YYYYYYYYYYYYYYYYY@@@@@YYY@YYYYY@YYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         BBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBB@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
@@ -352,7 +365,9 @@ enum UnicodeClassTables {
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\
-        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@YYYYYYYYYYYYYYYY\
+        YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
         YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY@@@@@YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\

@@ -1,5 +1,7 @@
 /// The character classes that the standard pre-tokenizers distinguish, as the scanners see them (generated from
-/// Unicode 15.0, the version of the system ICU 72). Unassigned code points have none.
+/// Unicode 16.0, the version tiktoken 0.14's regex engine follows). The system ICU 72 is Unicode 15.0, so
+/// `ICURegexPreTokenizer` (`--pretokenizer icu-regex`) differs from the scanners on the characters added in
+/// Unicode 15.1 and 16.0. Unassigned code points have none.
 public struct UnicodeCharacterClass: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
