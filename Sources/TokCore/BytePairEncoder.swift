@@ -228,7 +228,7 @@ public final class BytePairEncoder {
     }
 
     /// Rank of the token spanning `p[a..<b]`, or max when it is longer than any token.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     func spanRank(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int) -> UInt32 {
         let len = b - a
         if len > maxTokenLength { return .max }
