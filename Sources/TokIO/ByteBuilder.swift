@@ -71,6 +71,62 @@ public final class ByteBuilder {
 
     public func removeAll() { _count = 0 }
 
+    /// Appends `ids` as decimal numbers separated by single spaces (no leading or trailing space).
+    public func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>) {
+        if ids.isEmpty { return }
+        ensure(ids.count * 11)
+        var w = base + _count
+        ByteBuilder.digitPairs.withUnsafeBufferPointer { pairs in
+            var first = true
+            for id in ids {
+                if !first { w.pointee = 0x20; w += 1 }
+                first = false
+                var v = id
+                // Number of digits, then fill from the right two digits at a time.
+                let digits = ByteBuilder.decimalDigits(v)
+                var i = digits
+                while v >= 100 {
+                    let q = v / 100
+                    let r = Int(v - q * 100) * 2
+                    w[i - 1] = pairs[r + 1]
+                    w[i - 2] = pairs[r]
+                    i -= 2
+                    v = q
+                }
+                if v >= 10 {
+                    let r = Int(v) * 2
+                    w[1] = pairs[r + 1]
+                    w[0] = pairs[r]
+                } else {
+                    w[0] = 0x30 + UInt8(v)
+                }
+                w += digits
+            }
+        }
+        _count = w - base
+    }
+
+    @inline(__always)
+    static func decimalDigits(_ v: UInt32) -> Int {
+        if v < 10_000 {
+            if v < 100 { return v < 10 ? 1 : 2 }
+            return v < 1000 ? 3 : 4
+        }
+        if v < 1_000_000 { return v < 100_000 ? 5 : 6 }
+        if v < 100_000_000 { return v < 10_000_000 ? 7 : 8 }
+        return v < 1_000_000_000 ? 9 : 10
+    }
+
+    /// "00", "01", ..., "99" back to back.
+    static let digitPairs: [UInt8] = {
+        var t: [UInt8] = []
+        for k in 0..<100 {
+            t.append(UInt8(0x30 + k / 10))
+            t.append(UInt8(0x30 + k % 10))
+        }
+        return t
+    }()
+
     /// The bytes written so far, valid until the next mutation.
     public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: _count) }
 }

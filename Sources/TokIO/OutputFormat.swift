@@ -29,11 +29,7 @@ enum TokenFormatting {
         var first = true
         switch format {
         case .ids, .jsonl:
-            for id in ids {
-                if !first { out.append(0x20) }
-                first = false
-                out.appendDecimal(UInt64(id))
-            }
+            out.appendDecimalList(ids)
         case .tokens:
             let alphabet = ByteLevelAlphabet.utf8
             for id in ids {
