@@ -320,10 +320,8 @@ public final class BytePairEncoder {
             }
             heap[c] = v
         }
-        @inline(__always) func heapPop() -> UInt64 {
-            let top = heap[0]
-            hn -= 1
-            let v = heap[hn]
+        // Sifts `v` down from the root, the heap's minimum having left it.
+        @inline(__always) func siftDownFromRoot(_ v: UInt64) {
             var c = 0
             while true {
                 var child = 2 * c + 1
@@ -334,7 +332,10 @@ public final class BytePairEncoder {
                 c = child
             }
             heap[c] = v
-            return top
+        }
+        @inline(__always) func heapPop() {
+            hn -= 1
+            siftDownFromRoot(heap[hn])
         }
         // A candidate goes to its rank's FIFO when it lies right of the FIFO's tail (the FIFO stays sorted and
         // only its head is in the heap); otherwise straight into the heap. Either way the heap minimum is the
@@ -375,19 +376,6 @@ public final class BytePairEncoder {
             }
             i += 1
         }
-        // Replaces the heap's minimum by a larger key.
-        @inline(__always) func heapReplaceTop(_ v: UInt64) {
-            var c = 0
-            while true {
-                var child = 2 * c + 1
-                if child >= hn { break }
-                if child + 1 < hn && heap[child + 1] < heap[child] { child += 1 }
-                if v <= heap[child] { break }
-                heap[c] = heap[child]
-                c = child
-            }
-            heap[c] = v
-        }
         while hn > 0 {
             let top = heap[0]
             let r = UInt32(truncatingIfNeeded: top >> 32)
@@ -401,9 +389,9 @@ public final class BytePairEncoder {
                 var nx = Int(nodeNext[head])
                 while nx >= 0 && pair[Int(nodePos[nx])] != r { nx = Int(nodeNext[nx]) }
                 bucketHead[b] = Int32(nx)
-                if nx >= 0 { heapReplaceTop(UInt64(r) << 32 | UInt64(nodePos[nx])) } else { _ = heapPop() }
+                if nx >= 0 { siftDownFromRoot(UInt64(r) << 32 | UInt64(nodePos[nx])) } else { heapPop() }
             } else {
-                _ = heapPop()
+                heapPop()
             }
             if pair[a] != r { continue }   // stale: the pair at a changed or a was absorbed
             let bb = Int(next[a])
