@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the system packages tok builds and tests with, if any is missing (Debian/Ubuntu).
 set -e
-pkgs="libicu-dev libzstd-dev pkg-config zstd"
+pkgs="libicu-dev libzstd-dev pkg-config zstd unicode-data"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
