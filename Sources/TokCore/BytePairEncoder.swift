@@ -257,16 +257,20 @@ public final class BytePairEncoder {
             }
             ranks[m] = m + 3 < count ? spanRank(p, Int(starts[m]), Int(starts[m + 3])) : .max
             toks[m] = minRank
-            var k = m + 1
-            while k < count - 1 {
-                starts[k] = starts[k + 1]; ranks[k] = ranks[k + 1]; toks[k] = toks[k + 1]
+            count -= 1
+            // Find the new minimum left of the removed entry, then shift the entries right of it down by one
+            // while continuing the search (one pass instead of two).
+            minRank = .max
+            var k = 0
+            while k <= m {
+                if ranks[k] < minRank { minRank = ranks[k]; minIdx = k }
                 k += 1
             }
-            count -= 1
-            minRank = .max
-            k = 0
-            while k < count - 1 {
-                if ranks[k] < minRank { minRank = ranks[k]; minIdx = k }
+            k = m + 1
+            while k < count {
+                let r = ranks[k + 1]
+                starts[k] = starts[k + 1]; ranks[k] = r; toks[k] = toks[k + 1]
+                if k < count - 1 && r < minRank { minRank = r; minIdx = k }
                 k += 1
             }
         }
