@@ -125,55 +125,6 @@ public final class BytePairEncoder {
         if n < BytePairEncoder.longThreshold { mergeShort(p, n, into: &out) } else { mergeLong(p, n, into: &out) }
     }
 
-    /// Encodes consecutive pieces `base[ends[k-1]..<ends[k]]` (the first starting at `start`).
-    ///
-    /// Most pieces are whole tokens, and looking one up is a cache miss into a table of megabytes. Pieces are
-    /// taken in small batches: first every piece's hash is computed and its home slot loaded (independent loads
-    /// that the CPU overlaps), then each piece is resolved, falling back to `encodePiece` when the home slot does
-    /// not hold it.
-    public func encodePieces(_ base: UnsafePointer<UInt8>, start: Int, ends: UnsafeBufferPointer<Int>,
-                             into out: inout TokenBuffer) {
-        let batch = 16
-        let table = self.table
-        let maxLen = maxTokenLength
-        withUnsafeTemporaryAllocation(of: RankTable.Slot.self, capacity: batch) { slotBuf in
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: batch) { prefixBuf in
-            var s = start
-            var k = 0
-            let n = ends.count
-            while k < n {
-                let m = min(batch, n - k)
-                var ps = s
-                for j in 0..<m {
-                    let e = ends[k + j]
-                    let len = e - ps
-                    if len > 1 && len <= maxLen {
-                        let prefix = ByteKey.prefixWord(base + ps, len)
-                        prefixBuf[j] = prefix
-                        slotBuf[j] = table.homeSlot(hash: ByteKey.hash(base + ps, len, prefix: prefix))
-                    }
-                    ps = e
-                }
-                for j in 0..<m {
-                    let e = ends[k + j]
-                    let len = e - s
-                    let p = base + s
-                    if len == 1 {
-                        out.append(byteRank[Int(p[0])])
-                    } else if len <= maxLen, slotBuf[j].prefix == prefixBuf[j], Int(slotBuf[j].length) == len,
-                              len <= 8 || table.tailMatches(rank: slotBuf[j].rank, p, len) {
-                        out.append(slotBuf[j].rank)
-                    } else {
-                        encodePiece(p, len, into: &out)
-                    }
-                    s = e
-                }
-                k += m
-            }
-        }
-        }
-    }
-
     @usableFromInline
     func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, into out: inout TokenBuffer) {
         let slot = Int(truncatingIfNeeded: h) & (BytePairEncoder.cacheEntries - 1)

@@ -140,20 +140,10 @@ public struct RankTable: @unchecked Sendable {
         }
     }
 
-    /// The first slot probed for a key with this hash (an empty slot has length 0).
-    @inlinable @inline(__always)
-    func homeSlot(hash: UInt64) -> Slot { slots[RankTable.home(hash, capacity)] }
-
     /// The home slot of a hash: its high 32 bits scaled to the capacity (multiply-shift, no division).
     @inlinable @inline(__always)
     static func home(_ hash: UInt64, _ capacity: Int) -> Int {
         Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(truncatingIfNeeded: capacity)) >> 32)
-    }
-
-    /// Whether bytes 8... of the key of `rank` equal `p[8..<len]`.
-    @inlinable @inline(__always)
-    func tailMatches(rank: UInt32, _ p: UnsafePointer<UInt8>, _ len: Int) -> Bool {
-        RankTable.tailEqual(arena + Int(keyStart[Int(rank)]), p, len)
     }
 
     /// The rank of `bytes`, or nil.

@@ -156,7 +156,13 @@ public final class Encoder {
         ends.removeAll(keepingCapacity: true)
         pre.split(text, into: &ends)
         let bpe = self.bpe
-        ends.withUnsafeBufferPointer { e in bpe.encodePieces(base, start: 0, ends: e, into: &out) }
+        ends.withUnsafeBufferPointer { e in
+            var s = 0
+            for end in e {
+                bpe.encodePiece(base + s, end - s, into: &out)
+                s = end
+            }
+        }
     }
 
     /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts.
