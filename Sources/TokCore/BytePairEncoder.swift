@@ -170,14 +170,6 @@ public final class BytePairEncoder {
         memoryEqual(UnsafePointer(a), b, n)
     }
 
-    /// Number of tokens of the piece.
-    @inlinable
-    public func countPiece(_ p: UnsafePointer<UInt8>, _ n: Int, scratch out: inout TokenBuffer) -> Int {
-        let before = out.count
-        encodePiece(p, n, into: &out)
-        return out.count - before
-    }
-
     /// Rank of the token spanning `p[a..<b]`, or max when it is longer than any token.
     @usableFromInline @inline(__always)
     func spanRank(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int) -> UInt32 {

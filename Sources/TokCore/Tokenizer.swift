@@ -165,14 +165,16 @@ public final class Encoder {
         }
     }
 
-    /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts.
+    /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts
+    /// (counted from `baseOffset`, which is also added to offsets reported in errors).
     /// Special strings are treated per `special`.
     public func encodeWithOffsets(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy,
-                                  into out: inout TokenBuffer, offsets: inout [Int]) throws(SpecialTokenFound) {
+                                  into out: inout TokenBuffer, offsets: inout [Int],
+                                  baseOffset: Int = 0) throws(SpecialTokenFound) {
         let before = out.count
-        try encode(text, special: special, into: &out)
+        try encode(text, special: special, into: &out, baseOffset: baseOffset)
         // Token bytes tile the input (specials included), so starts follow from token lengths.
-        var pos = 0
+        var pos = baseOffset
         let ids = out.ids
         for k in before..<out.count {
             offsets.append(pos)
@@ -182,16 +184,8 @@ public final class Encoder {
 
     /// Number of tokens of `text`, special strings being ordinary text.
     public func count(_ text: UnsafeBufferPointer<UInt8>) -> Int {
-        var out = TokenBuffer(capacity: 256)
-        guard let base = text.baseAddress, text.count > 0 else { return 0 }
-        ends.removeAll(keepingCapacity: true)
-        pre.split(text, into: &ends)
-        var total = 0, s = 0
-        for end in ends {
-            out.removeAll()
-            total += bpe.countPiece(base + s, end - s, scratch: &out)
-            s = end
-        }
-        return total
+        var out = TokenBuffer(capacity: text.count / 3 + 16)
+        encodeOrdinary(text, into: &out)
+        return out.count
     }
 }

@@ -67,7 +67,7 @@ extension Tokenizer {
         let table = try data.withUnsafeBufferPointer { b in
             Result { () throws(VocabularyError) -> RankTable in try TiktokenFile.parse(b, name: path) }
         }.get()
-        let sidecar = try Sidecar.find(for: path)
+        let sidecar = pattern == nil || specialTokens == nil ? try Sidecar.find(for: path) : nil
         guard let pat = pattern ?? sidecar?.pattern else {
             throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: give one, or put pat_str in \(Sidecar.candidates(for: path)[0])")
         }

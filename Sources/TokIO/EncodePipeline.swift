@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 import TokCore
 
 /// Options of `EncodePipeline`, mirroring `tok encode`'s flags.
@@ -50,21 +49,12 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 public final class EncodePipeline: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let options: EncodeOptions
-    private let pool: Mutex<[Encoder]>
+    private let pool: EncoderPool
 
     public init(tokenizer: Tokenizer, options: EncodeOptions) {
         self.tokenizer = tokenizer
         self.options = options
-        self.pool = Mutex([])
-    }
-
-    private func takeEncoder() -> Encoder {
-        pool.withLock { $0.popLast() } ?? tokenizer.makeEncoder()
-    }
-
-    private func giveBack(_ e: Encoder) {
-        let box = UncheckedBox(e)
-        pool.withLock { $0.append(box.value) }
+        self.pool = EncoderPool(tokenizer: tokenizer)
     }
 
     // MARK: Segments
@@ -90,8 +80,11 @@ public final class EncodePipeline: @unchecked Sendable {
     }
 
     private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String) -> SegmentResult {
-        let encoder = takeEncoder()
-        defer { giveBack(encoder) }
+        pool.withEncoder { process(text, absolute: absolute, name: name, encoder: $0) }
+    }
+
+    private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String,
+                         encoder: Encoder) -> SegmentResult {
         var r = SegmentResult()
         let structured = options.countOnly || options.format == .jsonl
         if !structured { r.text = ByteBuilder(capacity: text.count * 2 + 64) }
@@ -108,8 +101,14 @@ public final class EncodePipeline: @unchecked Sendable {
             }
             tokens.removeAll()
             let frag = UnsafeBufferPointer(rebasing: text[fragStart..<fragEnd])
+            var starts: [Int] = []
             do {
-                try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
+                if options.format == .jsonl && !options.countOnly {
+                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, offsets: &starts,
+                                                  baseOffset: absolute + fragStart)
+                } else {
+                    try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
+                }
             } catch {
                 r.failure = .specialToken(input: name, token: error.token, offset: error.offset)
                 return r
@@ -122,13 +121,6 @@ public final class EncodePipeline: @unchecked Sendable {
                 } else {
                     r.fragmentIDs.append(tokens.array)
                     r.fragmentOffsets.append(absolute + fragStart)
-                    var starts: [Int] = []
-                    starts.reserveCapacity(produced)
-                    var pos = absolute + fragStart
-                    for id in tokens.ids {
-                        starts.append(pos)
-                        pos += tokenizer.tokenBytes(id)?.count ?? 0
-                    }
                     r.fragmentStarts.append(starts)
                 }
             } else {
@@ -422,9 +414,4 @@ struct GrowableBytes: ~Copyable {
         if let p = b.baseAddress { (base + count).update(from: p, count: b.count) }
         count += b.count
     }
-}
-
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
 }

@@ -42,12 +42,12 @@ struct TokenizerOptions: ParsableArguments {
             guard fileExists(path) else {
                 throw CLIError("\(path): no such file, and not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", ")))")
             }
-            var pat = pattern.map(Self.expandPattern)
-            if pat == nil, let sc = try Sidecar.find(for: path) { pat = sc.pattern }
-            guard let pat else {
+            // The sidecar is read once here and its contents passed on, so the loader does not read it again.
+            let sidecar = try Sidecar.find(for: path)
+            guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern else {
                 throw CLIError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
-            let specials = try specialTokensFile.map(Self.readSpecials)
+            let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
             base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
                                       preTokenizer: try makePreTokenizer(pat))
         } else {
