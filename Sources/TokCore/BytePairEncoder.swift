@@ -47,19 +47,21 @@ public final class BytePairEncoder {
     @usableFromInline let maxTokenLength: Int
 
     // Short-piece scratch.
-    @usableFromInline let starts: UnsafeMutablePointer<Int32>
-    @usableFromInline let ranks: UnsafeMutablePointer<UInt32>
+    /// By part start: `rank << 7 | start` of the pair that starts there, or `UInt32.max` (no pair, or not a part
+    /// start). The minimum key is the lowest rank, leftmost on ties, found by one branch-free pass.
+    @usableFromInline let keys: UnsafeMutablePointer<UInt32>
+    @usableFromInline let nextPart: UnsafeMutablePointer<Int32>
+    @usableFromInline let prevPart: UnsafeMutablePointer<Int32>
     @usableFromInline let tokens: UnsafeMutablePointer<UInt32>
+    /// Whether every rank fits the 25 bits `keys` leaves it; if not, short pieces go through `mergeLong`.
+    @usableFromInline let ranksFitKeys: Bool
 
-    // Piece cache: direct-mapped, for pieces of at most `cacheKeyBytes` bytes and `cacheTokens` tokens.
-    @usableFromInline static let cacheEntries = 16384
-    @usableFromInline static let cacheKeyBytes = 32
-    @usableFromInline static let cacheTokens = 8
-    @usableFromInline let cacheHash: UnsafeMutablePointer<UInt64>
-    @usableFromInline let cacheLen: UnsafeMutablePointer<UInt8>     // 0: empty
-    @usableFromInline let cacheCount: UnsafeMutablePointer<UInt8>
-    @usableFromInline let cacheKey: UnsafeMutablePointer<UInt8>
-    @usableFromInline let cacheTok: UnsafeMutablePointer<UInt32>
+    // Piece cache, direct-mapped, one 64-byte line per entry so that a hit touches one cache line:
+    // hash (8 bytes) | length (1) | token count (1) | 2 spare | up to 7 tokens (28) | key, zero-padded (24).
+    @usableFromInline static let cacheEntries = 8192
+    @usableFromInline static let cacheKeyBytes = 24
+    @usableFromInline static let cacheTokens = 7
+    @usableFromInline let cache: UnsafeMutableRawPointer
 
     // Long-piece scratch, grown on demand.
     var longCapacity = 0
@@ -85,20 +87,18 @@ public final class BytePairEncoder {
         pairRank = model.pairRank
         maxTokenLength = model.maxTokenLength
         let t = BytePairEncoder.longThreshold + 2
-        starts = .allocate(capacity: t); ranks = .allocate(capacity: t); tokens = .allocate(capacity: t)
-        let e = BytePairEncoder.cacheEntries
-        cacheHash = .allocate(capacity: e)
-        cacheLen = .allocate(capacity: e); cacheLen.initialize(repeating: 0, count: e)
-        cacheCount = .allocate(capacity: e)
-        cacheKey = .allocate(capacity: e * BytePairEncoder.cacheKeyBytes)
-        cacheTok = .allocate(capacity: e * BytePairEncoder.cacheTokens)
+        keys = .allocate(capacity: t); nextPart = .allocate(capacity: t); prevPart = .allocate(capacity: t)
+        tokens = .allocate(capacity: t)
+        ranksFitKeys = model.table.rankLimit < (1 << 25) - 1
+        cache = .allocate(byteCount: BytePairEncoder.cacheEntries * 64, alignment: 64)
+        cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
     }
 
     public convenience init(table: RankTable) { self.init(model: BPEModel(table: table)) }
 
     deinit {
-        starts.deallocate(); ranks.deallocate(); tokens.deallocate()
-        cacheHash.deallocate(); cacheLen.deallocate(); cacheCount.deallocate(); cacheKey.deallocate(); cacheTok.deallocate()
+        keys.deallocate(); nextPart.deallocate(); prevPart.deallocate(); tokens.deallocate()
+        cache.deallocate()
         next.deallocate(); prev.deallocate(); pair.deallocate(); tok.deallocate(); heap.deallocate()
         nodePos.deallocate(); nodeNext.deallocate(); bucketHead.deallocate(); bucketTail.deallocate(); bucketRank.deallocate()
         bucketOf?.deallocate()
@@ -127,12 +127,12 @@ public final class BytePairEncoder {
 
     @usableFromInline
     func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, into out: inout TokenBuffer) {
-        let slot = Int(truncatingIfNeeded: h) & (BytePairEncoder.cacheEntries - 1)
-        let key = cacheKey + slot * BytePairEncoder.cacheKeyBytes
-        if Int(cacheLen[slot]) == n && cacheHash[slot] == h && memoryEqual(key, p, n) {
-            let c = Int(cacheCount[slot])
+        let e = cache + (Int(truncatingIfNeeded: h >> 7) & (BytePairEncoder.cacheEntries - 1)) * 64
+        let key = (e + 40).assumingMemoryBound(to: UInt8.self)
+        if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && memoryEqual(key, p, n) {
+            let c = Int(e.load(fromByteOffset: 9, as: UInt8.self))
             let dst = out.reserveTail(c)
-            let src = cacheTok + slot * BytePairEncoder.cacheTokens
+            let src = (e + 12).assumingMemoryBound(to: UInt32.self)
             for k in 0..<c { dst[k] = src[k] }
             out.didAppend(c)
             return
@@ -141,11 +141,11 @@ public final class BytePairEncoder {
         mergeShort(p, n, into: &out)
         let c = out.count - before
         if c <= BytePairEncoder.cacheTokens {
-            cacheLen[slot] = UInt8(n)
-            cacheHash[slot] = h
-            cacheCount[slot] = UInt8(c)
+            e.storeBytes(of: h, as: UInt64.self)
+            e.storeBytes(of: UInt8(n), toByteOffset: 8, as: UInt8.self)
+            e.storeBytes(of: UInt8(c), toByteOffset: 9, as: UInt8.self)
             key.update(from: p, count: n)
-            let dst = cacheTok + slot * BytePairEncoder.cacheTokens
+            let dst = (e + 12).assumingMemoryBound(to: UInt32.self)
             let ids = out.ids
             for k in 0..<c { dst[k] = ids[before + k] }
         }
@@ -178,49 +178,50 @@ public final class BytePairEncoder {
         return table.rank(p + a, len)
     }
 
+    /// tiktoken's merge loop for a piece of 2 ≤ n < `longThreshold` bytes. Parts are linked by start offset;
+    /// each step finds the minimum key in one pass over `keys` (dead entries hold `UInt32.max`), so nothing is
+    /// shifted and the pass has no data-dependent branches.
     @usableFromInline
     func mergeShort(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
-        let starts = self.starts, ranks = self.ranks, toks = self.tokens
-        var count = n + 1   // entries; entry i is the part starting at starts[i]; the last is the end sentinel
-        var minRank = UInt32.max, minIdx = 0
+        if !ranksFitKeys { mergeLong(p, n, into: &out); return }
+        let keys = self.keys, nx = self.nextPart, pv = self.prevPart, toks = self.tokens
+        @inline(__always) func key(_ r: UInt32, _ i: Int) -> UInt32 { r == .max ? .max : r << 7 | UInt32(truncatingIfNeeded: i) }
         var i = 0
         while i < n - 1 {
-            let r = pairRank[Int(p[i]) << 8 | Int(p[i + 1])]
-            starts[i] = Int32(i); ranks[i] = r; toks[i] = byteRank[Int(p[i])]
-            if r < minRank { minRank = r; minIdx = i }
+            keys[i] = key(pairRank[Int(p[i]) << 8 | Int(p[i + 1])], i)
+            toks[i] = byteRank[Int(p[i])]
+            nx[i] = Int32(i + 1); pv[i] = Int32(i - 1)
             i += 1
         }
-        starts[n - 1] = Int32(n - 1); ranks[n - 1] = .max; toks[n - 1] = byteRank[Int(p[n - 1])]
-        starts[n] = Int32(n); ranks[n] = .max
-        while minRank != .max {
-            let m = minIdx
-            // Ranks of the pairs that will span parts m-1..m and m..m+2 once m and m+1 are one part.
-            if m > 0 {
-                ranks[m - 1] = m + 2 < count ? spanRank(p, Int(starts[m - 1]), Int(starts[m + 2])) : .max
+        toks[n - 1] = byteRank[Int(p[n - 1])]
+        nx[n - 1] = Int32(n); pv[n - 1] = Int32(n - 2)
+        let pairs = n - 1
+        while true {
+            var m = UInt32.max
+            for k in 0..<pairs { m = min(m, keys[k]) }
+            if m == .max { break }
+            let a = Int(m & 127)
+            let j = Int(nx[a])
+            let c = Int(nx[j])
+            toks[a] = m >> 7
+            keys[j] = .max
+            nx[a] = Int32(c)
+            if c < n {
+                pv[c] = Int32(a)
+                keys[a] = key(spanRank(p, a, Int(nx[c])), a)
+            } else {
+                keys[a] = .max
             }
-            ranks[m] = m + 3 < count ? spanRank(p, Int(starts[m]), Int(starts[m + 3])) : .max
-            toks[m] = minRank
-            count -= 1
-            // Find the new minimum left of the removed entry, then shift the entries right of it down by one
-            // while continuing the search (one pass instead of two).
-            minRank = .max
-            var k = 0
-            while k <= m {
-                if ranks[k] < minRank { minRank = ranks[k]; minIdx = k }
-                k += 1
-            }
-            k = m + 1
-            while k < count {
-                let r = ranks[k + 1]
-                starts[k] = starts[k + 1]; ranks[k] = r; toks[k] = toks[k + 1]
-                if k < count - 1 && r < minRank { minRank = r; minIdx = k }
-                k += 1
+            if a > 0 {
+                let h = Int(pv[a])
+                keys[h] = key(spanRank(p, h, c), h)
             }
         }
-        let dst = out.reserveTail(count - 1)
         var k = 0
-        while k < count - 1 { dst[k] = toks[k]; k += 1 }
-        out.didAppend(count - 1)
+        while k < n {
+            out.append(toks[k])
+            k = Int(nx[k])
+        }
     }
 
     func ensureLong(_ n: Int) {
