@@ -1,8 +1,10 @@
+import Synchronization
 /// A byte-level BPE tokenizer: a vocabulary of ranked byte strings, a pre-tokenizer and special tokens.
 ///
 /// A `Tokenizer` is immutable and `Sendable`: load it once and share it between any number of tasks. Each
-/// `encode` call takes its own scratch memory; for a tight loop on one thread, `makeEncoder()` gives a reusable
-/// `Encoder` that avoids even that.
+/// `encode` call borrows warm scratch memory (piece cache included) from a pool the tokenizer keeps, so repeated
+/// calls on short strings stay cheap; for a tight loop on one thread, `makeEncoder()` gives an `Encoder` of
+/// your own.
 ///
 /// ```swift
 /// let tok = try Tokenizer.load(name: "cl100k_base")
@@ -22,6 +24,10 @@ public final class Tokenizer: Sendable {
     public let specialTokens: SpecialTokens
     /// BPE tables shared by every encoder of this tokenizer.
     public let model: BPEModel
+    /// Idle BPE scratch (piece cache, merge buffers) for `withEncoder`. It holds `BytePairEncoder`s, which do not
+    /// point back to the tokenizer, so there is no reference cycle.
+    private let idle = Mutex<[UncheckedBPE]>([])
+    private struct UncheckedBPE: @unchecked Sendable { let bpe: BytePairEncoder }
 
     /// Number of ids, ordinary and special: one more than the largest id.
     public var vocabularySize: Int {
@@ -50,10 +56,14 @@ public final class Tokenizer: Sendable {
 
     /// Encodes UTF-8 bytes (invalid sequences are encoded as raw bytes, which decode back unchanged).
     public func encode(bytes: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
-        let e = makeEncoder()
-        var out = TokenBuffer(capacity: bytes.count / 3 + 16)
-        try e.encode(bytes, special: special, into: &out)
-        return out.array
+        let r = withEncoder { e in
+            Result { () throws(SpecialTokenFound) -> [UInt32] in
+                var out = TokenBuffer(capacity: bytes.count / 3 + 16)
+                try e.encode(bytes, special: special, into: &out)
+                return out.array
+            }
+        }
+        return try r.get()
     }
 
     /// Encodes `bytes` and returns the ids.
@@ -65,14 +75,22 @@ public final class Tokenizer: Sendable {
     /// Number of tokens of `text` with special strings as ordinary text.
     public func count(_ text: String) -> Int {
         var t = text
-        return t.withUTF8 { b in
-            let e = makeEncoder()
-            return e.count(b)
-        }
+        return t.withUTF8 { b in withEncoder { $0.count(b) } }
     }
 
     /// A reusable single-thread encoder sharing this tokenizer's tables.
-    public func makeEncoder() -> Encoder { Encoder(self) }
+    public func makeEncoder() -> Encoder { Encoder(self, bpe: BytePairEncoder(model: model)) }
+
+    /// Frees the pooled scratch memory; the next encode starts cold. Benchmarks call this between timed runs.
+    public func releaseScratch() { idle.withLock { $0.removeAll() } }
+
+    /// Runs `body` with an encoder that no other thread is using, built on pooled scratch memory that goes back
+    /// to the pool afterwards (so its piece cache stays warm across calls).
+    public func withEncoder<R>(_ body: (Encoder) throws -> R) rethrows -> R {
+        let bpe = idle.withLock { $0.popLast() }?.bpe ?? BytePairEncoder(model: model)
+        defer { idle.withLock { $0.append(UncheckedBPE(bpe: bpe)) } }
+        return try body(Encoder(self, bpe: bpe))
+    }
 
     // MARK: Decoding
 
@@ -121,9 +139,9 @@ public final class Encoder {
     @usableFromInline var ends: [Int] = []
     @usableFromInline let pre: any PreTokenizer
 
-    init(_ t: Tokenizer) {
+    init(_ t: Tokenizer, bpe: BytePairEncoder) {
         tokenizer = t
-        bpe = BytePairEncoder(model: t.model)
+        self.bpe = bpe
         pre = t.preTokenizer
         ends.reserveCapacity(4096)
     }

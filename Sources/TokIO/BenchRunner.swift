@@ -20,6 +20,8 @@ public enum BenchRunner {
         var tokens = 0
         data.withUnsafeBufferPointer { b in
             for _ in 0..<repeats {
+                // Every run starts cold, as the peers' runs do on fresh instances: no piece cache from the last run.
+                tokenizer.releaseScratch()
                 let t0 = monotonicSeconds()
                 let ids = (try? tokenizer.encodeParallel(bytes: b, threads: threads)) ?? []
                 let t = monotonicSeconds() - t0

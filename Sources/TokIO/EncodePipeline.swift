@@ -79,6 +79,46 @@ public final class EncodePipeline: @unchecked Sendable {
         var failure: EncodeFailure?
     }
 
+    /// A segment handed to a worker thread: its own copy of the input bytes, and its result once `done` signals.
+    final class PendingSegment: @unchecked Sendable {
+        let bytes: [UInt8]
+        let absolute: Int
+        var result = SegmentResult()
+        let done = DispatchSemaphore(value: 0)
+        init(bytes: [UInt8], absolute: Int) { self.bytes = bytes; self.absolute = absolute }
+    }
+
+    /// Segments being encoded by worker threads, oldest first. With more than one thread, the reading thread
+    /// keeps reading, cutting and writing while the workers encode, instead of waiting for a whole block.
+    struct InFlight: ~Copyable {
+        var queue: [PendingSegment] = []
+        var head = 0
+        var count: Int { queue.count - head }
+
+        /// Waits for the oldest segment and writes its output; throws its failure after writing what precedes it.
+        mutating func writeOldest(_ writer: inout OrderedWriter, write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+            let p = queue[head]
+            head += 1
+            if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+            p.done.wait()
+            if let f = p.result.failure {
+                waitAll()
+                try writer.flush(write: write)
+                throw f
+            }
+            try writer.add(&p.result, lastByte: p.bytes.last, write: write)
+        }
+
+        mutating func writeAll(_ writer: inout OrderedWriter, write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+            while count > 0 { try writeOldest(&writer, write: write) }
+        }
+
+        /// Waits for every segment without writing (before giving up on an error).
+        mutating func waitAll() {
+            while head < queue.count { queue[head].done.wait(); head += 1 }
+        }
+    }
+
     private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String) -> SegmentResult {
         pool.withEncoder { process(text, absolute: absolute, name: name, encoder: $0) }
     }
@@ -148,7 +188,8 @@ public final class EncodePipeline: @unchecked Sendable {
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> EncodeSummary {
         let threads = max(1, options.threads)
         let segmentBytes = max(options.segmentBytes, 1024)
-        let blockBytes = segmentBytes * threads * (threads > 1 ? 2 : 1)
+        // Workers take segments as soon as they are cut, so a block need hold little more than one segment.
+        let blockBytes = segmentBytes * 2
         var buffer = GrowableBytes(capacity: blockBytes + blockBytes / 2)
         var raw = GrowableBytes(capacity: options.invalidUTF8 == .bytes ? 0 : 1 << 20)
         var validator = UTF8StreamValidator()
@@ -158,6 +199,8 @@ public final class EncodePipeline: @unchecked Sendable {
         var summary = EncodeSummary()
         var writer = OrderedWriter(options: options, tokenizer: tokenizer)
         var wantBytes = blockBytes
+        var inFlight = InFlight()
+        defer { inFlight.waitAll() }
 
         while true {
             // Fill the block.
@@ -176,6 +219,7 @@ public final class EncodePipeline: @unchecked Sendable {
                     } else {
                         let chunk = UnsafeBufferPointer(start: buffer.base + buffer.count, count: n)
                         if let off = validator.validate(chunk) {
+                            try inFlight.writeAll(&writer, write: write)
                             try writer.flush(write: write)
                             throw EncodeFailure.invalidUTF8(input: name, offset: off)
                         }
@@ -197,11 +241,12 @@ public final class EncodePipeline: @unchecked Sendable {
                     repaired.withUnsafeBufferPointer { buffer.append($0) }
                 }
             }
-            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads)
+            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads)
             if eof && buffer.count == 0 { break }
             // Nothing could be cut: a pre-token or line longer than the block. Read more before trying again.
             wantBytes = consumed == 0 ? max(wantBytes * 2, buffer.count * 2) : blockBytes
         }
+        try inFlight.writeAll(&writer, write: write)
         try writer.finish(write: write)
         summary.tokens = writer.totalTokens
         summary.lines = writer.lines
@@ -212,6 +257,7 @@ public final class EncodePipeline: @unchecked Sendable {
     /// start of the buffer. Returns the number of bytes consumed.
     @discardableResult
     private func finishBlocks(_ buffer: inout GrowableBytes, _ blockBase: inout Int, _ writer: inout OrderedWriter,
+                              _ inFlight: inout InFlight,
                               _ summary: inout EncodeSummary, eof: Bool, name: String,
                               write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                               segmentBytes: Int, threads: Int) throws -> Int {
@@ -244,30 +290,26 @@ public final class EncodePipeline: @unchecked Sendable {
                 break
             }
         }
-        if !segments.isEmpty {
-            var results = [SegmentResult?](repeating: nil, count: segments.count)
-            if threads == 1 || segments.count == 1 {
-                for (k, seg) in segments.enumerated() {
-                    results[k] = process(UnsafeBufferPointer(rebasing: all[seg.start..<seg.end]), absolute: seg.absolute, name: name)
-                }
-            } else {
-                let segs = segments
-                results.withUnsafeMutableBufferPointer { rp in
-                    nonisolated(unsafe) let rp = rp
-                    nonisolated(unsafe) let all = all
-                    DispatchQueue.concurrentPerform(iterations: segs.count) { k in
-                        let seg = segs[k]
-                        rp[k] = self.process(UnsafeBufferPointer(rebasing: all[seg.start..<seg.end]), absolute: seg.absolute, name: name)
-                    }
-                }
-            }
-            for k in 0..<results.count {
-                var r = results[k]!
+        if threads == 1 {
+            for seg in segments {
+                let text = UnsafeBufferPointer(rebasing: all[seg.start..<seg.end])
+                var r = process(text, absolute: seg.absolute, name: name)
                 if let f = r.failure {
                     try writer.flush(write: write)
                     throw f
                 }
-                try writer.add(&r, segmentText: UnsafeBufferPointer(rebasing: all[segments[k].start..<segments[k].end]), write: write)
+                try writer.add(&r, lastByte: text.last, write: write)
+            }
+        } else {
+            for seg in segments {
+                let p = PendingSegment(bytes: Array(all[seg.start..<seg.end]), absolute: seg.absolute)
+                DispatchQueue.global().async {
+                    p.result = p.bytes.withUnsafeBufferPointer { self.process($0, absolute: p.absolute, name: name) }
+                    p.done.signal()
+                }
+                inFlight.queue.append(p)
+                // Two segments per thread in flight keep the workers busy while this thread writes.
+                while inFlight.count > 2 * threads { try inFlight.writeOldest(&writer, write: write) }
             }
         }
         // Keep the tail.
@@ -311,12 +353,11 @@ struct OrderedWriter {
         self.tokenizer = tokenizer
     }
 
-    mutating func add(_ r: inout EncodePipeline.SegmentResult, segmentText: UnsafeBufferPointer<UInt8>,
+    /// Adds the output of the next segment; `lastByte` is the segment's last input byte (nil if it is empty).
+    mutating func add(_ r: inout EncodePipeline.SegmentResult, lastByte: UInt8?,
                       write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         totalTokens += r.tokens
-        if !segmentText.isEmpty {
-            lineOpen = segmentText[segmentText.count - 1] != 0x0A
-        }
+        if let b = lastByte { lineOpen = b != 0x0A }
         if options.countOnly {
             for (k, c) in r.counts.enumerated() {
                 lineCount += c

@@ -246,3 +246,43 @@ def test_decode_lines_inverts_encode_lines(tok):
 
 def test_version(tok):
     assert re.match(rb"\d+\.\d+\.\d+", peers.ok(run(tok, ["--version"]), "version"))
+
+
+# ----------------------------------------------------------------------------- many segments in flight
+def big_text(mb: float) -> bytes:
+    corpus = b"".join(peers.corpus_bytes(c) for c in peers.corpus_files())
+    reps = int(mb * 1_000_000 // len(corpus)) + 1
+    return (corpus * reps)[: int(mb * 1_000_000)].rsplit(b"\n", 1)[0] + b"\n"
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_errors_deep_in_a_large_input(tok, threads):
+    """Segments are encoded by workers while the reader goes on: an error many segments in must still name the
+    right offset, exit non-zero, and write only output that precedes it."""
+    base = big_text(9)
+    enc = peers.encoding("cl100k_base")
+    at = len(base) - 1_500_000
+    bad = base[:at] + b"\xc3(" + base[at:]
+    one_line_error(run(tok, ["encode", "--threads", threads], bad), f"byte offset {at}")
+    special = base[:at] + b"<|endoftext|>" + base[at:]
+    cp = run(tok, ["encode", "--threads", threads, "--special", "error", "--lines"], special)
+    one_line_error(cp, f"byte offset {at}")
+    written = cp.stdout.decode().splitlines()
+    expected = [enc.encode_ordinary(l) for l in base[:at].decode().split("\n")]
+    assert [ids_of(l.encode()) for l in written] == expected[: len(written)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "count"])
+def test_structured_formats_identical_across_threads(tok, fmt):
+    data = big_text(5)
+    args = ["encode", "-t", "o200k_base", "--lines"] + (["--count"] if fmt == "count" else ["--format", "jsonl"])
+    one = peers.ok(run(tok, args + ["--threads", "1"], data), "--threads 1")
+    two = peers.ok(run(tok, args + ["--threads", "2"], data), "--threads 2")
+    assert one == two
+    enc = peers.encoding("o200k_base")
+    first = one.split(b"\n", 1)[0].decode()
+    line = data.split(b"\n", 1)[0].decode()
+    if fmt == "count":
+        assert int(first) == len(enc.encode_ordinary(line))
+    else:
+        assert json.loads(first)["ids"] == enc.encode_ordinary(line)
