@@ -31,6 +31,33 @@ final class BytePairEncoderTests: XCTestCase {
         }
     }
 
+    /// Ranks too large for the packed merge keys and the pair cache take the general paths; spreading cl100k's
+    /// ranks (same order, times 400) must give the same merges, each id times 400.
+    func testSparseRanksTakeTheGeneralPathsAndAgree() throws {
+        let base = Shipped.cl100k.ranks
+        var bytes: [UInt8] = [], ends: [Int] = [], ranks: [UInt32] = []
+        for r in 0..<UInt32(base.rankLimit) {
+            guard let b = base.bytes(ofRank: r) else { continue }
+            bytes += b; ends.append(bytes.count); ranks.append(r * 400)
+        }
+        let sparse = try RankTable(bytes: bytes, ends: ends, ranks: ranks)
+        XCTAssertGreaterThan(sparse.rankLimit, 1 << 25)
+        let fast = BytePairEncoder(model: Shipped.cl100k.model), general = BytePairEncoder(table: sparse)
+        var rng = SeededRandom(seed: 11)
+        let alphabet: [[UInt8]] = ["a", "e", "st", " ", "ing", "語", "言", "🙂", "\u{301}", "7", "==", "\t"].map { Array($0.utf8) }
+        for round in 0..<300 {
+            var piece: [UInt8] = []
+            let target = Int.random(in: 2..<(round < 250 ? 40 : 300), using: &rng)
+            while piece.count < target { piece += alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+            var a = TokenBuffer(), b = TokenBuffer()
+            piece.withUnsafeBufferPointer {
+                fast.encodePiece($0.baseAddress!, $0.count, into: &a)
+                general.encodePiece($0.baseAddress!, $0.count, into: &b)
+            }
+            XCTAssertEqual(b.array, a.array.map { $0 * 400 }, "round \(round)")
+        }
+    }
+
     /// tiktoken's `_byte_pair_merge`, written as plainly as possible.
     private func referenceMerge(_ piece: [UInt8], _ table: RankTable) -> [UInt32] {
         if let r = table.rank(of: piece) { return [r] }
