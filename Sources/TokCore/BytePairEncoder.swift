@@ -106,6 +106,12 @@ public final class BytePairEncoder {
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
     }
 
+    /// Forgets every cached piece and pair (keeping the memory), so the next encode runs as on a fresh encoder.
+    public func clearCaches() {
+        cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
+        pairCache.update(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
+    }
+
     public convenience init(table: RankTable) { self.init(model: BPEModel(table: table)) }
 
     deinit {

@@ -81,8 +81,12 @@ public final class Tokenizer: Sendable {
     /// A reusable single-thread encoder sharing this tokenizer's tables.
     public func makeEncoder() -> Encoder { Encoder(self, bpe: BytePairEncoder(model: model)) }
 
-    /// Frees the pooled scratch memory; the next encode starts cold. Benchmarks call this between timed runs.
+    /// Frees the pooled scratch memory.
     public func releaseScratch() { idle.withLock { $0.removeAll() } }
+
+    /// Empties the piece and pair caches of the pooled encoders, keeping their memory: the next encode computes
+    /// every piece afresh, as on a new instance. Benchmarks call this between timed runs.
+    public func clearCaches() { idle.withLock { for e in $0 { e.bpe.clearCaches() } } }
 
     /// Runs `body` with an encoder that no other thread is using, built on pooled scratch memory that goes back
     /// to the pool afterwards (so its piece cache stays warm across calls).

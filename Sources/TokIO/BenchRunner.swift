@@ -20,8 +20,9 @@ public enum BenchRunner {
         var tokens = 0
         data.withUnsafeBufferPointer { b in
             for _ in 0..<repeats {
-                // Every run starts cold, as the peers' runs do on fresh instances: no piece cache from the last run.
-                tokenizer.releaseScratch()
+                // Every run starts with empty caches, as the peers' runs do on fresh instances: no piece or pair
+                // remembered from the last run (scratch buffers stay allocated, as a warm allocator would keep them).
+                tokenizer.clearCaches()
                 let t0 = monotonicSeconds()
                 let ids = (try? tokenizer.encodeParallel(bytes: b, threads: threads)) ?? []
                 let t = monotonicSeconds() - t0
