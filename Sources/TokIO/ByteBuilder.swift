@@ -74,37 +74,56 @@ public final class ByteBuilder {
     /// Appends `ids` as decimal numbers separated by single spaces (no leading or trailing space).
     public func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>) {
         if ids.isEmpty { return }
-        ensure(ids.count * 11)
+        ensure(ids.count * 11 + 8)
         var w = base + _count
-        ByteBuilder.digitPairs.withUnsafeBufferPointer { pairs in
-            var first = true
-            for id in ids {
-                if !first { w.pointee = 0x20; w += 1 }
-                first = false
-                var v = id
-                // Number of digits, then fill from the right two digits at a time.
-                let digits = ByteBuilder.decimalDigits(v)
-                var i = digits
-                while v >= 100 {
-                    let q = v / 100
-                    let r = Int(v - q * 100) * 2
-                    w[i - 1] = pairs[r + 1]
-                    w[i - 2] = pairs[r]
-                    i -= 2
-                    v = q
-                }
-                if v >= 10 {
-                    let r = Int(v) * 2
-                    w[1] = pairs[r + 1]
-                    w[0] = pairs[r]
+        let pairs = ByteBuilder.digitPairWords
+        do {
+            for (k, id) in ids.enumerated() {
+                if id < 1_000_000 {
+                    // Ids of vocabularies are below a million: six digits from three pair lookups, leading zeros
+                    // shifted out, one 8-byte store of " digits". No branch depends on the number of digits,
+                    // which changes from one token to the next.
+                    let v = Int(id)
+                    let d = 1 + (v >= 10 ? 1 : 0) + (v >= 100 ? 1 : 0) + (v >= 1000 ? 1 : 0)
+                        + (v >= 10_000 ? 1 : 0) + (v >= 100_000 ? 1 : 0)
+                    let six = UInt64(pairs[v / 10_000]) | UInt64(pairs[v / 100 % 100]) << 16 | UInt64(pairs[v % 100]) << 32
+                    let word = 0x20 | (six >> UInt64(8 * (6 - d))) << 8
+                    if k == 0 {
+                        UnsafeMutableRawPointer(w).storeBytes(of: (word >> 8).littleEndian, as: UInt64.self)
+                        w += d
+                    } else {
+                        UnsafeMutableRawPointer(w).storeBytes(of: word.littleEndian, as: UInt64.self)
+                        w += d + 1
+                    }
                 } else {
-                    w[0] = 0x30 + UInt8(v)
+                    if k > 0 { w.pointee = 0x20; w += 1 }
+                    w += ByteBuilder.writeDecimal(id, at: w)
                 }
-                w += digits
             }
         }
         _count = w - base
     }
+
+    /// Writes `v` in decimal at `w` and returns the number of digits.
+    static func writeDecimal(_ v: UInt32, at w: UnsafeMutablePointer<UInt8>) -> Int {
+        let digits = ByteBuilder.decimalDigits(v)
+        var v = v
+        var i = digits
+        repeat {
+            w[i - 1] = 0x30 + UInt8(v % 10)
+            v /= 10
+            i -= 1
+        } while i > 0
+        return digits
+    }
+
+    /// "00", "01", ..., "99", each as a little-endian 16-bit word (first digit in the low byte). A raw pointer,
+    /// not an array, so the formatting loop keeps its write pointer in a register.
+    nonisolated(unsafe) static let digitPairWords: UnsafePointer<UInt16> = {
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: 100)
+        for k in 0..<100 { p[k] = UInt16(0x30 + k / 10) | UInt16(0x30 + k % 10) << 8 }
+        return UnsafePointer(p)
+    }()
 
     @inline(__always)
     static func decimalDigits(_ v: UInt32) -> Int {
@@ -116,16 +135,6 @@ public final class ByteBuilder {
         if v < 100_000_000 { return v < 10_000_000 ? 7 : 8 }
         return v < 1_000_000_000 ? 9 : 10
     }
-
-    /// "00", "01", ..., "99" back to back.
-    static let digitPairs: [UInt8] = {
-        var t: [UInt8] = []
-        for k in 0..<100 {
-            t.append(UInt8(0x30 + k / 10))
-            t.append(UInt8(0x30 + k % 10))
-        }
-        return t
-    }()
 
     /// The bytes written so far, valid until the next mutation.
     public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: _count) }
