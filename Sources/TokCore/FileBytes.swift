@@ -15,18 +15,20 @@ enum FileBytes {
         if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
             throw VocabularyError(file: path, line: nil, reason: "is a directory")
         }
-        var out = [UInt8]()
-        out.reserveCapacity(Int(st.st_size) + 1)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // Read straight into the array, sized by fstat; grow if the file turns out longer (a pipe, /proc).
+        var out = [UInt8](repeating: 0, count: max(Int(st.st_size), 0) + 1)
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == out.count { out += [UInt8](repeating: 0, count: max(out.count, 1 << 16)) }
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno)))
             }
             if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            count += n
         }
+        out.removeLast(out.count - count)
         return out
     }
 

@@ -22,22 +22,24 @@ public struct RankTable: @unchecked Sendable {
     public let count: Int
     /// Length of the longest key.
     public let maxKeyLength: Int
+    /// Bytes of key data in the arena.
+    let arenaCount: Int
     /// One bit per hash value (low `filterBits` bits of the hash): set when some key has that hash. A clear bit
     /// proves absence without touching the slots, which do not fit in cache; BPE asks about many absent spans.
     @usableFromInline let filter: UnsafeMutablePointer<UInt64>
     @usableFromInline static let filterBits = 21
-    private let storage: Storage
+    let storage: Storage
 
     /// Frees the raw buffers when the last copy of the table goes away.
+    /// Releases the table's memory: five heap buffers, or one mapped image (see `RankTableImage`).
     final class Storage {
-        let slots: UnsafeMutablePointer<Slot>, arena: UnsafeMutablePointer<UInt8>
-        let keyStart: UnsafeMutablePointer<UInt32>, keyLength: UnsafeMutablePointer<UInt32>
-        let filter: UnsafeMutablePointer<UInt64>
-        init(_ s: UnsafeMutablePointer<Slot>, _ a: UnsafeMutablePointer<UInt8>,
-             _ k: UnsafeMutablePointer<UInt32>, _ l: UnsafeMutablePointer<UInt32>, _ f: UnsafeMutablePointer<UInt64>) {
-            slots = s; arena = a; keyStart = k; keyLength = l; filter = f
+        let release: () -> Void
+        init(release: @escaping () -> Void) { self.release = release }
+        convenience init(_ s: UnsafeMutablePointer<Slot>, _ a: UnsafeMutablePointer<UInt8>,
+                         _ k: UnsafeMutablePointer<UInt32>, _ l: UnsafeMutablePointer<UInt32>, _ f: UnsafeMutablePointer<UInt64>) {
+            self.init { s.deallocate(); a.deallocate(); k.deallocate(); l.deallocate(); f.deallocate() }
         }
-        deinit { slots.deallocate(); arena.deallocate(); keyStart.deallocate(); keyLength.deallocate(); filter.deallocate() }
+        deinit { release() }
     }
 
     /// Builds the table from token byte strings stored back to back in `bytes`, with `ends[i]` the end of entry i
@@ -64,7 +66,7 @@ public struct RankTable: @unchecked Sendable {
         self.storage = Storage(slots, arena, keyStart, keyLength, filter)
         self.slots = slots; self.capacity = capacity; self.arena = arena
         self.keyStart = keyStart; self.keyLength = keyLength
-        self.rankLimit = limit; self.count = n
+        self.rankLimit = limit; self.count = n; self.arenaCount = bytes.count
         var maxLen = 0
         var start = 0
         for i in 0..<n {

@@ -65,7 +65,7 @@ extension Tokenizer {
                             preTokenizer: (any PreTokenizer)? = nil) throws(VocabularyError) -> Tokenizer {
         let data = try FileBytes.contents(of: path)
         let table = try data.withUnsafeBufferPointer { b in
-            Result { () throws(VocabularyError) -> RankTable in try TiktokenFile.parse(b, name: path) }
+            Result { () throws(VocabularyError) -> RankTable in try VocabularyCache.table(parsing: b, path: path) }
         }.get()
         let sidecar = pattern == nil || specialTokens == nil ? try Sidecar.find(for: path) : nil
         guard let pat = pattern ?? sidecar?.pattern else {

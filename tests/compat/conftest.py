@@ -16,6 +16,8 @@ import tempfile
 import pytest
 
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", tempfile.mkdtemp(prefix="tok-compat-tiktoken-"))
+# tok's vocabulary image cache: one fresh directory per test session, so no test depends on the user's cache.
+os.environ["TOK_CACHE_DIR"] = tempfile.mkdtemp(prefix="tok-compat-cache-")
 sys.path.insert(0, os.path.dirname(__file__))
 
 import peers  # noqa: E402

@@ -286,3 +286,53 @@ def test_structured_formats_identical_across_threads(tok, fmt):
         assert int(first) == len(enc.encode_ordinary(line))
     else:
         assert json.loads(first)["ids"] == enc.encode_ordinary(line)
+
+
+# ----------------------------------------------------------------------------- vocabulary image cache
+def test_vocabulary_cache_is_used_refreshed_and_optional(tok, workdir):
+    """The first load writes an image to $TOK_CACHE_DIR; later loads give identical output from it; a damaged or
+    truncated image is ignored and rewritten; an edited vocabulary misses; off and unwritable caches still work."""
+    data = "Hello, wörld! 语言 🙂 tokens\n".encode() * 50
+    expected = peers.ok(run(tok, ["encode", "-t", "o200k_base"], data), "reference")
+    cache = workdir / "cache"
+
+    def encode_with(cache_dir, vocab="o200k_base", **env):
+        cp = subprocess.run([tok.binary, "encode", "-t", str(vocab)], input=data, capture_output=True,
+                            env={**os.environ, "TOK_CACHE_DIR": str(cache_dir), **env}, timeout=120)
+        assert cp.returncode == 0 and cp.stderr == b"", cp.stderr
+        return cp.stdout
+
+    assert encode_with(cache) == expected
+    images = list(cache.glob("*.tokrank"))
+    assert len(images) == 1, images
+    size = images[0].stat().st_size
+    assert encode_with(cache) == expected
+    for damage in ("flip", "truncate", "empty"):
+        raw = bytearray(images[0].read_bytes())
+        if damage == "flip":
+            raw[len(raw) // 2] ^= 0x5A
+        elif damage == "truncate":
+            raw = raw[: len(raw) // 3]
+        else:
+            raw = bytearray()
+        images[0].write_bytes(bytes(raw))
+        assert encode_with(cache) == expected, damage
+        assert images[0].stat().st_size == size, f"{damage}: image not rewritten"
+    # An edited vocabulary (same tokens, one more blank line) has another fingerprint: a second image.
+    src = peers.REPO / "vocabularies"
+    (workdir / "edited.tiktoken").write_bytes((src / "o200k_base.tiktoken").read_bytes() + b"\n")
+    (workdir / "edited.json").write_bytes((src / "o200k_base.json").read_bytes())
+    assert encode_with(cache, workdir / "edited.tiktoken") == expected
+    assert len(list(cache.glob("*.tokrank"))) == 2
+    home = workdir / "home"
+    home.mkdir()
+    assert encode_with("off", HOME=str(home), XDG_CACHE_HOME="") == expected
+    assert not any(home.iterdir()), "TOK_CACHE_DIR=off still wrote a cache"
+    env = {k: v for k, v in os.environ.items() if k not in ("TOK_CACHE_DIR", "XDG_CACHE_HOME")}
+    cp = subprocess.run([tok.binary, "encode", "-t", "o200k_base"], input=data, capture_output=True,
+                        env={**env, "HOME": str(home)}, timeout=120)
+    assert cp.returncode == 0 and cp.stdout == expected
+    assert len(list((home / ".cache" / "tok").glob("*.tokrank"))) == 1, "default location is ~/.cache/tok"
+    blocked = workdir / "blocked"
+    blocked.write_text("a file where the cache directory should be")
+    assert encode_with(blocked / "sub") == expected

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Parsed vocabularies kept as `RankTable` images, so that a vocabulary is parsed once per machine rather than
+/// once per process (every `tok encode` in a shell loop would otherwise spend 20-45 ms decoding base64).
+///
+/// An image is found by the fingerprint and length of the vocabulary file's bytes, so an edited file simply misses.
+/// The directory is `$TOK_CACHE_DIR`, else `$XDG_CACHE_HOME/tok`, else `$HOME/.cache/tok`; `TOK_CACHE_DIR=off`
+/// turns the cache off. A missing, unreadable, truncated or damaged image is ignored (and rewritten); failing to
+/// write one is not an error. Images are written to a temporary file and renamed into place, so readers never see
+/// a partial one.
+public enum VocabularyCache {
+    /// The cache directory, or nil when caching is off or no directory can be named.
+    public static func directory() -> String? {
+        if let d = FileBytes.environment("TOK_CACHE_DIR") {
+            return d.isEmpty || d == "off" ? nil : d
+        }
+        if let x = FileBytes.environment("XDG_CACHE_HOME"), x.hasPrefix("/") { return x + "/tok" }
+        if let h = FileBytes.environment("HOME"), !h.isEmpty { return h + "/.cache/tok" }
+        return nil
+    }
+
+    /// The rank table of the `.tiktoken` bytes `data` (read from `path`): from the cache when an intact image is
+    /// there, else parsed (errors name `path`) and then cached.
+    public static func table(parsing data: UnsafeBufferPointer<UInt8>, path: String) throws(VocabularyError) -> RankTable {
+        let fingerprint = Fingerprint64.of(UnsafeRawBufferPointer(data))
+        let file = directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(data.count).tokrank" }
+        if let file, let cached = RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: data.count) {
+            return cached
+        }
+        let table = try TiktokenFile.parse(data, name: path)
+        if let file { write(table.image(sourceFingerprint: fingerprint, sourceLength: data.count), to: file) }
+        return table
+    }
+
+    /// Best effort: creates the directory, writes a temporary file, renames it over `path`.
+    static func write(_ bytes: [UInt8], to path: String) {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        makeDirectories(String(path[..<slash]))
+        let temp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { return }
+        var ok = true
+        bytes.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = systemWrite(fd, b.baseAddress! + off, b.count - off)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { ok = false; break }
+                off += n
+            }
+        }
+        if close(fd) != 0 { ok = false }
+        if !ok || rename(temp, path) != 0 { unlink(temp) }
+    }
+
+    /// `mkdir -p`, ignoring errors (the write that follows fails if the directory is not there).
+    static func makeDirectories(_ dir: String) {
+        let bytes = Array(dir.utf8)
+        for i in 1...bytes.count where i == bytes.count || bytes[i] == 0x2F {
+            _ = mkdir(String(decoding: bytes[0..<i], as: UTF8.self), 0o755)
+        }
+    }
+
+    static func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+#if canImport(Glibc)
+        return Glibc.write(fd, p, n)
+#else
+        return Darwin.write(fd, p, n)
+#endif
+    }
+}
