@@ -1,13 +1,16 @@
 /// An open-addressing hash table from byte strings to token ranks.
 ///
 /// Keys live in one contiguous arena owned by the table; lookups take a pointer and a length into the caller's
-/// text, so encoding never copies or allocates. Each 16-byte slot holds the key's first 8 bytes, its length and
+/// text, so encoding never copies or allocates. Each 16-byte slot holds the key's first 8 bytes, a tag and
 /// its rank, so a hit on a key of up to 8 bytes touches one cache line and a miss usually none beyond the slot.
 /// The load factor stays at or below 1/2.
 public struct RankTable: @unchecked Sendable {
     @usableFromInline struct Slot {
         @usableFromInline var prefix: UInt64
-        @usableFromInline var length: UInt32   // 0 marks an empty slot (the empty string is never a key)
+        /// 0 marks an empty slot (the empty string is never a key). With `packed` (an arena under 16 MB): the
+        /// key's length, capped at 255, in the low byte and its arena offset above, so comparing a long key's
+        /// tail needs no lookup of where it starts; otherwise the length.
+        @usableFromInline var tag: UInt32
         @usableFromInline var rank: UInt32
     }
 
@@ -28,6 +31,8 @@ public struct RankTable: @unchecked Sendable {
     /// proves absence without touching the slots, which do not fit in cache; BPE asks about many absent spans.
     @usableFromInline let filter: UnsafeMutablePointer<UInt64>
     @usableFromInline static let filterBits = 21
+    /// The bits of a slot's tag that hold the length: 0xFF when tags carry arena offsets, else all.
+    @usableFromInline let tagLengthMask: UInt32
     let storage: Storage
 
     /// Frees the raw buffers when the last copy of the table goes away.
@@ -52,7 +57,8 @@ public struct RankTable: @unchecked Sendable {
         // Load factor 0.6: the slots of a 200k vocabulary stay under 6 MB, inside the last-level cache.
         let capacity = max(16, n * 5 / 3 + 1)
         let slots = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
-        slots.initialize(repeating: Slot(prefix: 0, length: 0, rank: 0), count: capacity)
+        slots.initialize(repeating: Slot(prefix: 0, tag: 0, rank: 0), count: capacity)
+        tagLengthMask = bytes.count < 1 << 24 ? 0xFF : .max
         let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count + 8, 8))
         arena.initialize(repeating: 0, count: max(bytes.count + 8, 8))
         bytes.withUnsafeBufferPointer { if let b = $0.baseAddress { arena.initialize(from: b, count: $0.count) } }
@@ -83,18 +89,23 @@ public struct RankTable: @unchecked Sendable {
             let bit = Int(truncatingIfNeeded: h) & ((1 << RankTable.filterBits) - 1)
             filter[bit >> 6] |= 1 << UInt64(bit & 63)
             var idx = RankTable.home(h, capacity)
-            while slots[idx].length != 0 {
+            while slots[idx].tag != 0 {
                 let s = slots[idx]
-                if s.prefix == prefix && Int(s.length) == len && RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) {
+                if s.prefix == prefix && Int(keyLength[Int(s.rank)]) == len && RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) {
                     throw .duplicateKey(index: i, rank: rank, existingRank: s.rank)
                 }
                 idx += 1
                 if idx == capacity { idx = 0 }
             }
-            slots[idx] = Slot(prefix: prefix, length: UInt32(len), rank: rank)
+            slots[idx] = Slot(prefix: prefix, tag: RankTable.tag(length: len, start: start, mask: tagLengthMask), rank: rank)
             start = end
         }
         self.maxKeyLength = maxLen
+    }
+
+    /// The tag of a key of `length` bytes at arena offset `start`.
+    static func tag(length: Int, start: Int, mask: UInt32) -> UInt32 {
+        mask == .max ? UInt32(length) : UInt32(min(length, 255)) | UInt32(start) << 8
     }
 
     @inlinable @inline(__always)
@@ -131,11 +142,18 @@ public struct RankTable: @unchecked Sendable {
         let bit = Int(truncatingIfNeeded: hash) & ((1 << RankTable.filterBits) - 1)
         if filter[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return .max }
         var idx = RankTable.home(hash, capacity)
+        let mask = tagLengthMask
+        let lengthTag = UInt32(truncatingIfNeeded: min(len, Int(mask)))
         while true {
             let s = slots[idx]
-            if s.length == 0 { return .max }
-            if s.prefix == prefix && Int(s.length) == len {
-                if len <= 8 || RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) { return s.rank }
+            if s.tag == 0 { return .max }
+            if s.prefix == prefix && s.tag & mask == lengthTag {
+                if len <= 8 { return s.rank }
+                // A capped length (255 and more) says nothing about the real one.
+                if len < Int(mask) || Int(keyLength[Int(s.rank)]) == len {
+                    let start = mask == .max ? Int(keyStart[Int(s.rank)]) : Int(s.tag >> 8)
+                    if RankTable.tailEqual(arena + start, p, len) { return s.rank }
+                }
             }
             idx += 1
             if idx == capacity { idx = 0 }

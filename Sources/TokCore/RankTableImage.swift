@@ -14,7 +14,7 @@ import Darwin
 /// slot and key inside its table, so a truncated or damaged file is refused, never trusted.
 extension RankTable {
     static let imageMagic: UInt64 = 0x3154_4B4E_4152_4B54   // "TKRANKT1"
-    static let imageVersion: UInt64 = 1
+    static let imageVersion: UInt64 = 2
     static let imageHeaderWords = 12
 
     /// The table's image, tagged with the fingerprint and length of the file it was parsed from.
@@ -107,15 +107,18 @@ extension RankTable {
             keys += 1
         }
         guard keys == Int(n) else { return nil }
-        for i in 0..<Int(capacity) where slots[i].length != 0 {
+        let mask: UInt32 = arenaBytes < 1 << 24 ? 0xFF : .max
+        for i in 0..<Int(capacity) where slots[i].tag != 0 {
             let s = slots[i]
-            if UInt64(s.rank) >= rankLimit || keyStart[Int(s.rank)] == .max || keyLength[Int(s.rank)] != s.length { return nil }
+            if UInt64(s.rank) >= rankLimit || keyStart[Int(s.rank)] == .max { return nil }
+            if s.tag != RankTable.tag(length: Int(keyLength[Int(s.rank)]), start: Int(keyStart[Int(s.rank)]), mask: mask) { return nil }
         }
         self.storage = storage
         self.slots = slots; self.capacity = Int(capacity); self.arena = arena
         self.keyStart = keyStart; self.keyLength = keyLength; self.filter = filter
         self.rankLimit = Int(rankLimit); self.count = Int(n); self.maxKeyLength = Int(maxKey)
         self.arenaCount = Int(arenaBytes)
+        self.tagLengthMask = mask
     }
 
     static func padded(_ n: Int) -> Int { (n + 7) & ~7 }

@@ -32,4 +32,42 @@ final class RankTableTests: XCTestCase {
         XCTAssertThrowsError(try RankTable(bytes: Array("abab".utf8), ends: [2, 4], ranks: [0, 1]))
         XCTAssertThrowsError(try RankTable(bytes: Array("abcd".utf8), ends: [2, 4], ranks: [3, 3]))
     }
+
+    /// Keys of 255 bytes and more (whose slot tag caps the length) that share their first 8 bytes and differ only
+    /// in length or in a late byte; and a table whose arena passes 16 MB (slots then hold lengths, not offsets).
+    func testLongKeysAndLargeArenas() throws {
+        var rng = SeededRandom(seed: 3)
+        func check(_ keys: [[UInt8]], probes: [[UInt8]]) throws {
+            var bytes: [UInt8] = [], ends: [Int] = []
+            for k in keys { bytes += k; ends.append(bytes.count) }
+            let table = try RankTable(bytes: bytes, ends: ends, ranks: (0..<UInt32(keys.count)).map { $0 })
+            let image = table.image(sourceFingerprint: 9, sourceLength: 9)
+            let reread = try XCTUnwrap(image.withUnsafeBytes { RankTable(image: $0, sourceFingerprint: 9, sourceLength: 9) })
+            for t in [table, reread] {
+                for (r, k) in keys.enumerated() { XCTAssertEqual(t.rank(of: k), UInt32(r)) }
+                for p in probes { XCTAssertNil(t.rank(of: p), "\(p.count)-byte probe") }
+            }
+        }
+        let stem = [UInt8](repeating: 0x61, count: 8)
+        var long: [[UInt8]] = []
+        for n in [9, 254, 255, 256, 300, 301, 1000] {
+            long.append(stem + [UInt8](repeating: 0x62, count: n - 8))
+            long.append(stem + [UInt8](repeating: 0x62, count: n - 9) + [0x63])
+        }
+        let probes = [254, 255, 256, 257, 302, 999].map { stem + [UInt8](repeating: 0x62, count: $0 - 9) + [0x64] }
+            + [stem + [UInt8](repeating: 0x62, count: 302 - 8), stem + [UInt8](repeating: 0x62, count: 999)]
+        try check(long, probes: probes)
+        // 17 MB of keys: the arena no longer fits a 24-bit offset.
+        var big: [[UInt8]] = long
+        var seen = Set(long)
+        while big.count < 68_000 {
+            var k: [UInt8] = []
+            k.reserveCapacity(256)
+            for _ in 0..<32 { withUnsafeBytes(of: rng.next()) { k += $0 } }
+            k.removeLast(6)
+            if seen.insert(k).inserted { big.append(k) }
+        }
+        XCTAssertGreaterThan(big.reduce(0) { $0 + $1.count }, 1 << 24)
+        try check(big, probes: probes + [[UInt8](repeating: 7, count: 250)])
+    }
 }
