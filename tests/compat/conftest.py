@@ -8,7 +8,9 @@
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -18,6 +20,7 @@ import pytest
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", tempfile.mkdtemp(prefix="tok-compat-tiktoken-"))
 # tok's vocabulary image cache: one fresh directory per test session, so no test depends on the user's cache.
 os.environ["TOK_CACHE_DIR"] = tempfile.mkdtemp(prefix="tok-compat-cache-")
+atexit.register(shutil.rmtree, os.environ["TOK_CACHE_DIR"], True)
 sys.path.insert(0, os.path.dirname(__file__))
 
 import peers  # noqa: E402
