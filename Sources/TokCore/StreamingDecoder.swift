@@ -38,10 +38,10 @@ public struct StreamingDecoder {
         idsSeen += 1
         guard let bytes = tokenizer.tokenBytes(id) else { throw .unknownID(id: id, position: position) }
         if pending.isEmpty {
-            // Fast path: a token that is all ASCII needs no state.
+            // Fast path: a token that is all ASCII, or whole characters, needs no state.
             var ascii = true
             for b in bytes where b >= 0x80 { ascii = false; break }
-            if ascii { out.append(contentsOf: bytes); return }
+            if ascii || isValidUTF8(bytes) { out.append(contentsOf: bytes); return }
         }
         for b in bytes { try feed(b, to: &out, position: position) }
     }
