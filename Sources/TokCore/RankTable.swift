@@ -36,7 +36,7 @@ public struct RankTable: @unchecked Sendable {
     let storage: Storage
 
     /// Frees the raw buffers when the last copy of the table goes away.
-    /// Releases the table's memory: five heap buffers, or one mapped image (see `RankTableImage`).
+    /// Releases the table's memory: five heap buffers, or one image buffer (see `RankTableImage`).
     final class Storage {
         let release: () -> Void
         init(release: @escaping () -> Void) { self.release = release }

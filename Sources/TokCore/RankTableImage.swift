@@ -42,9 +42,11 @@ extension RankTable {
         return out
     }
 
-    /// The table stored in the image file at `path`, mapped into memory rather than copied (the pages come
-    /// straight from the file cache), or nil if the file is missing or is not a whole, undamaged image of a
-    /// vocabulary file with this fingerprint and length.
+    /// The table stored in the image file at `path`, or nil if the file is missing or is not a whole, undamaged
+    /// image of a vocabulary file with this fingerprint and length.
+    ///
+    /// The file is read, not mapped: a mapping would turn someone truncating the file under a running process into
+    /// a crash. It is read into 2 MB-aligned memory with huge pages requested, as the slots are probed at random.
     public init?(imageFile path: String, sourceFingerprint: UInt64, sourceLength: Int) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return nil }
@@ -52,9 +54,22 @@ extension RankTable {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= RankTable.imageHeaderWords * 8 else { return nil }
         let size = Int(st.st_size)
-        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else { return nil }
-        let storage = Storage { munmap(map, size) }
-        self.init(image: UnsafeRawBufferPointer(start: map, count: size), storage: storage,
+        let huge = 1 << 21
+        let length = (size + huge - 1) / huge * huge + huge
+        guard let map = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), map != MAP_FAILED else { return nil }
+        let storage = Storage { munmap(map, length) }
+        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: map) + huge - 1) / huge * huge)!
+#if os(Linux)
+        _ = madvise(aligned, length - huge, MADV_HUGEPAGE)
+#endif
+        var got = 0
+        while got < size {
+            let n = read(fd, aligned + got, size - got)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            got += n
+        }
+        self.init(image: UnsafeRawBufferPointer(start: aligned, count: size), storage: storage,
                   sourceFingerprint: sourceFingerprint, sourceLength: sourceLength)
     }
 
