@@ -91,13 +91,14 @@ public final class EncodePipeline: @unchecked Sendable {
     /// Segments being encoded by worker threads, oldest first. With more than one thread, the reading thread
     /// keeps reading, cutting and writing while the workers encode, instead of waiting for a whole block.
     struct InFlight: ~Copyable {
-        var queue: [PendingSegment] = []
+        var queue: [PendingSegment?] = []   // written entries are set to nil, so their memory goes at once
         var head = 0
         var count: Int { queue.count - head }
 
         /// Waits for the oldest segment and writes its output; throws its failure after writing what precedes it.
         mutating func writeOldest(_ writer: inout OrderedWriter, write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-            let p = queue[head]
+            let p = queue[head]!
+            queue[head] = nil
             head += 1
             if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             p.done.wait()
@@ -115,7 +116,7 @@ public final class EncodePipeline: @unchecked Sendable {
 
         /// Waits for every segment without writing (before giving up on an error).
         mutating func waitAll() {
-            while head < queue.count { queue[head].done.wait(); head += 1 }
+            while head < queue.count { queue[head]?.done.wait(); queue[head] = nil; head += 1 }
         }
     }
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import threading
@@ -177,7 +176,8 @@ def test_memory_bounded_without_newlines(tok):
     t.start()
     out, err = proc.stdout.read(), proc.stderr.read()
     t.join()
-    proc.wait(timeout=600)
+    _, status, usage = os.wait4(proc.pid, 0)   # this child's own peak RSS, not the largest of all children
+    proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.returncode == 0, err
     sent = (total + len(chunk) - 1) // len(chunk) * len(chunk)
     enc = peers.encoding("cl100k_base")
@@ -185,8 +185,9 @@ def test_memory_bounded_without_newlines(tok):
     one, two = (len(enc.encode_ordinary(phrase * k)) for k in (1000, 2000))
     per_phrase, fixed = (two - one) // 1000, one - (two - one)   # count(n phrases) = per_phrase * n + fixed
     assert int(out.split()[0]) == per_phrase * (sent // len(phrase)) + fixed
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    assert peak_mb < 200, f"peak RSS {peak_mb:.0f} MB for a {sent >> 20} MB input"
+    peak_mb = usage.ru_maxrss / 1024
+    # Vocabulary, caches, a 2 MB read block and four 1 MB segments in flight: about 40 MB whatever the input size.
+    assert peak_mb < 80, f"peak RSS {peak_mb:.0f} MB for a {sent >> 20} MB input"
 
 
 # ----------------------------------------------------------------------------- formats and options
