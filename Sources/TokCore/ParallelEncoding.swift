@@ -10,9 +10,8 @@ extension Tokenizer {
         let segments = Self.segments(of: text, target: segmentBytes,
                                      specials: special == .plain ? nil : specialTokens)
         var results = [Result<[UInt32], SpecialTokenFound>](repeating: .success([]), count: segments.count)
-        let pool = EncoderPool(tokenizer: self)
         let work: @Sendable (Int, UnsafeBufferPointer<UInt8>, UnsafeMutableBufferPointer<Result<[UInt32], SpecialTokenFound>>) -> Void = { k, text, rp in
-            pool.withEncoder { e in
+            self.withEncoder { e in
             let r = segments[k]
             var out = TokenBuffer(capacity: (r.upperBound - r.lowerBound) / 3 + 16)
             rp[k] = Result { () throws(SpecialTokenFound) -> [UInt32] in
@@ -40,12 +39,11 @@ extension Tokenizer {
     public func countParallel(bytes text: UnsafeBufferPointer<UInt8>, threads: Int, segmentBytes: Int = 1 << 20) -> Int {
         let segments = Self.segments(of: text, target: segmentBytes, specials: nil)
         var counts = [Int](repeating: 0, count: segments.count)
-        let pool = EncoderPool(tokenizer: self)
         counts.withUnsafeMutableBufferPointer { cp in
             nonisolated(unsafe) let cp = cp
             nonisolated(unsafe) let text = text
             let body: @Sendable (Int) -> Void = { k in
-                pool.withEncoder { e in
+                self.withEncoder { e in
                     var out = TokenBuffer(capacity: 1 << 16)
                     e.encodeOrdinary(UnsafeBufferPointer(rebasing: text[segments[k]]), into: &out)
                     cp[k] = out.count

@@ -49,12 +49,10 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 public final class EncodePipeline: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let options: EncodeOptions
-    private let pool: EncoderPool
 
     public init(tokenizer: Tokenizer, options: EncodeOptions) {
         self.tokenizer = tokenizer
         self.options = options
-        self.pool = EncoderPool(tokenizer: tokenizer)
     }
 
     // MARK: Segments
@@ -121,7 +119,7 @@ public final class EncodePipeline: @unchecked Sendable {
     }
 
     private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String) -> SegmentResult {
-        pool.withEncoder { process(text, absolute: absolute, name: name, encoder: $0) }
+        tokenizer.withEncoder { process(text, absolute: absolute, name: name, encoder: $0) }
     }
 
     private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String,
