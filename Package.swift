@@ -21,8 +21,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
 
-        // Pure Swift: vocabularies, scanners, encoders, decoders, file formats. No system libraries.
-        .target(name: "TokCore"),
+        // 64-byte class bitmasks with SIMD intrinsics (a header of static inline functions, no library).
+        .target(name: "CByteClasses"),
+        // Vocabularies, scanners, encoders, decoders, file formats: Swift, plus CByteClasses. No system libraries.
+        .target(name: "TokCore", dependencies: ["CByteClasses"]),
         // ICU regex, word break and normalization. Must never import Foundation (ICU type clash).
         // Every file imports CICU with `@_implementationOnly import CICU` (an `internal import` is not enough in
         // debug builds), so no client (the CLI, XCTest, which pull in Foundation's own ICU) ever loads the CICU

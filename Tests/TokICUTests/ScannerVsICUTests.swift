@@ -66,6 +66,37 @@ final class ScannerVsICUTests: XCTestCase {
         }
     }
 
+    /// Long, mostly-ASCII random texts, so that the 64-byte block pre-tokenizers see every class at every offset
+    /// of a window and across window edges, with a non-ASCII character now and then.
+    func testLongASCIIFuzz() {
+        var rng = ScanTestRandom(seed: 0x626C_6F63_6B73)
+        let ascii = Array("abcxyzABCXYZsdmtlvreSDMTLVRE0123456789''''  \t\n\n\r\u{0B}\u{0C}!?.,;:-/\"()@#$%^&*+=|~`\u{0}\u{1F}".unicodeScalars)
+        let rare = ScanTestData.fuzzPool.filter { $0.value >= 0x80 && !ScanTestData.icuTableDifferences.contains($0.value) }
+        let words = ["the", " the", " don't", " I'll", " WE'RE", " it's", "'s", "'t", " 2024", " 123", " 12", "\n\n", "  ",
+                     "    ", "\r\n", " (x)", ", ", ". ", "\t", " '", "'", "'ll", "'LL", "'Ve", "x'd"].map { Array($0.unicodeScalars) }
+        var failures = [StandardPattern: Int]()
+        for _ in 0..<400 {
+            let length = 64 + Int(rng.next() % 1500)
+            var s = String.UnicodeScalarView()
+            while s.count < length {
+                let r = rng.next() % 100
+                if r < 2 {
+                    s.append(rare[Int(rng.next() % UInt64(rare.count))])
+                } else if r < 40 {
+                    s.append(contentsOf: words[Int(rng.next() % UInt64(words.count))])
+                } else {
+                    let c = ascii[Int(rng.next() % UInt64(ascii.count))]
+                    let repeats = rng.next() % 6 == 0 ? Int(rng.next() % 5) + 1 : 1
+                    for _ in 0..<repeats { s.append(c) }
+                }
+            }
+            let text = String(s)
+            for c in ScannerICUComparison.all where failures[c.pattern, default: 0] < 3 {
+                if !c.check(Array(text.utf8), label: "long fuzz \(ScanTestData.escaped(text))") { failures[c.pattern, default: 0] += 1 }
+            }
+        }
+    }
+
     /// Every file under corpora/ (zstd-compressed or plain); system text files if there are none.
     func testCorpora() throws {
         let files = ScanTestData.corpusFiles()

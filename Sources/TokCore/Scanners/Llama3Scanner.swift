@@ -8,7 +8,7 @@ public struct Llama3Scanner: PreTokenizer, PieceScanner {
     public init() {}
 
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        splitPieces(text, into: &ends)
+        splitCl100kFamilyBlocks(text, into: &ends)
     }
 
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).

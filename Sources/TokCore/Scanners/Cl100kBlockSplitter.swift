@@ -1,0 +1,138 @@
+// The cl100k / Llama 3 pre-tokenizer, 64 bytes at a time.
+//
+// On ASCII text every piece boundary of these patterns follows from the classes of the byte before it and of the
+// one before that, as long as white space comes one character at a time and digit runs are at most three long:
+//
+//   letter    starts a piece unless after a letter, after white space other than CR/LF, or after
+//             punctuation that itself starts a piece (the `[^\r\n\p{L}\p{N}]?\p{L}+` prefix);
+//   digit     starts a piece unless after a digit;
+//   other     ("punctuation": not letter, digit, white space) starts a piece after a letter, a digit or white
+//             space other than U+0020 (` ?[^\s\p{L}\p{N}]+` takes one space in front and whole runs);
+//   white     starts a piece after a letter or digit, and after punctuation unless it is CR/LF (`[\r\n]*` ends
+//             the punctuation piece).
+//
+// plus contractions: an apostrophe that starts a piece and is followed by `(?i:[sdmt]|ll|ve|re)` forms a piece of
+// its own. So a window's boundaries come out of a few shifts and ands of class masks. Everything else (non-ASCII
+// bytes, two white-space characters in a row, a fourth digit in a row, the end of the text) is "hard": boundaries
+// before the first hard byte are kept, and the scalar scanner takes over from the last of them until it is past the
+// hard byte. ScannerVsICUTests and ScannerTests check the result against ICU and against the scalar scanner.
+
+extension PieceScanner {
+    /// Appends all piece ends of `text` to `ends` for the cl100k family, using 64-byte windows where the text
+    /// allows and `pieceEnd` elsewhere.
+    @inline(__always)
+    func splitCl100kFamilyBlocks(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        let s = ScanText(base, text.count)
+        let batch = 512
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: batch + 64) { buf in
+            let out = buf.baseAddress!
+            var k = 0
+            var i = 0
+            // How far to go scalar when a window starts with non-ASCII text: doubled while that keeps happening
+            // (text in other scripts), back to the minimum after a window that worked.
+            var stretch = 16
+            while i < s.n {
+                // Scalar pieces up to and past `stop`.
+                var stop = i
+                if i &+ 64 <= s.n && s.p[i] < 0x80 {
+                    let (committed, hard) = cl100kWindowBoundaries(s, i)
+                    if committed != 0 {
+                        var c = committed
+                        while c != 0 {
+                            out[k] = i &+ c.trailingZeroBitCount
+                            k &+= 1
+                            c &= c &- 1
+                        }
+                        i &+= 63 &- committed.leadingZeroBitCount
+                        stretch = 16
+                        if k >= batch {
+                            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+                            k = 0
+                        }
+                        continue
+                    }
+                    // A hard byte early in the window: go scalar until past it.
+                    stop &+= hard
+                    if hard < 4 {
+                        stop &+= stretch
+                        stretch = min(stretch &* 2, 1024)
+                    }
+                } else {
+                    stop &+= stretch
+                }
+                repeat {
+                    i = pieceEnd(s, i)
+                    out[k] = i
+                    k &+= 1
+                } while i <= stop && i < s.n && k < batch
+                if k >= batch {
+                    ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+                    k = 0
+                }
+            }
+            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+        }
+    }
+}
+
+/// The piece starts in the window `i ..< i + 64` (a piece starts at `i`) that are certain, as a mask without
+/// bit 0, and the offset in the window of the first hard byte (64 if none). Every start below the hard byte is
+/// in the mask.
+@inline(__always)
+func cl100kWindowBoundaries(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) {
+    let m = ASCIIBlockClasses(s.p + i)
+    let L = m.letter, D = m.digit, W = m.space, N = m.newline
+    let O = ~(L | D | W | m.nonASCII)
+    // Bit b of a p-mask is the class of byte b - 1. Byte 0 starts a piece, which the `| 1` terms encode.
+    let pL = L << 1, pD = D << 1, pW = W << 1, pO = O << 1, pN = N << 1
+    let startO = O & (pL | pD | (pW & ~(m.blank << 1)) | 1)
+    let startL = L & ~pL & ~((pW & ~pN) | startO << 1)
+
+    // Digits: `\p{N}{1,3}` from the start of each run, so a piece starts every three digits.
+    let runD = D & ~pD
+    let threeD = D & pD & (pD << 1)
+    let fourthD = (runD << 3) & threeD
+    let seventhD = (fourthD << 3) & threeD
+    let tenthD = (seventhD << 3) & threeD
+
+    // White space. A run starts a piece after a letter or digit, and after punctuation unless it is CR/LF:
+    // ` ?[^\s\p{L}\p{N}]+[\r\n]*` takes the CR/LFs that follow punctuation (`absorbed`). Inside a run a piece
+    // starts after the absorbed CR/LFs, after the run's last CR/LF (`\s*[\r\n]`), and at the run's last character
+    // if a white-space character comes before it (`\s+(?!\S)` leaves the last one to what follows).
+    let runW = W & ~pW
+    let startRunW = runW & (pL | pD | (pO & ~N) | 1)
+    let absorbed = ((N &+ (N & pO)) ^ N) & N
+    let afterAbsorbed = W & (absorbed << 1) & ~absorbed
+    // Positions of a run with a CR/LF at or after them in the same run, by doubling steps.
+    var toNL = N, w = W
+    toNL |= (toNL >> 1) & w; w &= w >> 1
+    toNL |= (toNL >> 2) & w; w &= w >> 2
+    toNL |= (toNL >> 4) & w; w &= w >> 4
+    toNL |= (toNL >> 8) & w; w &= w >> 8
+    toNL |= (toNL >> 16) & w; w &= w >> 16
+    toNL |= (toNL >> 32) & w
+    let afterLastNL = W & ~toNL & (toNL << 1)
+    let lastW = W & ~N & ~(W >> 1) & pW
+    var starts = startL | runD | fourthD | seventhD | startO | startRunW | afterAbsorbed | afterLastNL | lastW
+
+    // Hard: non-ASCII bytes and a tenth digit in a run. A white-space run right before the first hard byte or the
+    // window's end may go on (non-ASCII white space, more CR/LFs), so it is hard from its start.
+    var hard = (m.nonASCII | tenthD).trailingZeroBitCount
+    if hard > 0 && (W >> UInt64(hard &- 1)) & 1 != 0 {
+        let nonWhiteBelow = hard == 64 ? ~W : ~W & ((1 << UInt64(hard)) &- 1)
+        hard = 64 &- nonWhiteBelow.leadingZeroBitCount
+    }
+
+    // Contractions: an apostrophe that starts a piece, then s, d, m, t, ll, ve or re in either case, is a piece.
+    var quotes = m.apostrophe & startO
+    while quotes != 0 {
+        let a = quotes.trailingZeroBitCount
+        quotes &= quotes &- 1
+        if a >= hard || a > 61 { break }
+        let e = s.contractionFolded(i &+ a &+ 1)
+        if e >= 0 && e &- i < 64 { starts |= 1 << UInt64(e &- i) }
+    }
+    let below: UInt64 = hard >= 64 ? ~0 : (1 << UInt64(hard)) &- 1
+    return (starts & below & ~1, hard)
+}
