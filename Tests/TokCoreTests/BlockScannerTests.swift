@@ -23,6 +23,8 @@ final class BlockScannerTests: XCTestCase {
                 XCTAssertEqual(has(m.newline), b < 0x80 && a & CharClass.crlf != 0, "byte \(b)")
                 XCTAssertEqual(has(m.blank), b == 0x20, "byte \(b)")
                 XCTAssertEqual(has(m.apostrophe), b == 0x27, "byte \(b)")
+                XCTAssertEqual(has(m.upper), b < 0x80 && a & CharClass.letter != 0 && a & CharClass.upper != 0, "byte \(b)")
+                XCTAssertEqual(has(m.slash), b == 0x2F, "byte \(b)")
             }
         }
     }
@@ -33,15 +35,20 @@ final class BlockScannerTests: XCTestCase {
         let units = ["a", "Z", "word", " the", "'s", "'T", "'ll", "'Re", "'ve", "'x", "'", "''", "1", "12", "1234", " ", "  ",
                      "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", ".", ",", "!?", " (", "\u{0}", "\u{1F}", "é", "中", "\u{85}",
                      "\u{3000}", "\u{17F}", "\u{301}", "😀"].map { Array($0.utf8) } + [[0xFF], [0xC3], [0x80]]
+        // Upper-case runs, slashes after CR/LF, suffixes after suffixes (o200k).
+        let o200kUnits = ["Word", "ABC", "aB", "/", "//", "\n/", "!\n/", "it's", "IT'S", "'s's", "we'rex", "x/\n/y", "camelCase",
+                          "HTTPServer", "don'tKnow"].map { Array($0.utf8) }
         var rng = SeededRandom(seed: 0xB10C)
-        for p in [StandardPattern.cl100k, .llama3] {
+        for p in [StandardPattern.cl100k, .llama3, .o200k] {
             var failures = 0
             for round in 0..<3000 where failures < 3 {
                 var text: [UInt8] = []
                 let length = Int(rng.next() % 600)
                 // Some texts are ASCII only, so whole windows take the block path.
-                let pool = round % 2 == 0 ? units.count - 13 : units.count
-                while text.count < length { text += units[Int(rng.next() % UInt64(pool))] }
+                // Non-ASCII units are the last 13 of `units`; the o200k units are all ASCII.
+                let all = o200kUnits + units
+                let pool = round % 2 == 0 ? all.count - 13 : all.count
+                while text.count < length { text += all[Int(rng.next() % UInt64(pool))] }
                 let want = scalarEnds(p, text), got = splitEnds(p.preTokenizer, text)
                 if want != got {
                     failures += 1

@@ -20,12 +20,14 @@ typedef struct {
     uint64_t newline;    // CR, LF
     uint64_t blank;      // U+0020
     uint64_t apostrophe; // U+0027
+    uint64_t upper;      // A-Z
+    uint64_t slash;      // U+002F
     uint64_t nonascii;   // bytes >= 0x80
 } tok_byte_classes;
 
 /// Classifies the 64 bytes at `p`, all of which must be readable.
 static inline __attribute__((always_inline)) tok_byte_classes tok_classify64(const uint8_t *p) {
-    tok_byte_classes r = {0, 0, 0, 0, 0, 0, 0};
+    tok_byte_classes r = {0, 0, 0, 0, 0, 0, 0, 0, 0};
 #if defined(__SSE2__)
     for (int k = 0; k < 4; k++) {
         const __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
@@ -37,6 +39,8 @@ static inline __attribute__((always_inline)) tok_byte_classes tok_classify64(con
         const __m128i controls = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x77)), _mm_set1_epi8(-128 + 5));
         const __m128i newline = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x0A)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x0D)));
         const __m128i apostrophe = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x27));
+        const __m128i upper = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x3F)), _mm_set1_epi8(-128 + 26));
+        const __m128i slash = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x2F));
         const unsigned s = 16 * (unsigned)k;
         r.letter |= (uint64_t)(uint16_t)_mm_movemask_epi8(letter) << s;
         r.digit |= (uint64_t)(uint16_t)_mm_movemask_epi8(digit) << s;
@@ -44,6 +48,8 @@ static inline __attribute__((always_inline)) tok_byte_classes tok_classify64(con
         r.newline |= (uint64_t)(uint16_t)_mm_movemask_epi8(newline) << s;
         r.blank |= (uint64_t)(uint16_t)_mm_movemask_epi8(blank) << s;
         r.apostrophe |= (uint64_t)(uint16_t)_mm_movemask_epi8(apostrophe) << s;
+        r.upper |= (uint64_t)(uint16_t)_mm_movemask_epi8(upper) << s;
+        r.slash |= (uint64_t)(uint16_t)_mm_movemask_epi8(slash) << s;
         r.nonascii |= (uint64_t)(uint16_t)_mm_movemask_epi8(x) << s;
     }
 #else
@@ -56,6 +62,8 @@ static inline __attribute__((always_inline)) tok_byte_classes tok_classify64(con
         if (b == 0x0A || b == 0x0D) r.newline |= bit;
         if (b == 0x20) r.blank |= bit;
         if (b == 0x27) r.apostrophe |= bit;
+        if (b >= 'A' && b <= 'Z') r.upper |= bit;
+        if (b == 0x2F) r.slash |= bit;
         if (b >= 0x80) r.nonascii |= bit;
     }
 #endif

@@ -16,6 +16,10 @@ struct ASCIIBlockClasses {
     var blank: UInt64
     /// U+0027 APOSTROPHE.
     var apostrophe: UInt64
+    /// A-Z.
+    var upper: UInt64
+    /// U+002F SOLIDUS.
+    var slash: UInt64
     /// Bytes >= 0x80.
     var nonASCII: UInt64
 
@@ -29,6 +33,8 @@ struct ASCIIBlockClasses {
         newline = c.newline
         blank = c.blank
         apostrophe = c.apostrophe
+        upper = c.upper
+        slash = c.slash
         nonASCII = c.nonascii
     }
 }

@@ -4,17 +4,20 @@
 ///
 /// A hand-written byte scanner: no allocation per piece, linear time on any input. Invalid UTF-8 bytes are
 /// one-byte characters that are neither letters, numbers nor white space.
-public struct Cl100kScanner: PreTokenizer, PieceScanner {
+public struct Cl100kScanner: PreTokenizer, BlockPieceScanner {
     public init() {}
 
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        splitCl100kFamilyBlocks(text, into: &ends)
+        splitBlocks(text, into: &ends)
     }
 
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
     public func pieceEnd(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         checkedPieceEnd(text, start)
     }
+
+    @inline(__always)
+    func windowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) { cl100kWindowStarts(s, i) }
 
     @inline(__always)
     func pieceEnd(_ s: ScanText, _ i: Int) -> Int {

@@ -4,17 +4,20 @@
 ///
 /// It splits like `Cl100kScanner` except for white space at the very end of the text that contains a CR/LF
 /// followed by other white space: "a\n  " is "a", "\n", "  " here and "a", "\n  " with cl100k.
-public struct Llama3Scanner: PreTokenizer, PieceScanner {
+public struct Llama3Scanner: PreTokenizer, BlockPieceScanner {
     public init() {}
 
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        splitCl100kFamilyBlocks(text, into: &ends)
+        splitBlocks(text, into: &ends)
     }
 
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
     public func pieceEnd(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         checkedPieceEnd(text, start)
     }
+
+    @inline(__always)
+    func windowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) { cl100kWindowStarts(s, i) }
 
     @inline(__always)
     func pieceEnd(_ s: ScanText, _ i: Int) -> Int {

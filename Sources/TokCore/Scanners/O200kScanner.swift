@@ -5,11 +5,11 @@
 ///
 /// A hand-written byte scanner: no allocation per piece, linear time on any input. Invalid UTF-8 bytes are
 /// one-byte characters that are neither letters, numbers nor white space.
-public struct O200kScanner: PreTokenizer, PieceScanner {
+public struct O200kScanner: PreTokenizer, BlockPieceScanner {
     public init() {}
 
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        splitPieces(text, into: &ends)
+        splitBlocks(text, into: &ends)
     }
 
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
@@ -20,6 +20,9 @@ public struct O200kScanner: PreTokenizer, PieceScanner {
     // The two word alternatives are simulated with the regex engine's backtracking order: the optional prefix
     // is first tried consumed, then empty; M, Lm and Lo are in both the "upper" (U) and "lower" (W) classes, and
     // M is also a prefix character, which is what makes the order matter ("\u{301}AB!" gives "\u{301}", "AB").
+
+    @inline(__always)
+    func windowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) { o200kWindowStarts(s, i) }
 
     @inline(__always)
     func pieceEnd(_ s: ScanText, _ i: Int) -> Int {

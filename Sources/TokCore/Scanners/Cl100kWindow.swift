@@ -1,4 +1,4 @@
-// The cl100k / Llama 3 pre-tokenizer, 64 bytes at a time.
+// The cl100k / Llama 3 pre-tokenizer's 64-byte windows (see BlockSplitting.swift for how windows are used).
 //
 // On ASCII text every piece boundary of these patterns follows from the classes of the byte before it and of the
 // one before that, as long as white space comes one character at a time and digit runs are at most three long:
@@ -12,75 +12,12 @@
 //             the punctuation piece).
 //
 // plus contractions: an apostrophe that starts a piece and is followed by `(?i:[sdmt]|ll|ve|re)` forms a piece of
-// its own. So a window's boundaries come out of a few shifts and ands of class masks. Everything else (non-ASCII
-// bytes, two white-space characters in a row, a fourth digit in a row, the end of the text) is "hard": boundaries
-// before the first hard byte are kept, and the scalar scanner takes over from the last of them until it is past the
-// hard byte. ScannerVsICUTests and ScannerTests check the result against ICU and against the scalar scanner.
+// its own, and white-space runs (`\s*[\r\n]`, `\s+(?!\S)`), which are worked out below. Non-ASCII bytes, a tenth
+// digit in a row and white space that may go on past the window are hard.
 
-extension PieceScanner {
-    /// Appends all piece ends of `text` to `ends` for the cl100k family, using 64-byte windows where the text
-    /// allows and `pieceEnd` elsewhere.
-    @inline(__always)
-    func splitCl100kFamilyBlocks(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        guard let base = text.baseAddress, text.count > 0 else { return }
-        let s = ScanText(base, text.count)
-        let batch = 512
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: batch + 64) { buf in
-            let out = buf.baseAddress!
-            var k = 0
-            var i = 0
-            // How far to go scalar when a window starts with non-ASCII text: doubled while that keeps happening
-            // (text in other scripts), back to the minimum after a window that worked.
-            var stretch = 16
-            while i < s.n {
-                // Scalar pieces up to and past `stop`.
-                var stop = i
-                if i &+ 64 <= s.n && s.p[i] < 0x80 {
-                    let (committed, hard) = cl100kWindowBoundaries(s, i)
-                    if committed != 0 {
-                        var c = committed
-                        while c != 0 {
-                            out[k] = i &+ c.trailingZeroBitCount
-                            k &+= 1
-                            c &= c &- 1
-                        }
-                        i &+= 63 &- committed.leadingZeroBitCount
-                        stretch = 16
-                        if k >= batch {
-                            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
-                            k = 0
-                        }
-                        continue
-                    }
-                    // A hard byte early in the window: go scalar until past it.
-                    stop &+= hard
-                    if hard < 4 {
-                        stop &+= stretch
-                        stretch = min(stretch &* 2, 1024)
-                    }
-                } else {
-                    stop &+= stretch
-                }
-                repeat {
-                    i = pieceEnd(s, i)
-                    out[k] = i
-                    k &+= 1
-                } while i <= stop && i < s.n && k < batch
-                if k >= batch {
-                    ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
-                    k = 0
-                }
-            }
-            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
-        }
-    }
-}
-
-/// The piece starts in the window `i ..< i + 64` (a piece starts at `i`) that are certain, as a mask without
-/// bit 0, and the offset in the window of the first hard byte (64 if none). Every start below the hard byte is
-/// in the mask.
+/// `BlockPieceScanner.windowStarts` for cl100k and Llama 3.
 @inline(__always)
-func cl100kWindowBoundaries(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) {
+func cl100kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) {
     let m = ASCIIBlockClasses(s.p + i)
     let L = m.letter, D = m.digit, W = m.space, N = m.newline
     let O = ~(L | D | W | m.nonASCII)

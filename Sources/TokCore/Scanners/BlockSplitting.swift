@@ -1,0 +1,75 @@
+// Pre-tokenization 64 bytes at a time.
+//
+// On ASCII text the piece boundaries of the standard patterns follow from the classes of a few neighbouring bytes,
+// so a scanner can find every piece start of a 64-byte window with shifts and ands of class masks
+// (`ASCIIBlockClasses`) instead of walking the pieces one by one. Whatever a window cannot decide (non-ASCII
+// bytes, white space that may go on past the window, long digit runs) is "hard": starts before the first hard
+// byte are kept, and the scalar scanner takes over from the last of them until it is past the hard byte.
+// BlockScannerTests checks every block splitter against its scalar scanner, and ScannerVsICUTests against ICU.
+
+/// A scanner with a 64-byte window function alongside its scalar `pieceEnd`.
+protocol BlockPieceScanner: PieceScanner {
+    /// The piece starts in the window `i ..< i + 64` (a piece starts at `i`, and `i + 64 <= s.n`) that are
+    /// certain, as a mask without bit 0, and the offset in the window of the first hard byte (64 if none). Every
+    /// start below the hard byte is in the mask.
+    func windowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int)
+}
+
+extension BlockPieceScanner {
+    /// Appends all piece ends of `text` to `ends`, using 64-byte windows where the text allows and `pieceEnd`
+    /// elsewhere.
+    @inline(__always)
+    func splitBlocks(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        let s = ScanText(base, text.count)
+        let batch = 512
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: batch + 64) { buf in
+            let out = buf.baseAddress!
+            var k = 0
+            var i = 0
+            // How far to go scalar when a window starts with non-ASCII text: doubled while that keeps happening
+            // (text in other scripts), back to the minimum after a window that worked.
+            var stretch = 16
+            while i < s.n {
+                // Scalar pieces up to and past `stop`.
+                var stop = i
+                if i &+ 64 <= s.n && s.p[i] < 0x80 {
+                    let (committed, hard) = windowStarts(s, i)
+                    if committed != 0 {
+                        var c = committed
+                        while c != 0 {
+                            out[k] = i &+ c.trailingZeroBitCount
+                            k &+= 1
+                            c &= c &- 1
+                        }
+                        i &+= 63 &- committed.leadingZeroBitCount
+                        stretch = 16
+                        if k >= batch {
+                            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+                            k = 0
+                        }
+                        continue
+                    }
+                    // A hard byte early in the window: go scalar until past it.
+                    stop &+= hard
+                    if hard < 4 {
+                        stop &+= stretch
+                        stretch = min(stretch &* 2, 1024)
+                    }
+                } else {
+                    stop &+= stretch
+                }
+                repeat {
+                    i = pieceEnd(s, i)
+                    out[k] = i
+                    k &+= 1
+                } while i <= stop && i < s.n && k < batch
+                if k >= batch {
+                    ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+                    k = 0
+                }
+            }
+            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+        }
+    }
+}

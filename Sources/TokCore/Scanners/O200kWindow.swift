@@ -1,0 +1,86 @@
+// The o200k pre-tokenizer's 64-byte windows (see BlockSplitting.swift for how windows are used).
+//
+// On ASCII text o200k splits like cl100k (Cl100kWindow.swift) but for three things:
+//
+//   case      a word is `U* W+` or `U+ W*` (upper-case letters, then lower-case ones), so inside a run of letters
+//             a piece starts at every upper-case letter that follows a lower-case one ("camelCase" is "camel",
+//             "Case"; "HTTPServer" stays whole);
+//   suffixes  `(?i:'s|'t|'re|'ve|'m|'ll|'d)` is not a piece of its own but the optional end of a word: an
+//             apostrophe right after a letter, followed by one of these, joins that word, and the next
+//             character starts a piece; an apostrophe right after such a suffix is ordinary punctuation;
+//   slashes   punctuation takes `[\r\n/]*` after it, not just `[\r\n]*`, so the CR/LF run that follows
+//             punctuation goes on through slashes and more CR/LFs, and whatever comes next starts a piece.
+
+/// `BlockPieceScanner.windowStarts` for o200k.
+@inline(__always)
+func o200kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int) {
+    let m = ASCIIBlockClasses(s.p + i)
+    let L = m.letter, D = m.digit, W = m.space, N = m.newline
+    let lower = L & ~m.upper
+    let O = ~(L | D | W | m.nonASCII)
+    // Bit b of a p-mask is the class of byte b - 1. Byte 0 starts a piece, which the `| 1` terms encode.
+    let pL = L << 1, pD = D << 1, pW = W << 1, pO = O << 1, pN = N << 1
+
+    // What punctuation takes after it: from a CR/LF right after a punctuation character, the rest of the run of
+    // CR, LF and '/' (a prefix fill through that run, by doubling steps).
+    let X = N | m.slash
+    var absorbed = N & pO, x = X
+    absorbed |= (absorbed << 1) & x; x &= x << 1
+    absorbed |= (absorbed << 2) & x; x &= x << 2
+    absorbed |= (absorbed << 4) & x; x &= x << 4
+    absorbed |= (absorbed << 8) & x; x &= x << 8
+    absorbed |= (absorbed << 16) & x; x &= x << 16
+    absorbed |= (absorbed << 32) & x
+    let afterAbsorbed = (absorbed << 1) & ~absorbed
+
+    let startO = O & ~absorbed & (pL | pD | (pW & ~(m.blank << 1)) | afterAbsorbed | 1)
+    let startL = (L & ~pL & ~((pW & ~pN) | startO << 1)) | (m.upper & (lower << 1))
+
+    // Digits: `\p{N}{1,3}` from the start of each run, so a piece starts every three digits.
+    let runD = D & ~pD
+    let threeD = D & pD & (pD << 1)
+    let fourthD = (runD << 3) & threeD
+    let seventhD = (fourthD << 3) & threeD
+    let tenthD = (seventhD << 3) & threeD
+
+    // White space, as for cl100k: a run starts a piece after a letter or digit, and after punctuation unless
+    // punctuation took it; inside a run a piece starts after its last CR/LF and at its last character if white
+    // space comes before it.
+    let runW = W & ~pW
+    let startRunW = runW & (pL | pD | (pO & ~N) | 1) & ~absorbed
+    var toNL = N, w = W
+    toNL |= (toNL >> 1) & w; w &= w >> 1
+    toNL |= (toNL >> 2) & w; w &= w >> 2
+    toNL |= (toNL >> 4) & w; w &= w >> 4
+    toNL |= (toNL >> 8) & w; w &= w >> 8
+    toNL |= (toNL >> 16) & w; w &= w >> 16
+    toNL |= (toNL >> 32) & w
+    let afterLastNL = W & ~toNL & (toNL << 1)
+    let lastW = W & ~N & ~(W >> 1) & pW
+    var starts = startL | runD | fourthD | seventhD | startO | startRunW | afterAbsorbed | afterLastNL | lastW
+
+    // Hard: non-ASCII bytes and a tenth digit in a run; a white-space run right before either or the window's end
+    // is hard from its start (it may go on).
+    var hard = (m.nonASCII | tenthD).trailingZeroBitCount
+    if hard > 0 && (W >> UInt64(hard &- 1)) & 1 != 0 {
+        let nonWhiteBelow = hard == 64 ? ~W : ~W & ((1 << UInt64(hard)) &- 1)
+        hard = 64 &- nonWhiteBelow.leadingZeroBitCount
+    }
+
+    // Suffixes, left to right: each one decides whether an apostrophe right after its last letter can be one.
+    var quotes = m.apostrophe & pL
+    var suffixEnd = -1
+    while quotes != 0 {
+        let a = quotes.trailingZeroBitCount
+        quotes &= quotes &- 1
+        if a >= hard { break }
+        if a == suffixEnd { continue }
+        let e = s.contractionFolded(i &+ a &+ 1)
+        if e < 0 { continue }
+        starts &= ~(1 << UInt64(a))
+        suffixEnd = e &- i
+        if suffixEnd < 64 { starts |= 1 << UInt64(suffixEnd) }
+    }
+    let below: UInt64 = hard >= 64 ? ~0 : (1 << UInt64(hard)) &- 1
+    return (starts & below & ~1, hard)
+}
