@@ -72,6 +72,9 @@ public final class BytePairEncoder {
     /// Ids and ranks fit the cache's fields, and every byte is a token (so every part has an id).
     @usableFromInline let pairCacheUsable: Bool
 
+    /// Results of recent pieces too long for `cache`.
+    var longMemo = LongPieceMemo()
+
     // Long-piece scratch, grown on demand.
     var longCapacity = 0
     var next: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
@@ -108,6 +111,7 @@ public final class BytePairEncoder {
 
     /// Forgets every cached piece and pair (keeping the memory), so the next encode runs as on a fresh encoder.
     public func clearCaches() {
+        longMemo.removeAll()
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
         pairCache.update(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
     }
@@ -137,11 +141,22 @@ public final class BytePairEncoder {
             encodeCached(p, n, hash: h, into: &out)
             return
         }
+        encodeLongPiece(p, n, into: &out)
+    }
+
+    /// `encodePiece` for pieces too long for the piece cache: through the long-piece memo.
+    @usableFromInline
+    func encodeLongPiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
+        let prefix = ByteKey.prefixWord(p, n)
+        let h = ByteKey.hash(p, n, prefix: prefix)
         if n <= maxTokenLength {
-            let r = table.rank(p, n)
+            let r = table.rank(p, n, prefix: prefix, hash: h)
             if r != .max { out.append(r); return }
         }
+        if longMemo.lookup(p, n, hash: h, into: &out) { return }
+        let before = out.count
         if n < BytePairEncoder.longThreshold { mergeShort(p, n, into: &out) } else { mergeLong(p, n, into: &out) }
+        longMemo.insert(p, n, hash: h, tokens: UnsafeBufferPointer(rebasing: out.ids[before...]))
     }
 
     @usableFromInline
@@ -168,25 +183,6 @@ public final class BytePairEncoder {
             let ids = out.ids
             for k in 0..<c { dst[k] = ids[before + k] }
         }
-    }
-
-    @inline(__always)
-    func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        var i = 0
-        while i + 8 <= n {
-            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
-            i += 8
-        }
-        while i < n {
-            if a[i] != b[i] { return false }
-            i += 1
-        }
-        return true
-    }
-
-    @inline(__always)
-    func memoryEqual(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        memoryEqual(UnsafePointer(a), b, n)
     }
 
     /// Rank of the token spanning `p[a..<b]`, or max when it is longer than any token.

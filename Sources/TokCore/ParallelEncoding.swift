@@ -7,6 +7,8 @@ extension Tokenizer {
     /// encoded on its own, and the results are joined in order.
     public func encodeParallel(bytes text: UnsafeBufferPointer<UInt8>, threads: Int, segmentBytes: Int = 1 << 20,
                                special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
+        // One thread gains nothing from segments, and joining them would copy every id once more.
+        if threads <= 1 { return try encode(bytes: text, special: special) }
         let segments = Self.segments(of: text, target: segmentBytes,
                                      specials: special == .plain ? nil : specialTokens)
         var results = [Result<[UInt32], SpecialTokenFound>](repeating: .success([]), count: segments.count)

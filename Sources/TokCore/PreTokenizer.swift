@@ -10,4 +10,16 @@ public protocol PreTokenizer: Sendable {
     /// Appends the exclusive end offset of every piece of `text` to `ends`, in order.
     /// Appends nothing for empty text.
     func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int])
+
+    /// Calls `body` with the piece ends of `text`, in order, a batch at a time (all of them, or a few hundred
+    /// whose list stays in the L1 cache while the caller encodes them). Calls nothing for empty text.
+    func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void)
+}
+
+extension PreTokenizer {
+    public func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
+        var ends: [Int] = []
+        split(text, into: &ends)
+        if !ends.isEmpty { ends.withUnsafeBufferPointer(body) }
+    }
 }

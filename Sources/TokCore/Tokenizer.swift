@@ -58,7 +58,8 @@ public final class Tokenizer: Sendable {
     public func encode(bytes: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
         let r = withEncoder { e in
             Result { () throws(SpecialTokenFound) -> [UInt32] in
-                var out = TokenBuffer(capacity: bytes.count / 3 + 16)
+                // Real text averages 3-4 bytes per token; text in other scripts can be below 3.
+                var out = TokenBuffer(capacity: bytes.count / 2 + 16)
                 try e.encode(bytes, special: special, into: &out)
                 return out.array
             }
@@ -140,14 +141,12 @@ public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
 public final class Encoder {
     public let tokenizer: Tokenizer
     @usableFromInline let bpe: BytePairEncoder
-    @usableFromInline var ends: [Int] = []
     @usableFromInline let pre: any PreTokenizer
 
     init(_ t: Tokenizer, bpe: BytePairEncoder) {
         tokenizer = t
         self.bpe = bpe
         pre = t.preTokenizer
-        ends.reserveCapacity(4096)
     }
 
     /// Appends the tokens of `text` to `out`, treating special strings per `special`.
@@ -175,12 +174,10 @@ public final class Encoder {
     /// Appends the tokens of `text` to `out`, special strings being ordinary text.
     public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout TokenBuffer) {
         guard let base = text.baseAddress, text.count > 0 else { return }
-        ends.removeAll(keepingCapacity: true)
-        pre.split(text, into: &ends)
         let bpe = self.bpe
-        ends.withUnsafeBufferPointer { e in
-            var s = 0
-            for end in e {
+        var s = 0
+        pre.forEachBatch(text) { batch in
+            for end in batch {
                 bpe.encodePiece(base + s, end - s, into: &out)
                 s = end
             }

@@ -22,6 +22,40 @@ final class BytePairEncoderTests: XCTestCase {
         }
     }
 
+    /// Long pieces that recur come from the long-piece memo; enough distinct ones pass through it to make it start
+    /// over several times, and every answer must still be the reference merge.
+    func testLongPieceMemoGivesTheSameTokens() {
+        var rng = SeededRandom(seed: 21)
+        let alphabet: [[UInt8]] = ["─", "┼", " ", "ab", "x", "语", "==", "\t", "7"].map { Array($0.utf8) }
+        var pool: [[UInt8]] = []
+        for _ in 0..<60 {
+            var piece: [UInt8] = []
+            let target = Int.random(in: 25..<300, using: &rng)
+            while piece.count < target { piece += alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+            pool.append(piece)
+        }
+        let tok = Shipped.cl100k
+        let want = pool.map { referenceMerge($0, tok.ranks) }
+        let bpe = BytePairEncoder(model: tok.model)
+        for round in 0..<12000 {
+            // Mostly pieces from the pool; now and then a fresh one, so the memo fills up and starts over.
+            var piece: [UInt8]
+            let k = Int.random(in: 0..<pool.count, using: &rng)
+            if round % 3 == 0 {
+                piece = pool[k] + Array("\(round)".utf8)
+            } else {
+                piece = pool[k]
+            }
+            var out = TokenBuffer()
+            piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+            if round % 3 == 0 {
+                if round % 30 == 0 { XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "round \(round)") }
+            } else {
+                XCTAssertEqual(out.array, want[k], "round \(round)")
+            }
+        }
+    }
+
     func testPathologicalRunsAreCorrect() {
         let bpe = BytePairEncoder(model: Shipped.cl100k.model)
         for piece in [[UInt8](repeating: 0x61, count: 600), Array(String(repeating: "语", count: 200).utf8)] {

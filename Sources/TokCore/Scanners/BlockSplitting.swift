@@ -16,10 +16,16 @@ protocol BlockPieceScanner: PieceScanner {
 }
 
 extension BlockPieceScanner {
-    /// Appends all piece ends of `text` to `ends`, using 64-byte windows where the text allows and `pieceEnd`
-    /// elsewhere.
+    /// Appends all piece ends of `text` to `ends`; see `forEachBlockBatch`.
     @inline(__always)
     func splitBlocks(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+        forEachBlockBatch(text) { ends.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the piece ends of `text` in batches of at least 512 (but the last), using 64-byte
+    /// windows where the text allows and `pieceEnd` elsewhere.
+    @inline(__always)
+    func forEachBlockBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let s = ScanText(base, text.count)
         let batch = 512
@@ -45,7 +51,7 @@ extension BlockPieceScanner {
                         i &+= 63 &- committed.leadingZeroBitCount
                         stretch = 16
                         if k >= batch {
-                            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+                            body(UnsafeBufferPointer(start: out, count: k))
                             k = 0
                         }
                         continue
@@ -65,11 +71,11 @@ extension BlockPieceScanner {
                     k &+= 1
                 } while i <= stop && i < s.n && k < batch
                 if k >= batch {
-                    ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+                    body(UnsafeBufferPointer(start: out, count: k))
                     k = 0
                 }
             }
-            ends.append(contentsOf: UnsafeBufferPointer(start: out, count: k))
+            if k > 0 { body(UnsafeBufferPointer(start: out, count: k)) }
         }
     }
 }

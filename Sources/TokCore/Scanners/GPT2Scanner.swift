@@ -10,6 +10,10 @@ public struct GPT2Scanner: PreTokenizer, PieceScanner {
         splitPieces(text, into: &ends)
     }
 
+    public func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
+        forEachPieceBatch(text, body)
+    }
+
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
     public func pieceEnd(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         checkedPieceEnd(text, start)

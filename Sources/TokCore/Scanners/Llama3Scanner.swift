@@ -11,6 +11,10 @@ public struct Llama3Scanner: PreTokenizer, BlockPieceScanner {
         splitBlocks(text, into: &ends)
     }
 
+    public func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
+        forEachBlockBatch(text, body)
+    }
+
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
     public func pieceEnd(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         checkedPieceEnd(text, start)

@@ -297,10 +297,16 @@ protocol PieceScanner {
 }
 
 extension PieceScanner {
-    /// Appends all piece ends of `text` to `ends`, batching through a stack buffer so that the per-piece cost
-    /// is a store rather than an `Array.append`.
+    /// Appends all piece ends of `text` to `ends`; see `forEachPieceBatch`.
     @inline(__always)
     func splitPieces(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+        forEachPieceBatch(text) { ends.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the piece ends of `text` in batches of 512 (but the last), found one by one with
+    /// `pieceEnd`.
+    @inline(__always)
+    func forEachPieceBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let s = ScanText(base, text.count)
         let batch = 512
@@ -312,11 +318,11 @@ extension PieceScanner {
                 buf[k] = i
                 k &+= 1
                 if k == batch {
-                    ends.append(contentsOf: UnsafeBufferPointer(buf))
+                    body(UnsafeBufferPointer(buf))
                     k = 0
                 }
             }
-            ends.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<k]))
+            if k > 0 { body(UnsafeBufferPointer(rebasing: buf[0..<k])) }
         }
     }
 

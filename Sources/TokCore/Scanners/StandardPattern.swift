@@ -63,6 +63,15 @@ public enum StandardScanner: PreTokenizer {
         }
     }
 
+    public func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
+        switch self {
+        case .gpt2(let s): s.forEachBatch(text, body)
+        case .cl100k(let s): s.forEachBatch(text, body)
+        case .o200k(let s): s.forEachBatch(text, body)
+        case .llama3(let s): s.forEachBatch(text, body)
+        }
+    }
+
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
     public func pieceEnd(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         switch self {
