@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TokCore", targets: ["TokCore"]),
         .library(name: "TokICU", targets: ["TokICU"]),
         .library(name: "TokIO", targets: ["TokIO"]),
+        .library(name: "TokTrain", targets: ["TokTrain"]),
         .executable(name: "tok", targets: ["tok"]),
     ],
     dependencies: [
@@ -34,13 +35,17 @@ let package = Package(
         // Input sources (files, stdin, zstd), atomic output files.
         .target(name: "TokIO", dependencies: ["TokCore", "CZstd"]),
 
+        // Corpus reading, pre-token counting and vocabulary training, with their file formats.
+        .target(name: "TokTrain", dependencies: ["TokCore", "TokICU", "TokIO"]),
+
         .executableTarget(name: "tok", dependencies: [
-            "TokCore", "TokICU", "TokIO",
+            "TokCore", "TokICU", "TokIO", "TokTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TokCoreTests", dependencies: ["TokCore"]),
         .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore"]),
         .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore"]),
+        .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO"]),
     ]
 )

@@ -1,5 +1,5 @@
 /// Standard base64 (RFC 4648, `+/`, `=` padding) decoding for `.tiktoken` lines, without Foundation.
-enum Base64 {
+public enum Base64 {
     private static let table: [UInt8] = {
         var t = [UInt8](repeating: 0xFF, count: 256)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
@@ -39,7 +39,7 @@ enum Base64 {
     }
 
     /// The base64 encoding of `bytes`.
-    static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    public static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)

@@ -2,12 +2,11 @@
 ///
 /// Keys are compared as (first 8 bytes as a little-endian word, length, rest of the bytes); packing the first 8
 /// bytes into a word lets short keys, the vast majority of tokens, be compared without touching the key arena.
-@usableFromInline
-enum ByteKey {
+public enum ByteKey {
     /// The first `min(len, 8)` bytes at `p` as a little-endian word, zero-padded.
     /// Never reads outside `p[0..<len]`.
     @inlinable @inline(__always)
-    static func prefixWord(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt64 {
+    public static func prefixWord(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt64 {
         if len >= 8 {
             return UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
         }
@@ -26,7 +25,7 @@ enum ByteKey {
 
     /// A 64-bit hash of `p[0..<len]` whose high bits are well mixed.
     @inlinable @inline(__always)
-    static func hash(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64) -> UInt64 {
+    public static func hash(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64) -> UInt64 {
         var h = (prefix ^ (UInt64(truncatingIfNeeded: len) &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
         if len > 8 {
             var i = 8

@@ -56,3 +56,10 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ message: String) { description = message }
 }
+
+/// The process's peak resident memory in MB (from getrusage).
+func peakMemoryMB() -> Int {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Int(u.ru_maxrss) / 1024
+}

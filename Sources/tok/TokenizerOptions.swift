@@ -65,7 +65,12 @@ struct TokenizerOptions: ParsableArguments {
     }
 
     func makePreTokenizer(_ pat: String) throws -> any PreTokenizer {
-        switch pretokenizer {
+        try Self.makePreTokenizer(pat, pretokenizer)
+    }
+
+    /// The pre-tokenizer for a pattern and a choice of engine.
+    static func makePreTokenizer(_ pat: String, _ choice: PreTokenizerChoice) throws -> any PreTokenizer {
+        switch choice {
         case .auto:
             if let std = StandardPattern(pattern: pat) { return std.preTokenizer }
             return try ICURegexPreTokenizer(pattern: pat)

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns the corpus arguments of `tok train` and `tok count` into the list of files to read.
+///
+/// Each argument is `-` (standard input), a file, a directory (every regular file below it, recursively,
+/// hidden entries skipped), or a glob pattern (`*`, `?`, `[...]`, expanded by glob(3) when no file has that exact
+/// name). Files inside a directory or a glob come in byte order of their paths, so the corpus, and therefore the
+/// vocabulary, does not depend on the order the file system lists them in.
+public enum CorpusInputs {
+    /// The files named by `arguments`, in order. Throws `TrainError.input` for an argument that names nothing.
+    public static func expand(_ arguments: [String]) throws -> [String] {
+        var out: [String] = []
+        for a in arguments {
+            if a == "-" { out.append(a); continue }
+            var st = stat()
+            if stat(a, &st) == 0 {
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    var files: [String] = []
+                    try walk(a, into: &files)
+                    out += files.sorted(by: byteOrder)
+                } else {
+                    out.append(a)
+                }
+                continue
+            }
+            if a.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
+                let matches = try globFiles(a)
+                if matches.isEmpty { throw TrainError.input(name: a, reason: "no file matches this pattern") }
+                out += matches
+                continue
+            }
+            throw TrainError.input(name: a, reason: "no such file or directory")
+        }
+        return out
+    }
+
+    static func byteOrder(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// Every regular file below `dir` (symbolic links to files followed, to directories not).
+    static func walk(_ dir: String, into files: inout [String]) throws {
+        guard let d = opendir(dir) else {
+            throw TrainError.input(name: dir, reason: "cannot open directory: \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(d) }
+        var subdirs: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            var st = stat()
+            if lstat(path, &st) != 0 { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: subdirs.append(path)
+            case S_IFREG: files.append(path)
+            case S_IFLNK:
+                var target = stat()
+                if stat(path, &target) == 0 && (target.st_mode & S_IFMT) == S_IFREG { files.append(path) }
+            default: break
+            }
+        }
+        for s in subdirs { try walk(s, into: &files) }
+    }
+
+    static func globFiles(_ pattern: String) throws -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        let r = glob(pattern, 0, nil, &g)
+        if r == GLOB_NOMATCH { return [] }
+        if r != 0 { throw TrainError.input(name: pattern, reason: "cannot expand this pattern") }
+        var out: [String] = []
+        for i in 0..<Int(g.gl_pathc) {
+            guard let c = g.gl_pathv[i] else { continue }
+            let path = String(cString: c)
+            var st = stat()
+            if stat(path, &st) == 0 {
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    var files: [String] = []
+                    try walk(path, into: &files)
+                    out += files.sorted(by: byteOrder)
+                } else {
+                    out.append(path)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,308 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TokCore
+import TokICU
+import TokIO
+
+/// How a corpus is read: its format, which part of it, and what is done to its text before pre-tokenization.
+public struct CorpusOptions: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        /// Plain text; each file is one text.
+        case text
+        /// JSON Lines; each record's `jsonlField` string is one text.
+        case jsonl
+    }
+
+    /// What to do with bytes that are not UTF-8.
+    public enum InvalidUTF8: String, Sendable, CaseIterable {
+        /// Stop with an error naming the file and byte offset.
+        case error
+        /// Replace each ill-formed sequence with U+FFFD.
+        case replace
+    }
+
+    public var format: Format = .text
+    public var jsonlField = "text"
+    /// Stop after this many bytes of text (at the end of the line or record that reaches it).
+    public var maxBytes: Int?
+    /// Keep each line (text) or record (JSONL) with this probability, decided by a hash of `seed`, the file's
+    /// position in the input list and the line's number: the same sample on every run and for any thread count.
+    public var sample: Double?
+    public var seed: UInt64 = 0
+    /// Unicode normalization applied to the text before pre-tokenization.
+    public var normalize: ICUNormalizer.Form?
+    public var invalidUTF8: InvalidUTF8 = .error
+    /// Target size of the pieces of text handed to counting threads.
+    public var segmentBytes = 1 << 20
+
+    public init() {}
+}
+
+/// A stretch of corpus text handed to a counting thread: one or more texts back to back, each pre-tokenized on
+/// its own (`ends` holds where each ends).
+public struct CorpusSegment: Sendable {
+    public var bytes: [UInt8] = []
+    public var ends: [Int] = []
+}
+
+/// Counters a reader keeps for progress reports.
+public struct CorpusProgress: Sendable {
+    /// Bytes read from the files (compressed bytes for zstd).
+    public var rawBytes = 0
+    /// Bytes of text produced (after sampling and normalization).
+    public var textBytes = 0
+    /// Total size of the input files on disk, when known (0 for standard input).
+    public var totalRawBytes = 0
+    public var filesDone = 0
+    public var files = 0
+}
+
+/// Reads a corpus as `CorpusSegment`s: files in order, plain or zstd, text or JSONL, validated, sampled, cut at
+/// safe points (`SafeCut`, so that counting segments separately equals counting each text whole) and normalized.
+public final class CorpusReader {
+    public let files: [String]
+    public let options: CorpusOptions
+    public private(set) var progress = CorpusProgress()
+    private let normalizer: ICUNormalizer?
+    private let field: [UInt8]
+    private var stopped = false
+
+    public init(files: [String], options: CorpusOptions) {
+        self.files = files
+        self.options = options
+        normalizer = options.normalize.map { ICUNormalizer($0) }
+        field = Array(options.jsonlField.utf8)
+        progress.files = files.count
+        for f in files where f != "-" {
+            var st = stat()
+            if stat(f, &st) == 0 { progress.totalRawBytes += Int(st.st_size) }
+        }
+    }
+
+    /// Reads every file and calls `emit` with each segment, in corpus order. `onProgress` is called after each
+    /// chunk read.
+    public func read(emit: (CorpusSegment) throws -> Void, onProgress: (CorpusProgress) -> Void = { _ in }) throws {
+        for (index, name) in files.enumerated() {
+            if stopped { break }
+            try readFile(name, index: index, emit: emit, onProgress: onProgress)
+            progress.filesDone += 1
+            onProgress(progress)
+        }
+    }
+
+    // MARK: One file
+
+    /// State of the file being read.
+    private struct FileState {
+        var name: String
+        var index: Int
+        /// Offset in the decompressed stream of `pending[0]`.
+        var pendingOffset = 0
+        /// Lines completed before `pending[0]`.
+        var linesBefore = 0
+        /// Unprocessed decompressed bytes (a partial line in line mode, an uncut tail otherwise).
+        var pending: [UInt8] = []
+        var validator = UTF8StreamValidator()
+        var repairer = UTF8StreamRepairer()
+    }
+
+    /// Whether lines (text) or records (JSONL) are looked at one by one.
+    private var lineMode: Bool { options.format == .jsonl || options.sample != nil || options.maxBytes != nil }
+
+    private func readFile(_ name: String, index: Int, emit: (CorpusSegment) throws -> Void,
+                          onProgress: (CorpusProgress) -> Void) throws {
+        let source = try InputSource(path: name)
+        defer { source.close() }
+        var f = FileState(name: source.name, index: index)
+        var segment = CorpusSegment()
+        var chunk = [UInt8](repeating: 0, count: InputSource.readSize)
+        var rawBefore = 0
+        while !stopped {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            progress.rawBytes += source.rawBytesRead - rawBefore
+            rawBefore = source.rawBytesRead
+            let eof = n == 0
+            try chunk.withUnsafeBufferPointer { b in
+                let piece = UnsafeBufferPointer(rebasing: b[0..<n])
+                switch options.invalidUTF8 {
+                case .error:
+                    if let off = eof ? f.validator.finish() : f.validator.validate(piece) {
+                        throw TrainError.content(name: f.name, line: nil, offset: off, reason: "invalid UTF-8")
+                    }
+                    f.pending.append(contentsOf: piece)
+                case .replace:
+                    if eof { f.repairer.finish(into: &f.pending) } else { f.repairer.process(piece, into: &f.pending) }
+                }
+            }
+            if lineMode {
+                try takeLines(&f, &segment, eof: eof, emit: emit)
+            } else {
+                try takeCuts(&f, &segment, eof: eof, emit: emit)
+            }
+            onProgress(progress)
+            if eof { break }
+        }
+        if !segment.ends.isEmpty { try emit(segment) }
+    }
+
+    /// Plain text, whole: cuts `pending` at safe cuts into segments of about `segmentBytes`.
+    private func takeCuts(_ f: inout FileState, _ segment: inout CorpusSegment, eof: Bool,
+                          emit: (CorpusSegment) throws -> Void) throws {
+        let target = options.segmentBytes
+        var start = 0
+        while true {
+            let rest = f.pending.count - start
+            if rest == 0 { break }
+            if eof && rest <= target + target / 2 {
+                try addText(f.pending[start...], &segment, emit: emit, name: f.name)
+                start = f.pending.count
+                break
+            }
+            if rest < 2 * target && !eof { break }
+            // Look for a cut in the first `target` bytes past start, widening while there is none.
+            var window = target
+            var cut: Int?
+            while cut == nil {
+                let end = min(start + window, f.pending.count)
+                cut = f.pending.withUnsafeBufferPointer { b in
+                    SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<end]), above: start)
+                }
+                if end == f.pending.count { break }
+                window *= 2
+            }
+            guard let c = cut else {
+                if eof {
+                    try addText(f.pending[start...], &segment, emit: emit, name: f.name)
+                    start = f.pending.count
+                }
+                break
+            }
+            try addText(f.pending[start..<c], &segment, emit: emit, name: f.name)
+            start = c
+        }
+        if start > 0 {
+            f.pending.removeSubrange(0..<start)
+            f.pendingOffset += start
+        }
+    }
+
+    /// Lines (text with sampling or a byte limit) or records (JSONL), one by one.
+    private func takeLines(_ f: inout FileState, _ segment: inout CorpusSegment, eof: Bool,
+                           emit: (CorpusSegment) throws -> Void) throws {
+        var start = 0
+        let count = f.pending.count
+        var doc: [UInt8] = []
+        while start < count && !stopped {
+            var end = start
+            f.pending.withUnsafeBufferPointer { b in
+                while end < count && b[end] != 0x0A { end += 1 }
+            }
+            if end == count && !eof { break }
+            let lineEnd = min(end + 1, count)  // including its LF, if any
+            let lineNumber = f.linesBefore + 1
+            f.linesBefore += 1
+            let line = start..<lineEnd
+            let lineOffset = f.pendingOffset + start
+            start = lineEnd
+            if let p = options.sample, !keep(file: f.index, line: lineNumber, probability: p) { continue }
+            switch options.format {
+            case .text:
+                try addText(f.pending[line], &segment, emit: emit, name: f.name, lineMode: true)
+            case .jsonl:
+                // Blank lines are allowed between records.
+                let body = f.pending[line].drop(while: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A })
+                if body.isEmpty { continue }
+                doc.removeAll(keepingCapacity: true)
+                let result = body.withUnsafeBufferPointer { b in
+                    Result { () throws(JSONLField.Failure) -> Bool in try JSONLField.extract(b, field: field, into: &doc) }
+                }
+                let found: Bool
+                switch result {
+                case .success(let f): found = f
+                case .failure(let e):
+                    let column = e.column + (body.startIndex - line.lowerBound)
+                    throw TrainError.content(name: f.name, line: lineNumber, offset: lineOffset + column,
+                                             reason: "invalid JSON: \(e.reason)")
+                }
+                if found {
+                    try addText(doc[...], &segment, emit: emit, name: f.name, lineMode: true, separate: true)
+                }
+            }
+        }
+        if start > 0 {
+            f.pending.removeSubrange(0..<start)
+            f.pendingOffset += start
+        }
+    }
+
+    /// Adds text to the segment being built, emitting it when it is full.
+    /// - Parameters:
+    ///   - lineMode: the text is a line: with `maxBytes`, the line that reaches the limit is the last one.
+    ///   - separate: the text is a document of its own (a JSONL record), not a continuation of the previous one.
+    private func addText(_ text: ArraySlice<UInt8>, _ segment: inout CorpusSegment, emit: (CorpusSegment) throws -> Void,
+                         name: String, lineMode: Bool = false, separate: Bool = true) throws {
+        if text.isEmpty { return }
+        var bytes = text
+        if let normalizer {
+            do {
+                bytes = try text.withUnsafeBufferPointer { try normalizer.normalize($0) }[...]
+            } catch {
+                throw TrainError.content(name: name, line: nil, offset: nil, reason: "\(error)")
+            }
+        }
+        let joinsPrevious = lineMode && options.format == .text && !segment.ends.isEmpty
+        segment.bytes.append(contentsOf: bytes)
+        if joinsPrevious {
+            // Kept lines of a text run on into one another, as if the dropped ones were never there.
+            segment.ends[segment.ends.count - 1] = segment.bytes.count
+        } else {
+            segment.ends.append(segment.bytes.count)
+        }
+        progress.textBytes += bytes.count
+        if let m = options.maxBytes, progress.textBytes >= m { stopped = true }
+        if segment.bytes.count >= options.segmentBytes || stopped {
+            // Lines of text may only be cut where a safe cut allows it.
+            if joinsPrevious || (lineMode && options.format == .text) {
+                try flushLines(&segment, emit: emit)
+            } else {
+                try emit(segment)
+                segment = CorpusSegment()
+            }
+        }
+    }
+
+    /// Emits the text segment built from lines up to its last safe cut, keeping the rest (unless reading stopped).
+    private func flushLines(_ segment: inout CorpusSegment, emit: (CorpusSegment) throws -> Void) throws {
+        if stopped {
+            try emit(segment)
+            segment = CorpusSegment()
+            return
+        }
+        // Only the last text of the segment can still grow.
+        let lastStart = segment.ends.count > 1 ? segment.ends[segment.ends.count - 2] : 0
+        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart) }
+        guard let c = cut else { return }
+        var done = CorpusSegment()
+        done.bytes = Array(segment.bytes[0..<c])
+        done.ends = Array(segment.ends.dropLast()) + [c]
+        var rest = CorpusSegment()
+        rest.bytes = Array(segment.bytes[c...])
+        rest.ends = [rest.bytes.count]
+        try emit(done)
+        segment = rest
+    }
+
+    /// Whether line `line` of file number `file` is in the sample.
+    func keep(file: Int, line: Int, probability p: Double) -> Bool {
+        var h = options.seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(file) &* 0xBF58_476D_1CE4_E5B9 ^ UInt64(line)
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        return Double(h >> 11) * 0x1p-53 < p
+    }
+}

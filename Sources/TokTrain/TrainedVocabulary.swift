@@ -1,0 +1,177 @@
+import TokCore
+
+/// The result of training: ordinary tokens by id (0-255 the bytes, then merged tokens in the order they were
+/// learned), the merges as learned, special tokens after the ordinary ids, and how the text is pre-tokenized.
+public struct TrainedVocabulary: Sendable {
+    /// Bytes of each ordinary token; the index is its id and its rank.
+    public var tokens: [[UInt8]]
+    /// Merges as (left id, right id), in the order they were learned.
+    public var merges: [(left: UInt32, right: UInt32)]
+    /// Special tokens with their ids (after every ordinary id).
+    public var specialTokens: [(text: String, id: UInt32)]
+    /// The pre-tokenization regex (ICU syntax; for `icu-words` vocabularies, empty).
+    public var pattern: String
+    /// `icu-words` when pieces came from UAX #29 word breaks instead of `pattern`.
+    public var preTokenizer: String?
+    /// The Unicode normalization applied to the training text (`nfc`, `nfkc`, ...), if any.
+    public var normalization: String?
+
+    public init(tokens: [[UInt8]], merges: [(left: UInt32, right: UInt32)], specialTokens: [String], pattern: String,
+                preTokenizer: String? = nil, normalization: String? = nil) {
+        self.tokens = tokens
+        self.merges = merges
+        self.specialTokens = specialTokens.enumerated().map { ($0.element, UInt32(tokens.count + $0.offset)) }
+        self.pattern = pattern
+        self.preTokenizer = preTokenizer
+        self.normalization = normalization
+    }
+
+    /// The vocabulary a trainer ended with.
+    public init(trainer: BPETrainer, specialTokens: [String], pattern: String, preTokenizer: String? = nil,
+                normalization: String? = nil) {
+        let tokens = (0..<trainer.tokenCount).map { Array(trainer.bytes(of: UInt32($0))) }
+        self.init(tokens: tokens, merges: trainer.merges.map { ($0.left, $0.right) }, specialTokens: specialTokens,
+                  pattern: pattern, preTokenizer: preTokenizer, normalization: normalization)
+    }
+
+    // MARK: File contents
+
+    /// The `.tiktoken` file: `base64(bytes) rank` per line, by rank.
+    public func tiktokenFile() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(tokens.count * 16)
+        for (id, t) in tokens.enumerated() {
+            t.withUnsafeBufferPointer { out += Base64.encode($0) }
+            out.append(0x20)
+            out += Array(String(id).utf8)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    /// The sidecar JSON next to the `.tiktoken` file (read by `tok encode -t FILE`).
+    public func sidecarFile() -> [UInt8] {
+        var s = "{\n  \"pat_str\": " + JSONValue.quote(pattern) + ",\n  \"special_tokens\": {"
+        s += specialTokens.map { "\n    " + JSONValue.quote($0.text) + ": " + String($0.id) }.joined(separator: ",")
+        s += specialTokens.isEmpty ? "}" : "\n  }"
+        if let preTokenizer { s += ",\n  \"pretokenizer\": " + JSONValue.quote(preTokenizer) }
+        if let normalization { s += ",\n  \"normalizer\": " + JSONValue.quote(normalization) }
+        s += ",\n  \"n_vocab\": " + String(tokens.count + specialTokens.count) + "\n}\n"
+        return Array(s.utf8)
+    }
+
+    /// For every merged token, the two tokens tiktoken's rule merges into it: BPE on its bytes with only the lower
+    /// ranks. These are the merges an HF BPE model needs to give the same ids as the rank table; they are the
+    /// learned merges except where a later merge re-made an existing token's bytes. Nil for a token that does not
+    /// split in two (impossible for a vocabulary trained by `BPETrainer`).
+    public func rankMerges() -> [(left: UInt32, right: UInt32)]? {
+        var bytes: [UInt8] = [], ends: [Int] = [], ranks: [UInt32] = []
+        for (i, t) in tokens.enumerated() { bytes += t; ends.append(bytes.count); ranks.append(UInt32(i)) }
+        guard let table = try? RankTable(bytes: bytes, ends: ends, ranks: ranks) else { return nil }
+        var out: [(left: UInt32, right: UInt32)] = []
+        out.reserveCapacity(max(0, tokens.count - 256))
+        for id in 256..<tokens.count {
+            let t = tokens[id]
+            guard let parts = t.withUnsafeBufferPointer({ splitBelow($0, rank: UInt32(id), table) }), parts.count == 2 else {
+                return nil
+            }
+            out.append((parts[0], parts[1]))
+        }
+        return out
+    }
+
+    /// BPE on `t` with ranks below `rank` (tiktoken's rule), as token ids.
+    private func splitBelow(_ t: UnsafeBufferPointer<UInt8>, rank: UInt32, _ table: RankTable) -> [UInt32]? {
+        guard let p = t.baseAddress else { return nil }
+        var bounds = Array(0...t.count)
+        func r(_ a: Int, _ b: Int) -> UInt32 {
+            let v = table.rank(p + bounds[a], bounds[b] - bounds[a])
+            return v < rank ? v : .max
+        }
+        while bounds.count > 2 {
+            var best = UInt32.max, at = -1
+            for i in 0..<(bounds.count - 2) {
+                let v = r(i, i + 2)
+                if v < best { best = v; at = i }
+            }
+            if at < 0 { break }
+            bounds.remove(at: at + 1)
+        }
+        var ids: [UInt32] = []
+        for i in 0..<(bounds.count - 1) {
+            let v = table.rank(p + bounds[i], bounds[i + 1] - bounds[i])
+            if v == .max { return nil }
+            ids.append(v)
+        }
+        return ids
+    }
+
+    /// The regex for HF `tokenizers` (Oniguruma): cl100k's possessive `\p{N}{1,3}+` means "one or more" there and
+    /// its `$` means end of line, so cl100k gets its earlier, non-possessive form.
+    var hfPattern: String {
+        pattern == StandardPattern.cl100k.patternString ? StandardPattern.llama3.patternString : pattern
+    }
+
+    private func hfString(_ id: UInt32) -> String { ByteLevelAlphabet.encode(tokens[Int(id)]) }
+
+    /// HF `tokenizer.json`: a byte-level BPE model with the rank merges, `ignore_merges` (whole pieces that are
+    /// tokens win, as in tiktoken), a Split pre-tokenizer with the pattern, and the special tokens as added tokens.
+    /// Nil when the vocabulary cannot be expressed (pieces from ICU word breaks, which HF has no pre-tokenizer for).
+    public func hfTokenizerFile() -> [UInt8]? {
+        guard preTokenizer == nil, let merges = rankMerges() else { return nil }
+        var s = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
+        s += specialTokens.map {
+            "\n    {\"id\": \($0.id), \"content\": \(JSONValue.quote($0.text)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
+        }.joined(separator: ",")
+        s += specialTokens.isEmpty ? "],\n" : "\n  ],\n"
+        if let normalization {
+            s += "  \"normalizer\": {\"type\": \(JSONValue.quote(normalization.uppercased()))},\n"
+        } else {
+            s += "  \"normalizer\": null,\n"
+        }
+        s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
+        s += JSONValue.quote(hfPattern)
+        s += "}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
+        s += "  \"post_processor\": null,\n"
+        s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true},\n"
+        s += "  \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": true,\n"
+        s += "    \"vocab\": {"
+        var first = true
+        for id in 0..<tokens.count {
+            s += (first ? "\n      " : ",\n      ") + JSONValue.quote(hfString(UInt32(id))) + ": " + String(id)
+            first = false
+        }
+        s += "\n    },\n    \"merges\": ["
+        first = true
+        for m in merges {
+            s += (first ? "\n      [" : ",\n      [") + JSONValue.quote(hfString(m.left)) + ", " + JSONValue.quote(hfString(m.right)) + "]"
+            first = false
+        }
+        s += "\n    ]\n  }\n}\n"
+        return Array(s.utf8)
+    }
+
+    /// GPT-2 style `vocab.json` (token string in the byte-level alphabet to id, special tokens included).
+    public func vocabJSONFile() -> [UInt8] {
+        var s = "{"
+        var first = true
+        for id in 0..<tokens.count {
+            s += (first ? "\n  " : ",\n  ") + JSONValue.quote(hfString(UInt32(id))) + ": " + String(id)
+            first = false
+        }
+        for sp in specialTokens {
+            s += ",\n  " + JSONValue.quote(sp.text) + ": " + String(sp.id)
+        }
+        s += "\n}\n"
+        return Array(s.utf8)
+    }
+
+    /// GPT-2 style `merges.txt`: a version line, then `left right` per merge, in rank order. Nil when the merges
+    /// cannot be derived (see `rankMerges`).
+    public func mergesTextFile() -> [UInt8]? {
+        guard let merges = rankMerges() else { return nil }
+        var s = "#version: 0.2\n"
+        for m in merges { s += hfString(m.left) + " " + hfString(m.right) + "\n" }
+        return Array(s.utf8)
+    }
+}

@@ -1,0 +1,67 @@
+import TokIO
+
+/// Which files `tok train` writes.
+public enum VocabularyFormat: String, Sendable, CaseIterable {
+    /// `PREFIX.tiktoken` and its sidecar `PREFIX.json` (pattern and special tokens), read by `tok encode -t`.
+    case tiktoken
+    /// HF `tokenizers` file `PREFIX.tokenizer.json`.
+    case hf
+    /// GPT-2 style `PREFIX.vocab.json` and `PREFIX.merges.txt`.
+    case merges
+}
+
+/// Writes a trained vocabulary's files all or nothing: every file goes to a temporary file first, and only when
+/// all are written are they renamed into place. A failure (or a signal, with
+/// `AtomicFileWriter.removeTemporaryFilesOnSignal`) leaves no partial file and no file of the set.
+public enum VocabularyOutput {
+    /// The paths written for `prefix`, in order.
+    public static func paths(prefix: String, formats: [VocabularyFormat]) -> [String] {
+        var out: [String] = []
+        for f in formats {
+            switch f {
+            case .tiktoken: out += [prefix + ".tiktoken", prefix + ".json"]
+            case .hf: out.append(prefix + ".tokenizer.json")
+            case .merges: out += [prefix + ".vocab.json", prefix + ".merges.txt"]
+            }
+        }
+        return out
+    }
+
+    /// Writes the files; returns their paths. Throws before renaming anything if any file fails, or if a format
+    /// cannot express the vocabulary (HF files for an `icu-words` vocabulary).
+    @discardableResult
+    public static func write(_ v: TrainedVocabulary, prefix: String, formats: [VocabularyFormat]) throws -> [String] {
+        var files: [(String, [UInt8])] = []
+        for f in formats {
+            switch f {
+            case .tiktoken:
+                files.append((prefix + ".tiktoken", v.tiktokenFile()))
+                files.append((prefix + ".json", v.sidecarFile()))
+            case .hf:
+                guard let data = v.hfTokenizerFile() else {
+                    throw TrainError.invalid("HF tokenizer.json cannot express this vocabulary (HF has no UAX #29 word-break pre-tokenizer); leave out --formats hf")
+                }
+                files.append((prefix + ".tokenizer.json", data))
+            case .merges:
+                guard let merges = v.mergesTextFile() else {
+                    throw TrainError.invalid("merges.txt: a token does not split into two lower-ranked tokens")
+                }
+                files.append((prefix + ".vocab.json", v.vocabJSONFile()))
+                files.append((prefix + ".merges.txt", merges))
+            }
+        }
+        var writers: [AtomicFileWriter] = []
+        do {
+            for (path, data) in files {
+                let w = try AtomicFileWriter(path: path)
+                writers.append(w)
+                try w.write(bytes: data)
+            }
+            for w in writers { try w.commit() }
+        } catch {
+            for w in writers { w.discard() }
+            throw error
+        }
+        return files.map { $0.0 }
+    }
+}

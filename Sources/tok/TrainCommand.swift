@@ -1,0 +1,112 @@
+import ArgumentParser
+import TokCore
+import TokIO
+import TokTrain
+
+extension VocabularyFormat: ExpressibleByArgument {}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a byte-level BPE vocabulary on a corpus.",
+        discussion: """
+            Reads the corpus (files, directories, globs or standard input; plain or zstd; text or JSONL), \
+            pre-tokenizes it with --pattern, counts the distinct pre-tokens on all threads, then learns merges \
+            until the vocabulary has --vocab-size tokens (256 bytes + merges + special tokens). Ties between pairs \
+            of equal count go to the pair whose left token's bytes come first, then its right token's: the same \
+            corpus and flags give byte-identical files whatever --threads is. With --counts the pre-token counts \
+            come from files written by `tok count` (summed), instead of from a corpus. All output files are \
+            written together at the end, or none of them.
+            """)
+
+    @OptionGroup var corpus: CorpusArguments
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Output path prefix: writes PREFIX.tiktoken and PREFIX.json (tiktoken), PREFIX.tokenizer.json (hf), PREFIX.vocab.json and PREFIX.merges.txt (merges).", valueName: "prefix"))
+    var output: String
+
+    @Option(name: .customLong("vocab-size"), help: ArgumentHelp("Tokens in the vocabulary, special tokens included.", valueName: "n"))
+    var vocabSize: Int = 32000
+
+    @Option(name: .customLong("min-frequency"), help: ArgumentHelp("Stop when the most frequent pair occurs fewer times than this.", valueName: "n"))
+    var minFrequency: UInt64 = 2
+
+    @Option(name: .customLong("special-tokens"), help: ArgumentHelp("Comma-separated special tokens, given ids after the ordinary tokens ('' for none).", valueName: "list"))
+    var specialTokens: String = "<|endoftext|>"
+
+    @Option(name: .customLong("formats"), parsing: .upToNextOption, help: ArgumentHelp("Files to write: tiktoken, hf, merges (default: all three).", valueName: "format"))
+    var formats: [VocabularyFormat] = VocabularyFormat.allCases
+
+    @Option(name: .customLong("counts"), parsing: .upToNextOption, help: ArgumentHelp("Train on pre-token counts written by `tok count` (plain or zstd; several files are summed) instead of a corpus.", valueName: "file"))
+    var counts: [String] = []
+
+    var specials: [String] {
+        specialTokens.split(separator: ",", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    func validate() throws {
+        if vocabSize < 256 + specials.count {
+            throw ValidationError("--vocab-size must be at least 256 (one token per byte) plus the \(specials.count) special tokens")
+        }
+        if Set(specials).count != specials.count { throw ValidationError("--special-tokens lists a token twice") }
+        if !counts.isEmpty && !corpus.corpus.isEmpty { throw ValidationError("give a corpus or --counts, not both") }
+    }
+
+    func run() throws {
+        try runReportingErrors("train") {
+            AtomicFileWriter.removeTemporaryFilesOnSignal()
+            let reporter = ProgressReporter(style: corpus.progressStyle)
+            let pattern = corpus.expandedPattern
+            // Check the pattern before reading anything.
+            _ = try corpus.makePreTokenizer()
+            var table: PieceCounts
+            if counts.isEmpty {
+                table = try corpus.count(reporter: reporter)
+            } else {
+                table = PieceCounts()
+                for f in try CorpusInputs.expand(counts) { try CountsFile.read(path: f, into: &table) }
+                reporter.counted(distinct: table.count, pieces: Int(clamping: table.total), text: 0)
+            }
+            if table.count == 0 { throw CLIError("the corpus has no text to train on") }
+            let target = vocabSize - specials.count
+            let trainer = BPETrainer(counts: table)
+            table = PieceCounts(expected: 16)
+            trainer.train(targetTokens: target, minFrequency: minFrequency) { n in
+                reporter.merging(tokens: n, target: target)
+            }
+            let vocabulary = TrainedVocabulary(
+                trainer: trainer, specialTokens: specials, pattern: pattern,
+                preTokenizer: corpus.pretokenizer == .icuWords ? "icu-words" : nil,
+                normalization: corpus.normalize == "none" ? nil : corpus.normalize)
+            let written = try VocabularyOutput.write(vocabulary, prefix: output, formats: formats)
+            var note = ""
+            if trainer.tokenCount < target {
+                note = " (no pair occurs --min-frequency \(minFrequency) times any more: \(trainer.tokenCount) of \(target) ordinary tokens)"
+            }
+            reporter.done("wrote \(written.joined(separator: ", ")): \(trainer.tokenCount + specials.count) tokens\(note); peak memory \(peakMemoryMB()) MB")
+        }
+    }
+}
+
+struct Count: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Count the pre-tokens of a corpus (the map step of distributed training).",
+        discussion: """
+            Writes one `piece<TAB>count` line per distinct pre-token, sorted by the pieces' bytes, with \
+            backslash escapes (\\\\, \\t, \\n, \\r, \\xHH) so that any byte string survives. Counting shards of a \
+            corpus on many machines and passing all the files to `tok train --counts` gives the same vocabulary \
+            as training on the whole corpus.
+            """)
+
+    @OptionGroup var corpus: CorpusArguments
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        try runReportingErrors("count") {
+            let reporter = ProgressReporter(style: corpus.progressStyle)
+            let table = try corpus.count(reporter: reporter)
+            let data = CountsFile.contents(of: table)
+            try withOutput(output) { write in try data.withUnsafeBufferPointer { try write($0) } }
+        }
+    }
+}

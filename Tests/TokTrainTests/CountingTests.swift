@@ -1,0 +1,150 @@
+import TokCore
+import TokIO
+import TokTrain
+import XCTest
+
+final class CountingTests: XCTestCase {
+    func testPieceCountsAgreeWithADictionary() {
+        var rng = SeededRandom(seed: 9)
+        var table = PieceCounts(expected: 4)
+        var dict: [[UInt8]: UInt64] = [:]
+        for _ in 0..<50_000 {
+            let n = Int.random(in: 1...(Int.random(in: 0..<10, using: &rng) == 0 ? 40 : 6), using: &rng)
+            let piece = (0..<n).map { _ in UInt8.random(in: 0...7, using: &rng) }
+            let c = UInt64.random(in: 1...3, using: &rng)
+            piece.withUnsafeBufferPointer { table.add($0.baseAddress!, $0.count, count: c) }
+            dict[piece, default: 0] += c
+        }
+        XCTAssertEqual(table.count, dict.count)
+        XCTAssertEqual(table.total, dict.values.reduce(0, +))
+        for (k, v) in dict { XCTAssertEqual(table.count(of: k), v) }
+        let order = table.sortedByBytes().map { Array(table.piece($0)) }
+        XCTAssertEqual(order, dict.keys.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    func testCountsFileRoundTripsAnyBytes() throws {
+        var rng = SeededRandom(seed: 12)
+        var table = PieceCounts()
+        var want: [[UInt8]: UInt64] = [:]
+        for _ in 0..<3000 {
+            let piece = (0..<Int.random(in: 1...12, using: &rng)).map { _ in
+                // Bias towards the bytes that need escapes.
+                [0x5C, 0x09, 0x0A, 0x0D, 0x00, 0x7F, 0xFF, 0xC3, 0xA9, 0x78, 0x20][Int.random(in: 0..<11, using: &rng)]
+            } as [UInt8]
+            let c = UInt64.random(in: 1...UInt64.max / 4000, using: &rng)
+            piece.withUnsafeBufferPointer { table.add($0.baseAddress!, $0.count, count: c) }
+            want[piece, default: 0] += c
+        }
+        let data = CountsFile.contents(of: table)
+        // One line per piece: escapes leave no raw tab, LF or CR inside a piece.
+        XCTAssertEqual(data.filter { $0 == 0x0A }.count, want.count)
+        let path = temporaryPath("counts.tsv")
+        try Data(data).write(to: path)
+        var back = PieceCounts()
+        try CountsFile.read(path: path, into: &back)
+        XCTAssertEqual(back.count, want.count)
+        for (k, v) in want { XCTAssertEqual(back.count(of: k), v) }
+    }
+
+    func testCountsFileErrorsNameTheLine() throws {
+        let path = temporaryPath("bad.tsv")
+        try Data("a\t1\nb\tx\n".utf8).write(to: path)
+        var t = PieceCounts()
+        XCTAssertThrowsError(try CountsFile.read(path: path, into: &t)) { e in
+            XCTAssertTrue("\(e)".contains("line 2"), "\(e)")
+        }
+    }
+
+    func testJSONLFieldExtraction() throws {
+        func get(_ line: String, _ field: String = "text") throws -> String? {
+            var out: [UInt8] = []
+            let found = try Array(line.utf8).withUnsafeBufferPointer { b in
+                try JSONLField.extract(b, field: Array(field.utf8), into: &out)
+            }
+            return found ? String(decoding: out, as: UTF8.self) : nil
+        }
+        XCTAssertEqual(try get(#"{"id": 1, "text": "a\"b\\c\n\u00e9\ud83d\ude00", "x": [1, {"text": "no"}]}"#), "a\"b\\c\né😀")
+        XCTAssertEqual(try get(#"{"meta": {"text": "inner"}, "text": "outer"}"#), "outer")
+        XCTAssertNil(try get(#"{"body": "x"}"#))
+        XCTAssertNil(try get(#"{"text": null}"#))
+        XCTAssertEqual(try get(#"  {"content":"c"}  "#, "content"), "c")
+        for bad in [#"{"text": 3}"#, #"{"text": "unterminated}"#, #"["text"]"#, #"{"text": "\ud800"}"#, #"{"text": "a"} x"#] {
+            XCTAssertThrowsError(try get(bad), bad)
+        }
+    }
+
+    func testCorpusReaderSamplingIsReproducibleAndMaxBytesStops() throws {
+        let lines = (0..<2000).map { "line \($0) of the corpus\n" }.joined()
+        let path = temporaryPath("corpus.txt")
+        try Data(lines.utf8).write(to: path)
+        func read(_ o: CorpusOptions) throws -> [UInt8] {
+            var all: [UInt8] = []
+            try CorpusReader(files: [path], options: o).read(emit: { all += $0.bytes })
+            return all
+        }
+        var o = CorpusOptions()
+        XCTAssertEqual(try read(o), Array(lines.utf8))
+        o.sample = 0.25
+        o.seed = 7
+        let a = try read(o), b = try read(o)
+        XCTAssertEqual(a, b)
+        let kept = a.filter { $0 == 0x0A }.count
+        XCTAssertTrue(kept > 400 && kept < 600, "\(kept)")
+        o.seed = 8
+        XCTAssertNotEqual(try read(o), a)
+        o = CorpusOptions()
+        o.maxBytes = 1000
+        let head = try read(o)
+        XCTAssertTrue(head.count >= 1000 && head.count < 1030 && head.last == 0x0A, "\(head.count)")
+    }
+
+    func testCorpusReaderReportsInvalidUTF8WithItsOffset() throws {
+        let path = temporaryPath("bad.txt")
+        try Data(Array("good line\nbad \u{e9}".utf8).dropLast(1) + [0x41]).write(to: path)
+        XCTAssertThrowsError(try CorpusReader(files: [path], options: CorpusOptions()).read(emit: { _ in })) { e in
+            XCTAssertTrue("\(e)".contains("byte 14") && "\(e)".contains("invalid UTF-8"), "\(e)")
+        }
+    }
+
+    func testParallelCountingEqualsSerial() throws {
+        var text = ""
+        var rng = SeededRandom(seed: 4)
+        let words = ["the", " cat", " sat", "\n", "  ", "123456", " déjà", " 語", "!!", "'s"]
+        for _ in 0..<200_000 { text += words[Int.random(in: 0..<words.count, using: &rng)] }
+        let path = temporaryPath("par.txt")
+        try Data(text.utf8).write(to: path)
+        var o = CorpusOptions()
+        o.segmentBytes = 4096
+        func count(_ threads: Int) throws -> [UInt8] {
+            let t = try PieceCounting.count(reader: CorpusReader(files: [path], options: o),
+                                            preTokenizer: StandardPattern.o200k.preTokenizer, threads: threads)
+            return CountsFile.contents(of: t)
+        }
+        let one = try count(1)
+        XCTAssertEqual(try count(2), one)
+        XCTAssertEqual(try count(3), one)
+        // And equal to pre-tokenizing the whole text at once.
+        var whole = PieceCounts()
+        var ends: [Int] = []
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { b in
+            StandardPattern.o200k.preTokenizer.split(b, into: &ends)
+            var s = 0
+            for e in ends { whole.add(b.baseAddress! + s, e - s); s = e }
+        }
+        XCTAssertEqual(CountsFile.contents(of: whole), one)
+    }
+}
+
+import Foundation
+
+/// A fresh path in the temporary directory.
+func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("toktrain-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+}
+
+extension Data {
+    func write(to path: String) throws { try write(to: URL(fileURLWithPath: path)) }
+}
