@@ -1,3 +1,5 @@
+import TokCore
+
 /// Byte-level BPE training: learns merges from counted pre-tokens ("words").
 ///
 /// Words start as their bytes (token ids 0-255 are the 256 bytes). Every step merges the most frequent adjacent
@@ -7,7 +9,8 @@
 /// - Ties: among pairs of equal count the one whose left token's bytes come first (lexicographically, a prefix
 ///   before its extensions) wins, then the one whose right token's bytes come first. The order depends on the
 ///   bytes only, never on hashing or on the order words were counted in, so the result is the same on every run
-///   and for any thread count.
+///   and for any thread count. `TieBreak.hf` orders ties as HF `tokenizers`' BpeTrainer does instead, so that
+///   its vocabularies can be reproduced exactly.
 /// - Pair counts live in a lazy max-heap: a pair whose count went up is pushed again; an entry whose count went
 ///   stale is corrected when it reaches the top. Each pair keeps the list of words it occurs in, so a merge only
 ///   visits those words and updates the counts of the pairs around each occurrence (no rescans).
@@ -18,6 +21,15 @@
 /// `didMerge` sees every merge, `apply(merge:)` applies a given merge first (continuing from an existing merge list,
 /// as SuperBPE's second stage does), and `requeue(_:_:)` puts a pair back into the heap with its current count.
 public final class BPETrainer {
+    /// How pairs of equal count are ordered.
+    public enum TieBreak: String, Sendable, CaseIterable {
+        /// The left token's bytes, then the right token's, lexicographically: the smaller pair first.
+        case bytes
+        /// HF `tokenizers`' BpeTrainer: the smaller (left id, right id) first, with the 256 bytes numbered in the
+        /// order of their byte-level alphabet characters (`!`..`~` first) and merged tokens in order of creation.
+        case hf
+    }
+
     /// One learned merge.
     public struct Merge: Sendable, Equatable {
         public var left: UInt32
@@ -54,6 +66,21 @@ public final class BPETrainer {
     private var stamp: UInt32 = 0
     private var increased: [UInt32] = []
     private var scratchWords: [UInt32] = []
+
+    /// How ties are broken; set before training.
+    public var tieBreak: TieBreak = .bytes
+
+    /// Each byte's id in HF's byte-level alphabet (its character's rank among the 256).
+    private static let hfByteID: [UInt32] = {
+        let chars = ByteLevelAlphabet.characters
+        let order = (0..<256).sorted { chars[$0].value < chars[$1].value }
+        var id = [UInt32](repeating: 0, count: 256)
+        for (rank, b) in order.enumerated() { id[b] = UInt32(rank) }
+        return id
+    }()
+
+    @inline(__always)
+    private func hfID(_ t: UInt32) -> UInt32 { t < 256 ? Self.hfByteID[Int(t)] : t }
 
     /// The merges learned (or applied), in order.
     public private(set) var merges: [Merge] = []
@@ -294,6 +321,11 @@ public final class BPETrainer {
     private func before(_ cp: Int64, _ p: UInt32, _ cq: Int64, _ q: UInt32) -> Bool {
         if cp != cq { return cp > cq }
         if p == q { return false }
+        if tieBreak == .hf {
+            let lp = hfID(pairLeft[Int(p)]), lq = hfID(pairLeft[Int(q)])
+            if lp != lq { return lp < lq }
+            return hfID(pairRight[Int(p)]) < hfID(pairRight[Int(q)])
+        }
         let c = compareTokens(pairLeft[Int(p)], pairLeft[Int(q)])
         if c != 0 { return c < 0 }
         return compareTokens(pairRight[Int(p)], pairRight[Int(q)]) < 0

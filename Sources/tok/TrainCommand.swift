@@ -4,6 +4,7 @@ import TokIO
 import TokTrain
 
 extension VocabularyFormat: ExpressibleByArgument {}
+extension BPETrainer.TieBreak: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,8 +13,8 @@ struct Train: ParsableCommand {
             Reads the corpus (files, directories, globs or standard input; plain or zstd; text or JSONL), \
             pre-tokenizes it with --pattern, counts the distinct pre-tokens on all threads, then learns merges \
             until the vocabulary has --vocab-size tokens (256 bytes + merges + special tokens). Ties between pairs \
-            of equal count go to the pair whose left token's bytes come first, then its right token's: the same \
-            corpus and flags give byte-identical files whatever --threads is. With --counts the pre-token counts \
+            of equal count go to the pair whose left token's bytes come first, then its right token's (or, with \
+            --tie-break hf, as in HF tokenizers' BpeTrainer): the same corpus and flags give byte-identical files whatever --threads is. With --counts the pre-token counts \
             come from files written by `tok count` (summed), instead of from a corpus. All output files are \
             written together at the end, or none of them.
             """)
@@ -32,6 +33,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("special-tokens"), help: ArgumentHelp("Comma-separated special tokens, given ids after the ordinary tokens ('' for none).", valueName: "list"))
     var specialTokens: String = "<|endoftext|>"
 
+    @Option(name: .customLong("tie-break"), help: ArgumentHelp("Order of pairs of equal count: bytes (the pair whose tokens' bytes come first), hf (as HF tokenizers' BpeTrainer, to reproduce its vocabularies).", valueName: "order"))
+    var tieBreak: BPETrainer.TieBreak = .bytes
+
     @Option(name: .customLong("formats"), parsing: .upToNextOption, help: ArgumentHelp("Files to write: tiktoken, hf, merges (default: all three).", valueName: "format"))
     var formats: [VocabularyFormat] = VocabularyFormat.allCases
 
@@ -44,7 +48,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if vocabSize < 256 + specials.count {
-            throw ValidationError("--vocab-size must be at least 256 (one token per byte) plus the \(specials.count) special tokens")
+            throw ValidationError("--vocab-size must be at least \(256 + specials.count): 256 byte tokens plus \(specials.count) special token(s)")
         }
         if Set(specials).count != specials.count { throw ValidationError("--special-tokens lists a token twice") }
         if !counts.isEmpty && !corpus.corpus.isEmpty { throw ValidationError("give a corpus or --counts, not both") }
@@ -68,6 +72,7 @@ struct Train: ParsableCommand {
             if table.count == 0 { throw CLIError("the corpus has no text to train on") }
             let target = vocabSize - specials.count
             let trainer = BPETrainer(counts: table)
+            trainer.tieBreak = tieBreak
             table = PieceCounts(expected: 16)
             trainer.train(targetTokens: target, minFrequency: minFrequency) { n in
                 reporter.merging(tokens: n, target: target)

@@ -1,0 +1,298 @@
+"""`tok train` and `tok count` against the real trainers and against themselves.
+
+- With `--tie-break hf`, tok's vocabulary equals HF tokenizers' BpeTrainer's, token for token, on the shipped
+  corpora (given the same pre-tokenization and all 256 bytes as the initial alphabet).
+- With the default tie-break, tok's merges equal tiktoken's educational `bpe_train` and HF's up to the first tie,
+  where the trainers break ties differently; the first tie is found by a plain simulation here, not by tok.
+- The HF tokenizer.json and vocab.json/merges.txt that tok writes give the ids `tok encode` gives.
+- Shards counted with `tok count` and summed by `tok train --counts` give the vocabulary of the whole corpus, and
+  every thread count gives byte-identical files.
+- Bad input: a one-line error naming the file and position, a non-zero exit, and no output file at all.
+"""
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import io
+import json
+import os
+import random
+
+import pytest
+import regex
+
+import peers
+
+pytestmark = pytest.mark.cli
+
+O200K = peers.vocab_meta("o200k_base")["pat_str"]
+SUFFIXES = [".tiktoken", ".json", ".tokenizer.json", ".vocab.json", ".merges.txt"]
+B2U = peers.bytes_to_unicode()
+U2B = {c: b for b, c in B2U.items()}
+
+
+def corpus_text(stem: str) -> str:
+    path = next(p for p in peers.corpus_files() if p.name.startswith(stem))
+    return peers.corpus_bytes(path).decode("utf-8")
+
+
+def train(tok, files, prefix, *args):
+    return peers.ok(tok.run(["train", *map(str, files), "-o", prefix, "-q", *map(str, args)]), "tok train")
+
+
+def tiktoken_tokens(prefix) -> list[bytes]:
+    lines = open(f"{prefix}.tiktoken", "rb").read().split(b"\n")
+    return [base64.b64decode(l.split()[0]) for l in lines if l.strip()]
+
+
+def hf_bytes(s: str) -> bytes:
+    return bytes(U2B[c] for c in s)
+
+
+def hf_trainer_tokens(text: str, vocab_size: int, pattern: str = O200K) -> list[bytes]:
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=0, show_progress=False, special_tokens=[],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tk.train_from_iterator([text], trainer)
+    vocab = json.loads(tk.to_str())["model"]["vocab"]
+    return [hf_bytes(s) for s, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+
+
+def first_tie(text: str, merges: int, pattern: str = O200K) -> int:
+    """Index of the first merge at which two pairs share the highest count (plain recount each step)."""
+    words = collections.Counter(m.group().encode() for m in regex.finditer(pattern, text))
+    split = {w: [bytes([b]) for b in w] for w in words}
+    for step in range(merges):
+        stats = collections.Counter()
+        for w, c in words.items():
+            p = split[w]
+            for i in range(len(p) - 1):
+                stats[(p[i], p[i + 1])] += c
+        top = stats.most_common(2)
+        if len(top) < 2 or top[0][1] == top[1][1]:
+            return step
+        a, b = top[0][0]
+        for w in words:
+            p, out, i = split[w], [], 0
+            while i < len(p):
+                if i + 1 < len(p) and p[i] == a and p[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(p[i])
+                    i += 1
+            split[w] = out
+    return merges
+
+
+# ----------------------------------------------------------------------------- trainer equivalence
+@pytest.mark.parametrize("stem", ["prose-en", "code", "multilingual"])
+def test_hf_tie_break_reproduces_hf_bpe_trainer(tok, workdir, stem):
+    text = corpus_text(stem)[:1_000_000]
+    src = workdir / f"hf-{stem}.txt"
+    src.write_text(text, encoding="utf-8")
+    prefix = workdir / f"hf-{stem}"
+    train(tok, [src], prefix, "--vocab-size", 3000, "--special-tokens", "", "--min-frequency", 0, "--tie-break", "hf")
+    ours, theirs = tiktoken_tokens(prefix), hf_trainer_tokens(text, 3000)
+    assert len(ours) == len(theirs) == 3000
+    # Both start with the 256 bytes (tok in byte order, HF in its alphabet's order), then the merged tokens in the
+    # order they were learned.
+    assert sorted(ours[:256]) == sorted(theirs[:256])
+    diff = next((i for i, (a, b) in enumerate(zip(ours[256:], theirs[256:])) if a != b), None)
+    assert diff is None, f"merge {diff}: tok {ours[256 + diff]!r}, HF {theirs[256 + diff]!r}"
+
+
+def test_default_tie_break_matches_tiktoken_educational_and_hf_until_the_first_tie(tok, workdir):
+    from tiktoken._educational import bpe_train
+    # The slice of the multilingual corpus (checked here) with the longest run of merges before a tie.
+    text = corpus_text("multilingual")
+    candidates = [text[o:o + 40_000] for o in range(0, 400_000, 40_000)]
+    ties = [first_tie(t, 80) for t in candidates]
+    best = max(range(len(candidates)), key=lambda k: ties[k])
+    text, tie = candidates[best], ties[best]
+    assert tie >= 40, f"no slice without a tie in its first 40 merges ({ties})"
+    src = workdir / "edu.txt"
+    src.write_text(text, encoding="utf-8")
+    prefix = workdir / "edu"
+    train(tok, [src], prefix, "--vocab-size", 256 + tie, "--special-tokens", "", "--min-frequency", 0)
+    ours = tiktoken_tokens(prefix)[256:]
+    with contextlib.redirect_stdout(io.StringIO()):
+        ranks = bpe_train(text, 256 + tie, O200K, visualise=None)
+    edu = [b for b, _ in sorted(ranks.items(), key=lambda kv: kv[1])][256:]
+    hf = hf_trainer_tokens(text, 256 + tie)[256:]
+    assert len(ours) == tie
+    assert ours == edu, "tok and tiktoken's bpe_train differ before the first tie"
+    assert ours == hf, "tok and HF's BpeTrainer differ before the first tie"
+
+
+# ----------------------------------------------------------------------------- outputs
+@pytest.fixture(scope="module")
+def trained(tok, tmp_path_factory):
+    d = tmp_path_factory.mktemp("trained")
+    files = []
+    for stem in ["prose-en", "code", "multilingual"]:
+        f = d / f"{stem}.txt"
+        f.write_text(corpus_text(stem)[:600_000], encoding="utf-8")
+        files.append(f)
+    prefix = d / "v"
+    train(tok, files, prefix, "--vocab-size", 4000, "--special-tokens", "<|endoftext|>,<|pad|>")
+    return prefix, files
+
+
+def test_trained_files_encode_alike_in_tok_and_hf(tok, trained):
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    prefix, files = trained
+    side = json.load(open(f"{prefix}.json", encoding="utf-8"))
+    assert side["special_tokens"] == {"<|endoftext|>": 3998, "<|pad|>": 3999}
+    hf = Tokenizer.from_file(f"{prefix}.tokenizer.json")
+    pairs = models.BPE.from_file(f"{prefix}.vocab.json", f"{prefix}.merges.txt")
+    classic = Tokenizer(pairs)
+    classic.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(side["pat_str"]), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    classic.decoder = decoders.ByteLevel()
+    texts = [corpus_text(s)[600_000:700_000] for s in ["prose-en", "code", "multilingual"]]
+    texts += (peers.adversarial_strings() or [])[:200]
+    for t in texts:
+        out = peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken"], t.encode("utf-8")), "tok encode")
+        ids = peers.parse_ids(out)
+        assert hf.encode(t, add_special_tokens=False).ids == ids, f"tokenizer.json differs on {t[:60]!r}"
+        assert classic.encode(t, add_special_tokens=False).ids == ids, f"vocab.json+merges.txt differ on {t[:60]!r}"
+        assert hf.decode(ids) == t
+
+
+def test_thread_counts_give_identical_files(tok, workdir, trained):
+    _, files = trained
+    outs = []
+    for n in [1, 2, 3]:
+        prefix = workdir / f"det{n}"
+        train(tok, files, prefix, "--vocab-size", 3000, "--threads", n)
+        outs.append([open(f"{prefix}{s}", "rb").read() for s in SUFFIXES])
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_sharded_counts_equal_the_whole_corpus(tok, workdir, trained):
+    whole, files = trained
+    counts = []
+    for k, f in enumerate(files):
+        c = workdir / f"shard{k}.tsv"
+        peers.ok(tok.run(["count", f, "-o", c, "-q"]), "tok count")
+        counts.append(c)
+    # One shard compressed: counts files may be zstd too.
+    zstd = __import__("zstandard")
+    z = workdir / "shard0.tsv.zst"
+    z.write_bytes(zstd.ZstdCompressor().compress(counts[0].read_bytes()))
+    prefix = workdir / "sharded"
+    train(tok, [], prefix, "--counts", z, *counts[1:], "--vocab-size", 4000,
+          "--special-tokens", "<|endoftext|>,<|pad|>")
+    for s in SUFFIXES:
+        assert open(f"{prefix}{s}", "rb").read() == open(f"{whole}{s}", "rb").read(), s
+
+
+def test_count_output_matches_python(tok, workdir):
+    rng = random.Random(5)
+    pieces = ["a\tb", "x\\y", "\n\n", " déjà", "語", "'s", "\r\n", "123456", " !!"]
+    text = "".join(rng.choice(pieces) for _ in range(5000))
+    src = workdir / "count.txt"
+    src.write_bytes(text.encode("utf-8"))
+    out = peers.ok(tok.run(["count", src, "-q"]), "tok count")
+    want = collections.Counter(m.group().encode() for m in regex.finditer(O200K, text))
+    got, order = {}, []
+    for line in out.split(b"\n"):
+        if not line:
+            continue
+        piece, _, n = line.rpartition(b"\t")
+        raw = piece.replace(b"\\\\", b"\0BS").replace(b"\\t", b"\t").replace(b"\\n", b"\n").replace(b"\\r", b"\r")
+        raw = raw.replace(b"\0BS", b"\\")
+        got[raw] = int(n)
+        order.append(raw)
+    assert got == dict(want)
+    assert order == sorted(order), "lines are not in byte order of their pieces"
+
+
+def test_jsonl_records_are_texts_of_their_own(tok, workdir):
+    docs = ["Hello world", "second\n\ndocument", "日本語のテキスト", "it's  done  "]
+    src = workdir / "docs.jsonl"
+    src.write_text("\n".join(json.dumps({"id": i, "body": d}) for i, d in enumerate(docs)) + "\n", encoding="utf-8")
+    out = peers.ok(tok.run(["count", "--format", "jsonl", "--jsonl-field", "body", src, "-q"]), "tok count")
+    want = collections.Counter(m.group().encode() for d in docs for m in regex.finditer(O200K, d))
+    got = collections.Counter()
+    for line in out.split(b"\n"):
+        if line:
+            piece, _, n = line.rpartition(b"\t")
+            got[piece.replace(b"\\n", b"\n")] += int(n)
+    assert got == want
+
+
+def test_progress_json_lines(tok, workdir, trained):
+    _, files = trained
+    cp = tok.run(["train", files[0], "-o", workdir / "prog", "--vocab-size", 600, "--progress", "json"])
+    peers.ok(cp, "tok train --progress json")
+    events = [json.loads(l) for l in cp.stderr.decode().splitlines()]
+    phases = [e["phase"] for e in events]
+    assert "counted" in phases and phases[-1] == "done"
+
+
+# ----------------------------------------------------------------------------- bad input
+def leftovers(workdir, stem):
+    return sorted(p.name for p in workdir.iterdir() if stem in p.name)
+
+
+def bad_run(tok, workdir, stem, corpus_args, *extra):
+    cp = tok.run(["train", *map(str, corpus_args), "-o", workdir / stem, "-q", "--vocab-size", 500, *map(str, extra)])
+    err = cp.stderr.decode("utf-8", "replace").strip()
+    assert cp.returncode != 0, f"{stem}: expected failure"
+    assert len(err.splitlines()) == 1, f"{stem}: want one line, got {err!r}"
+    assert leftovers(workdir, stem) == [], f"{stem}: files left behind: {leftovers(workdir, stem)}"
+    return err
+
+
+def good_file(workdir):
+    f = workdir / "good.txt"
+    f.write_text("plain text\n" * 100, encoding="utf-8")
+    return f
+
+
+def test_bad_inputs_fail_cleanly(tok, workdir):
+    zstd = __import__("zstandard")
+    good = ("The quick brown fox jumps over the lazy dog.\n" * 20000).encode()
+    packed = zstd.ZstdCompressor(level=3).compress(good)
+
+    corrupt = workdir / "corrupt.txt.zst"
+    b = bytearray(packed)
+    for k in range(len(b) // 2, len(b) // 2 + 16):
+        b[k] ^= 0x5A
+    corrupt.write_bytes(bytes(b))
+    err = bad_run(tok, workdir, "out-corrupt", [corrupt])
+    assert "corrupt.txt.zst" in err and "zstd" in err
+
+    truncated = workdir / "truncated.txt.zst"
+    truncated.write_bytes(packed[: len(packed) * 2 // 3])
+    err = bad_run(tok, workdir, "out-trunc", [truncated])
+    assert "truncated.txt.zst" in err and "truncated" in err
+
+    invalid = workdir / "invalid.txt"
+    invalid.write_bytes(b"fine line\n" * 100 + b"bad \xff line\n")
+    err = bad_run(tok, workdir, "out-invalid", [invalid])
+    assert "invalid.txt" in err and "byte 1004" in err and "UTF-8" in err
+
+    badjson = workdir / "bad.jsonl"
+    badjson.write_text('{"text": "ok"}\n{"text": oops}\n', encoding="utf-8")
+    err = bad_run(tok, workdir, "out-json", [badjson], "--format", "jsonl")
+    assert "bad.jsonl" in err and "line 2" in err
+
+    empty = workdir / "empty.txt"
+    empty.write_bytes(b"")
+    err = bad_run(tok, workdir, "out-empty", [empty])
+    assert "no text" in err
+
+    err = bad_run(tok, workdir, "out-missing", [workdir / "does-not-exist.txt"])
+    assert "does-not-exist.txt" in err
+
+    cp = tok.run(["train", good_file(workdir), "-o", workdir / "out-small", "--vocab-size", 200])
+    assert cp.returncode != 0 and b"256" in cp.stderr and leftovers(workdir, "out-small") == []
