@@ -461,53 +461,60 @@ struct ByteStringIndex {
     }
 }
 
-/// For each pair, the words it occurs in: linked chunks of word indices in one pool, so millions of short lists
-/// cost no allocation each. Released chunks are reused.
+/// For each pair, the words it occurs in: linked chunks of word indices in one pool, so hundreds of thousands of
+/// short lists cost no allocation each. Most pairs occur in one or two words, so a list's first chunk holds two
+/// indices and later ones thirty. Released chunks are reused.
 struct WordLists {
-    private static let chunk = 14
-    // Per chunk: next chunk (-1: none), fill, then `chunk` word indices.
+    // A chunk: next chunk's offset in `pool` (-1: none), fill, then its indices.
+    private static let small = 2, large = 30
     private var pool: [UInt32] = []
     private var head: [Int32] = []
     private var tail: [Int32] = []
-    private var free: Int32 = -1
-    private static let stride = chunk + 2
+    private var freeSmall: Int32 = -1
+    private var freeLarge: Int32 = -1
 
     mutating func addList() { head.append(-1); tail.append(-1) }
 
-    private mutating func newChunk() -> Int32 {
+    /// Reserves room for about `n` indices in total.
+    mutating func reserve(_ n: Int) { pool.reserveCapacity(n) }
+
+    private mutating func newChunk(large: Bool) -> Int32 {
+        let free = large ? freeLarge : freeSmall
         if free >= 0 {
-            let c = free
-            free = Int32(bitPattern: pool[Int(c) * Self.stride])
-            pool[Int(c) * Self.stride] = UInt32(bitPattern: -1)
-            pool[Int(c) * Self.stride + 1] = 0
-            return c
+            let next = Int32(bitPattern: pool[Int(free)])
+            if large { freeLarge = next } else { freeSmall = next }
+            pool[Int(free)] = UInt32(bitPattern: -1)
+            pool[Int(free) + 1] = 0
+            return free
         }
-        let c = Int32(pool.count / Self.stride)
+        let c = Int32(pool.count)
         pool.append(UInt32(bitPattern: -1))
         pool.append(0)
-        for _ in 0..<Self.chunk { pool.append(0) }
+        pool.append(contentsOf: repeatElement(0, count: large ? Self.large : Self.small))
         return c
     }
 
+    @inline(__always)
+    private func capacity(_ list: Int, _ chunk: Int32) -> Int { chunk == head[list] ? Self.small : Self.large }
+
     mutating func append(_ list: Int, _ word: UInt32) {
         var t = tail[list]
-        if t < 0 || pool[Int(t) * Self.stride + 1] == UInt32(Self.chunk) {
-            let c = newChunk()
-            if t < 0 { head[list] = c } else { pool[Int(t) * Self.stride] = UInt32(bitPattern: c) }
+        if t < 0 || Int(pool[Int(t) + 1]) == capacity(list, t) {
+            let c = newChunk(large: t >= 0)
+            if t < 0 { head[list] = c } else { pool[Int(t)] = UInt32(bitPattern: c) }
             tail[list] = c
             t = c
         }
-        let base = Int(t) * Self.stride
-        let fill = Int(pool[base + 1])
-        pool[base + 2 + fill] = word
-        pool[base + 1] = UInt32(fill + 1)
+        let fill = Int(pool[Int(t) + 1])
+        pool[Int(t) + 2 + fill] = word
+        pool[Int(t) + 1] = UInt32(fill + 1)
     }
 
     /// Calls `body` with every word of the list, in the order they were appended.
     func forEach(_ list: Int, _ body: (UInt32) -> Void) {
         var c = head[list]
         while c >= 0 {
-            let base = Int(c) * Self.stride
+            let base = Int(c)
             var k = 0
             while k < Int(pool[base + 1]) {
                 body(pool[base + 2 + k])
@@ -520,10 +527,17 @@ struct WordLists {
     /// Empties the list, returning its chunks to the pool.
     mutating func release(_ list: Int) {
         var c = head[list]
+        var first = true
         while c >= 0 {
-            let next = Int32(bitPattern: pool[Int(c) * Self.stride])
-            pool[Int(c) * Self.stride] = UInt32(bitPattern: free)
-            free = c
+            let next = Int32(bitPattern: pool[Int(c)])
+            if first {
+                pool[Int(c)] = UInt32(bitPattern: freeSmall)
+                freeSmall = c
+            } else {
+                pool[Int(c)] = UInt32(bitPattern: freeLarge)
+                freeLarge = c
+            }
+            first = false
             c = next
         }
         head[list] = -1
