@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TOK := .build/release/tok
 
-.PHONY: demo test bench deps build test-swift test-compat man clean
+.PHONY: demo test bench bench-train deps build test-swift test-compat man clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,10 @@ test: deps build
 # Encode speed against tiktoken, HF tokenizers, gigatoken, fastokens and quicktok, in one run.
 bench: build
 	bench/setup.sh && .venv/bin/python bench/bench.py --tok $(TOK)
+
+# Training speed and memory against HF tokenizers, SentencePiece and bpeasy on a 100 MB corpus, in one run.
+bench-train: build
+	bench/setup.sh && .venv/bin/python bench/train_bench.py --tok $(TOK)
 
 clean:
 	rm -rf .build bench-out

@@ -40,32 +40,34 @@ public final class BPETrainer {
         public var count: UInt64
     }
 
+    // The hot state. Exclusivity is not checked at run time on these: the trainer is used from one thread, and
+    // the checks were 40% of the training time.
     // Tokens: bytes by id.
-    private var tokenArena: [UInt8] = []
-    private var tokenStart: [Int] = []
-    private var tokenLength: [Int] = []
-    private var tokenIndex = ByteStringIndex()
+    @exclusivity(unchecked) private var tokenArena: [UInt8] = []
+    @exclusivity(unchecked) private var tokenStart: [Int] = []
+    @exclusivity(unchecked) private var tokenLength: [Int] = []
+    @exclusivity(unchecked) private var tokenIndex = ByteStringIndex()
 
     // Words: symbols back to back; a word's symbols shrink in place as merges apply.
-    private var symbols: [UInt32] = []
-    private var wordStart: [Int] = []
-    private var wordLength: [Int32] = []
-    private var wordCount: [Int64] = []
-    private var wordStamp: [UInt32] = []
+    @exclusivity(unchecked) private var symbols: [UInt32] = []
+    @exclusivity(unchecked) private var wordStart: [Int] = []
+    @exclusivity(unchecked) private var wordLength: [Int32] = []
+    @exclusivity(unchecked) private var wordCount: [Int64] = []
+    @exclusivity(unchecked) private var wordStamp: [UInt32] = []
 
     // Pairs.
-    private var pairIndex = PairIndex()
-    private var pairLeft: [UInt32] = []
-    private var pairRight: [UInt32] = []
-    private var pairCount: [Int64] = []
-    private var pairLastWord: [UInt32] = []
-    private var pairStamp: [UInt32] = []
-    private var pairVetoed: [Bool] = []
-    private var pairWords = WordLists()
-    private var heap: [(count: Int64, pair: UInt32)] = []
-    private var stamp: UInt32 = 0
-    private var increased: [UInt32] = []
-    private var scratchWords: [UInt32] = []
+    @exclusivity(unchecked) private var pairIndex = PairIndex()
+    @exclusivity(unchecked) private var pairLeft: [UInt32] = []
+    @exclusivity(unchecked) private var pairRight: [UInt32] = []
+    @exclusivity(unchecked) private var pairCount: [Int64] = []
+    @exclusivity(unchecked) private var pairLastWord: [UInt32] = []
+    @exclusivity(unchecked) private var pairStamp: [UInt32] = []
+    @exclusivity(unchecked) private var pairVetoed: [Bool] = []
+    @exclusivity(unchecked) private var pairWords = WordLists()
+    @exclusivity(unchecked) private var heap: [(count: Int64, pair: UInt32)] = []
+    @exclusivity(unchecked) private var stamp: UInt32 = 0
+    @exclusivity(unchecked) private var increased: [UInt32] = []
+    @exclusivity(unchecked) private var scratchWords: [UInt32] = []
 
     /// How ties are broken; set before training.
     public var tieBreak: TieBreak = .bytes
@@ -83,7 +85,7 @@ public final class BPETrainer {
     private func hfID(_ t: UInt32) -> UInt32 { t < 256 ? Self.hfByteID[Int(t)] : t }
 
     /// The merges learned (or applied), in order.
-    public private(set) var merges: [Merge] = []
+    @exclusivity(unchecked) public private(set) var merges: [Merge] = []
     /// Called before a pair is merged; returning false vetoes the pair for good.
     public var allowMerge: ((_ left: UInt32, _ right: UInt32, _ count: UInt64) -> Bool)?
     /// Called after each merge.
