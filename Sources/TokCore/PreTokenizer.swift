@@ -23,3 +23,11 @@ extension PreTokenizer {
         if !ends.isEmpty { ends.withUnsafeBufferPointer(body) }
     }
 }
+
+/// Rewrites text before it is pre-tokenized (Unicode normalization, for example). TokICU's `ICUNormalizer` is one.
+public protocol TextNormalizer: Sendable {
+    /// A short name for the sidecar and messages (`nfc`, `nfkc`, ...).
+    var name: String { get }
+    /// The normalized form of well-formed UTF-8 `text`.
+    func normalize(_ text: UnsafeBufferPointer<UInt8>) throws -> [UInt8]
+}

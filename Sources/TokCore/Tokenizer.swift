@@ -22,6 +22,9 @@ public final class Tokenizer: Sendable {
     public let pattern: String
     /// Special tokens and their ids.
     public let specialTokens: SpecialTokens
+    /// Applied to text before anything else when set (a vocabulary trained on normalized text). Offsets reported
+    /// by `encodeWithOffsets` then refer to the normalized text.
+    public let normalizer: (any TextNormalizer)?
     /// BPE tables shared by every encoder of this tokenizer.
     public let model: BPEModel
     /// Idle BPE scratch (piece cache, merge buffers) for `withEncoder`. It holds `BytePairEncoder`s, which do not
@@ -35,8 +38,9 @@ public final class Tokenizer: Sendable {
     }
 
     public init(name: String, ranks: RankTable, pattern: String, preTokenizer: any PreTokenizer,
-                specialTokens: SpecialTokens) {
+                specialTokens: SpecialTokens, normalizer: (any TextNormalizer)? = nil) {
         self.name = name
+        self.normalizer = normalizer
         self.ranks = ranks
         self.pattern = pattern
         self.preTokenizer = preTokenizer
@@ -153,6 +157,18 @@ public final class Encoder {
     /// `baseOffset` is added to offsets reported in errors.
     public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, into out: inout TokenBuffer,
                        baseOffset: Int = 0) throws(SpecialTokenFound) {
+        // Text the normalizer refuses (invalid UTF-8 kept with --invalid-utf8 bytes) is encoded as it is.
+        if let n = tokenizer.normalizer, let normalized = try? n.normalize(text) {
+            try normalized.withUnsafeBufferPointer { b throws(SpecialTokenFound) in
+                try encodeNormalized(b, special: special, into: &out, baseOffset: baseOffset)
+            }
+            return
+        }
+        try encodeNormalized(text, special: special, into: &out, baseOffset: baseOffset)
+    }
+
+    private func encodeNormalized(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, into out: inout TokenBuffer,
+                                  baseOffset: Int) throws(SpecialTokenFound) {
         let specials = tokenizer.specialTokens
         if special == .plain || specials.isEmpty {
             encodeOrdinary(text, into: &out)

@@ -96,6 +96,11 @@ extension Tokenizer {
 public struct Sidecar: Sendable {
     public var pattern: String?
     public var specialTokens: [(String, UInt32)]?
+    /// `icu-words` for a vocabulary whose pieces are UAX #29 words rather than regex matches (`tok train
+    /// --pretokenizer icu-words`).
+    public var preTokenizer: String?
+    /// The Unicode normalization (`nfc`, `nfkc`, ...) of the text the vocabulary was trained on.
+    public var normalizer: String?
 
     /// Where the sidecar of `path` may be, in order of preference.
     public static func candidates(for path: String) -> [String] {
@@ -132,6 +137,11 @@ public struct Sidecar: Sendable {
         if let p = json["pat_str"] ?? json["pattern"] {
             guard let ps = p.stringValue else { throw VocabularyError(file: path, line: nil, reason: "pat_str must be a string") }
             s.pattern = ps
+        }
+        for (key, path2) in [("pretokenizer", \Sidecar.preTokenizer), ("normalizer", \Sidecar.normalizer)] {
+            guard let v = json[key] else { continue }
+            guard let str = v.stringValue else { throw VocabularyError(file: path, line: nil, reason: "\(key) must be a string") }
+            s[keyPath: path2] = str
         }
         if let st = json["special_tokens"] {
             guard let members = st.objectValue else {

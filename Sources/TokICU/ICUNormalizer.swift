@@ -6,7 +6,7 @@ import TokCore
 ///
 /// Text that is ASCII, or that ICU's quick check already finds normalized, is returned unchanged without any
 /// conversion; everything else goes UTF-8 → UTF-16 → `unorm2_normalize` → UTF-8.
-public struct ICUNormalizer: Sendable {
+public struct ICUNormalizer: TextNormalizer, Sendable {
     /// A Unicode normalization form (UAX #15).
     public enum Form: String, Sendable, CaseIterable {
         /// Canonical composition.
@@ -45,6 +45,8 @@ public struct ICUNormalizer: Sendable {
     public init(_ form: Form) {
         self.form = form
     }
+
+    public var name: String { form.rawValue }
 
     /// ICU string lengths are `int32_t`; NFKD can expand a UTF-16 unit up to 18-fold.
     private static let maximumInput = Int(Int32.max) / 32

@@ -44,12 +44,24 @@ struct TokenizerOptions: ParsableArguments {
             }
             // The sidecar is read once here and its contents passed on, so the loader does not read it again.
             let sidecar = try Sidecar.find(for: path)
-            guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern else {
+            // A vocabulary trained on UAX #29 words says so in its sidecar; --pretokenizer still overrides it.
+            var choice = pretokenizer
+            if choice == .auto && pattern == nil, let p = sidecar?.preTokenizer, let c = PreTokenizerChoice(rawValue: p) {
+                choice = c
+            }
+            guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern ?? (choice == .icuWords ? "" : nil) else {
                 throw CLIError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
             base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
-                                      preTokenizer: try makePreTokenizer(pat))
+                                      preTokenizer: try Self.makePreTokenizer(pat, choice))
+            if let form = sidecar?.normalizer {
+                guard let f = ICUNormalizer.Form(rawValue: form) else {
+                    throw CLIError("\(path): unknown normalizer \(form) in its sidecar")
+                }
+                base = Tokenizer(name: base.name, ranks: base.ranks, pattern: base.pattern, preTokenizer: base.preTokenizer,
+                                 specialTokens: base.specialTokens, normalizer: ICUNormalizer(f))
+            }
         } else {
             base = try Tokenizer.load(name: tokenizer)
             if pattern != nil || pretokenizer != .auto || specialTokensFile != nil {

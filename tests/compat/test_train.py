@@ -296,3 +296,33 @@ def test_bad_inputs_fail_cleanly(tok, workdir):
 
     cp = tok.run(["train", good_file(workdir), "-o", workdir / "out-small", "--vocab-size", 200])
     assert cp.returncode != 0 and b"256" in cp.stderr and leftovers(workdir, "out-small") == []
+
+
+# ----------------------------------------------------------------------------- sidecar settings
+def test_normalized_vocabulary_normalizes_when_encoding(tok, workdir, trained):
+    import unicodedata
+    _, files = trained
+    prefix = workdir / "nfc"
+    train(tok, [files[2]], prefix, "--vocab-size", 2000, "--normalize", "nfc", "--formats", "tiktoken")
+    assert json.load(open(f"{prefix}.json", encoding="utf-8"))["normalizer"] == "nfc"
+    text = corpus_text("multilingual")[:20000]
+    nfd, nfc = unicodedata.normalize("NFD", text), unicodedata.normalize("NFC", text)
+    assert nfd != nfc
+    ids = [peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken"], t.encode()), "encode") for t in (nfd, nfc)]
+    assert ids[0] == ids[1]
+
+
+def test_word_break_vocabulary_keeps_its_pre_tokenizer(tok, workdir, trained):
+    _, files = trained
+    prefix = workdir / "words"
+    train(tok, [files[0]], prefix, "--vocab-size", 1000, "--pretokenizer", "icu-words", "--formats", "tiktoken")
+    assert json.load(open(f"{prefix}.json", encoding="utf-8"))["pretokenizer"] == "icu-words"
+    text = corpus_text("prose-en")[:50000].encode()
+    plain = peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken"], text), "encode")
+    explicit = peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--pretokenizer", "icu-words"], text), "encode")
+    regex_split = peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--pattern", "o200k"], text), "encode")
+    assert plain == explicit
+    assert plain != regex_split
+    # HF has no UAX #29 pre-tokenizer: asking for its file is an error, and nothing is written.
+    cp = tok.run(["train", files[0], "-o", workdir / "words-hf", "--vocab-size", 1000, "--pretokenizer", "icu-words", "-q"])
+    assert cp.returncode != 0 and b"HF" in cp.stderr and leftovers(workdir, "words-hf") == []
