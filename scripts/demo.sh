@@ -38,3 +38,25 @@ for v in cl100k_base o200k_base llama3; do
         if zstd -dcq "$c" | cmp -s - "$tmp"; then echo "identical  $v  $c"; else echo "DIFFERENT  $v  $c"; exit 1; fi
     done
 done
+
+say "train an 8k vocabulary on the shipped training corpus (corpora/train/mixed.txt.zst: English prose and code)"
+work=$(mktemp -d)
+trap 'rm -f "$tmp"; rm -rf "$work"' EXIT
+$TOK train corpora/train/mixed.txt.zst -o "$work/mixed-8k" --vocab-size 8192 --progress plain
+if cmp -s "$work/mixed-8k.tiktoken" vocabularies/mixed-8k.tiktoken; then
+    echo "identical to the shipped vocabularies/mixed-8k.tiktoken (training is deterministic)"
+else
+    echo "DIFFERENT from the shipped vocabularies/mixed-8k.tiktoken"; exit 1
+fi
+
+say "encode with the new vocabulary"
+printf '%s' "$S" | $TOK encode -t "$work/mixed-8k.tiktoken" --format tokens
+
+say "bytes per token on the test corpora: the 8k vocabulary next to the shipped 100k and 200k ones"
+printf '%-22s %10s %10s %14s\n' vocabulary prose-en code multilingual
+for v in "$work/mixed-8k.tiktoken" cl100k_base o200k_base; do
+    $TOK encode -t "$v" --count corpora/prose-en.txt.zst corpora/code.txt.zst corpora/multilingual.txt.zst |
+        awk -v name="$(basename "$v" .tiktoken)" '
+            NR == 1 { p = 3608025 / $1 } NR == 2 { c = 1740078 / $1 } NR == 3 { m = 3410166 / $1 }
+            END { printf "%-22s %10.3f %10.3f %14.3f\n", name, p, c, m }'
+done

@@ -1,9 +1,10 @@
 /// Loading tokenizers from shipped names and from vocabulary files.
 extension Tokenizer {
     /// The vocabularies tok ships, by name.
-    public static let shippedNames = ["cl100k_base", "o200k_base", "llama3"]
+    public static let shippedNames = ["cl100k_base", "o200k_base", "llama3", "mixed-8k"]
 
-    /// Loads a shipped vocabulary ("cl100k_base", "o200k_base", "llama3") with its pattern and special tokens.
+    /// Loads a shipped vocabulary ("cl100k_base", "o200k_base", "llama3", or "mixed-8k", which tok trained on its
+    /// shipped training corpus) with its pattern and special tokens.
     ///
     /// The files are looked up in `$TOK_VOCABULARIES` (a colon-separated list of directories), then in
     /// `../share/tok/vocabularies` next to the executable, then in a `vocabularies` directory in the executable's

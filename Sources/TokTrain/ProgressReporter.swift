@@ -32,6 +32,8 @@ public final class ProgressReporter {
     public init(style: Style) {
         self.style = style
         isTerminal = style == .auto && isatty(2) != 0
+        // A bar appears at once; lines only once there is something to say.
+        if !isTerminal { last = monotonicSeconds() }
     }
 
     private var interval: Double { isTerminal ? 0.1 : (style == .json ? 1.0 : 5.0) }
@@ -108,7 +110,7 @@ public final class ProgressReporter {
             if isTerminal { emit("\r\u{1B}[K" + line + "\n") } else { emit(line + "\n") }
             barShown = false
         }
-        last = -1e9
+        last = isTerminal ? -1e9 : monotonicSeconds()
     }
 
     /// Merging: `tokens` of `target` tokens so far.

@@ -5,9 +5,10 @@ import TokCore
 struct Tok: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tok",
-        abstract: "Byte-level BPE tokenizer toolkit: encode and decode text with tiktoken-compatible vocabularies.",
+        abstract: "Byte-level BPE tokenizer toolkit: train vocabularies, and encode and decode text with tiktoken-compatible ones.",
         discussion: """
-            Shipped vocabularies: cl100k_base, o200k_base, llama3. Any .tiktoken file works too, with its \
+            Shipped vocabularies: cl100k_base, o200k_base, llama3, and mixed-8k (trained by tok on its shipped \
+            training corpus). Any .tiktoken file works too, with its \
             pre-tokenization pattern and special tokens from a sidecar JSON or from flags.
             """,
         version: tokVersion,

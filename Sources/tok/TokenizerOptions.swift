@@ -15,7 +15,7 @@ enum PreTokenizerChoice: String, ExpressibleByArgument, CaseIterable {
 /// Options shared by every command that needs a tokenizer.
 struct TokenizerOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .customLong("tokenizer")],
-            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, llama3) or a .tiktoken file.",
+            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, llama3, mixed-8k) or a .tiktoken file.",
                                valueName: "name|file"))
     var tokenizer: String = "cl100k_base"
 

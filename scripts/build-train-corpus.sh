@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Rebuild the shipped training corpus corpora/train/mixed.txt.zst (English prose and source code) deterministically
+# from Debian 12 packages, disjoint from the test corpora (scripts/build-corpora.sh): man pages of other packages,
+# other documentation files, and source files from other strides of the same packages. Installs what it needs.
+#
+#   scripts/build-train-corpus.sh        # rebuild corpora/train/mixed.txt.zst and corpora/train/MANIFEST
+#
+# Provenance and licences: corpora/README.md ("Training corpus").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(man-db groff-base bsdextrautils zstd python3 dpkg
+      coreutils util-linux apt bash grep tar findutils sed
+      libpython3.11-stdlib libc6-dev perl-modules-5.36)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "build-train-corpus: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+export LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC MANWIDTH=80 PYTHONHASHSEED=0
+unset MANPATH MANOPT MAN_KEEP_FORMATTING GROFF_SGR PAGER MANPAGER || true
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+/usr/bin/python3 -I - "$tmp" "${PKGS[@]}" <<'PYEOF'
+import gzip, os, re, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+
+OUT, PKGS = sys.argv[1], sys.argv[2:]
+
+
+def run(args, data=None):
+    return subprocess.run(args, input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout
+
+
+def pkg_files(pkg):
+    out = run(['dpkg-query', '-L', pkg]).decode('utf-8', 'surrogateescape')
+    return sorted({f for f in out.splitlines() if f.startswith('/') and os.path.isfile(f) and not os.path.islink(f)})
+
+
+def read(path):
+    b = open(path, 'rb').read()
+    return gzip.decompress(b) if path.endswith('.gz') else b
+
+
+def utf8(b):
+    try:
+        return b.decode('utf-8')
+    except UnicodeDecodeError:
+        return None
+
+
+def squeeze(text):
+    return re.sub(r'\n{3,}', '\n\n', text)
+
+
+def render_man(path):
+    raw = read(path)
+    if raw.lstrip().startswith(b'.so ') and raw.count(b'\n') <= 3:
+        return None
+    txt = utf8(run(['col', '-bx'], run(['man', '--nh', '--nj', '-E', 'UTF-8', '-l', '-P', 'cat', path])))
+    if not txt:
+        return None
+    lines = [l.rstrip() for l in txt.split('\n')]
+    nz = [i for i, l in enumerate(lines) if l]
+    if len(nz) < 4:
+        return None
+    return squeeze('\n'.join(lines[nz[0] + 1:nz[-1]])).strip('\n') + '\n'
+
+
+def take(parts, budget):
+    out, size = [], 0
+    for t in parts:
+        if t and size < budget:
+            out.append(t)
+            size += len(t.encode())
+    return out
+
+
+# Prose: man pages of packages whose pages the test corpora do not use, then documentation files.
+mans = [f for p in ['coreutils', 'util-linux', 'apt', 'dpkg', 'man-db', 'bash', 'grep', 'tar', 'findutils', 'sed']
+        for f in pkg_files(p) if re.match(r'/usr/share/man/man[1-8]/.*\.gz$', f)]
+with ThreadPoolExecutor(2) as ex:
+    pages = list(ex.map(render_man, mans))
+prose = take(pages, 2_200_000)
+docs = ['/usr/share/doc/bash/CHANGES.gz', '/usr/share/doc/bash/FAQ.gz', '/usr/share/doc/coreutils/THANKS.gz',
+        '/usr/share/doc/apt/NEWS.Debian.gz', '/usr/share/doc/dpkg/README.feature-removal-schedule.gz']
+prose += take([utf8(read(f)) for f in docs if os.path.isfile(f)], 2_600_000 - sum(len(p.encode()) for p in prose))
+
+# Code: other strides of the packages the test corpus samples (it takes stride 0 of 11, 7 and 13).
+def stride(files, k, r):
+    return [f for i, f in enumerate(files) if i % k == r]
+
+def code(files, budget):
+    parts = []
+    for f in files:
+        t = utf8(read(f))
+        if t and '\0' not in t:
+            parts.append(f'==> {f} <==\n' + t.rstrip('\n') + '\n')
+    return take(parts, budget)
+
+py = [f for f in pkg_files('libpython3.11-stdlib') if f.endswith('.py') and '/test/' not in f
+      and '/tests/' not in f and '/idle_test/' not in f and os.path.getsize(f) < 100_000]
+hdr = [f for f in pkg_files('libc6-dev') if f.endswith('.h')]
+pm = [f for f in pkg_files('perl-modules-5.36') if f.endswith('.pm') and os.path.getsize(f) < 60_000]
+src = code(stride(py, 11, 5), 900_000) + code(stride(hdr, 7, 3), 400_000) + code(stride(pm, 13, 6), 200_000)
+
+with open(os.path.join(OUT, 'mixed.txt'), 'w', encoding='utf-8', newline='') as fh:
+    fh.write(squeeze('\n'.join(p.rstrip() + '\n' for p in prose)) + '\n' + '\n'.join(src))
+vers = run(['dpkg-query', '-W', '-f', '${Package} ${Version}\n'] + sorted(set(PKGS))).decode()
+open(os.path.join(OUT, 'packages.txt'), 'w').write(vers)
+PYEOF
+
+mkdir -p corpora/train
+zstd -19 -q -f --no-progress "$tmp/mixed.txt" -o corpora/train/mixed.txt.zst
+{
+  echo "# Generated by scripts/build-train-corpus.sh; do not edit."
+  echo "# file raw_bytes sha256(raw)"
+  echo "mixed.txt.zst $(stat -c %s "$tmp/mixed.txt") $(sha256sum <"$tmp/mixed.txt" | cut -d' ' -f1)"
+  echo "# Debian packages used (name version):"
+  cat "$tmp/packages.txt"
+} >corpora/train/MANIFEST
+ls -l corpora/train/mixed.txt.zst >&2
