@@ -344,13 +344,39 @@ public final class BytePairEncoder {
             }
         }
 
+        // The initial candidates come in increasing position order, so each goes to the end of its rank's FIFO
+        // without the comparisons `push` makes; runs of one rank (a character repeated) reuse the last bucket.
+        var lastRank = UInt32.max, lastBucket = -1
         var i = 0
         while i < n {
             next[i] = Int32(i + 1); prev[i] = Int32(i - 1); tok[i] = byteRank[Int(p[i])]
             if i < n - 1 {
                 let r = pairRank[Int(p[i]) << 8 | Int(p[i + 1])]
                 pair[i] = r
-                if r != .max { push(r, i) }
+                if r != .max {
+                    var b = lastBucket
+                    if r != lastRank {
+                        b = Int(bucketOf[Int(r)])
+                        if b < 0 {
+                            b = buckets
+                            buckets += 1
+                            bucketOf[Int(r)] = Int32(b)
+                            bucketRank[b] = r
+                            bucketHead[b] = -1
+                        }
+                        lastRank = r
+                        lastBucket = b
+                    }
+                    nodePos[nodes] = Int32(i); nodeNext[nodes] = -1
+                    if bucketHead[b] < 0 {
+                        bucketHead[b] = Int32(nodes)
+                        heapPush(UInt64(r) << 32 | UInt64(i))
+                    } else {
+                        nodeNext[Int(bucketTail[b])] = Int32(nodes)
+                    }
+                    bucketTail[b] = Int32(nodes)
+                    nodes += 1
+                }
             } else {
                 pair[i] = .max
             }
