@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TokICU", targets: ["TokICU"]),
         .library(name: "TokIO", targets: ["TokIO"]),
         .library(name: "TokTrain", targets: ["TokTrain"]),
+        .library(name: "TokMetrics", targets: ["TokMetrics"]),
         .executable(name: "tok", targets: ["tok"]),
     ],
     dependencies: [
@@ -37,9 +38,11 @@ let package = Package(
 
         // Corpus reading, pre-token counting and vocabulary training, with their file formats.
         .target(name: "TokTrain", dependencies: ["TokCore", "TokICU", "TokIO"]),
+        // Tokenizer metrics (compression, fertility, parity, purity, morphology, information) and their reports.
+        .target(name: "TokMetrics", dependencies: ["TokCore", "TokICU", "TokIO", "TokTrain"]),
 
         .executableTarget(name: "tok", dependencies: [
-            "TokCore", "TokICU", "TokIO", "TokTrain",
+            "TokCore", "TokICU", "TokIO", "TokTrain", "TokMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -47,5 +50,6 @@ let package = Package(
         .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore"]),
         .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore"]),
         .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO"]),
+        .testTarget(name: "TokMetricsTests", dependencies: ["TokMetrics", "TokCore"]),
     ]
 )

@@ -144,6 +144,17 @@ public final class BytePairEncoder {
         encodeLongPiece(p, n, into: &out)
     }
 
+    /// Encodes the pieces `base[start..<ends[0]]`, `base[ends[0]..<ends[1]]`, ... in order.
+    @inlinable
+    public func encodePieces(_ base: UnsafePointer<UInt8>, from start: Int, ends: UnsafeBufferPointer<Int>,
+                             into out: inout TokenBuffer) {
+        var s = start
+        for end in ends {
+            encodePiece(base + s, end - s, into: &out)
+            s = end
+        }
+    }
+
     /// `encodePiece` for pieces too long for the piece cache: through the long-piece memo.
     @usableFromInline
     func encodeLongPiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {

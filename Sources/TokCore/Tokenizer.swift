@@ -193,11 +193,17 @@ public final class Encoder {
         let bpe = self.bpe
         var s = 0
         pre.forEachBatch(text) { batch in
-            for end in batch {
-                bpe.encodePiece(base + s, end - s, into: &out)
-                s = end
-            }
+            bpe.encodePieces(base, from: s, ends: batch, into: &out)
+            s = batch[batch.count - 1]
         }
+    }
+
+    /// Appends the tokens of `text` to `out` given its pieces (`pieceEnds`, the exclusive end of every piece, in
+    /// order, the last being `text.count`), as found by this tokenizer's pre-tokenizer or one that splits the same
+    /// way: for callers that have the pieces already. No normalizer is applied.
+    public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, pieceEnds: UnsafeBufferPointer<Int>, into out: inout TokenBuffer) {
+        guard let base = text.baseAddress, text.count > 0, !pieceEnds.isEmpty else { return }
+        bpe.encodePieces(base, from: 0, ends: pieceEnds, into: &out)
     }
 
     /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts

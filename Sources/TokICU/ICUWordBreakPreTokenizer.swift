@@ -148,6 +148,15 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         return spans
     }
 
+    /// Calls `body(start, end)` for each word (a piece with `isWord`) of `text`, in order, without building a list.
+    public func forEachWord(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        var start = 0
+        forEachPiece(text) { end, status in
+            if status >= 100 { body(start, end) }
+            start = end
+        }
+    }
+
     /// Calls `body(end, ruleStatus)` for each piece in order. The ends strictly increase and the last is
     /// `text.count`, whatever ICU does with ill-formed input.
     private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int32) -> Void) {

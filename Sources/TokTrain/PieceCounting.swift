@@ -28,7 +28,7 @@ public enum PieceCounting {
             }, onProgress: onProgress)
             return table
         }
-        let queue = WorkQueue(capacity: 2 * threads)
+        let queue = SegmentQueue(capacity: 2 * threads)
         let boxes = (0..<threads).map { _ in TableBox() }
         let group = DispatchGroup()
         for k in 0..<threads {
@@ -83,45 +83,6 @@ public enum PieceCounting {
     /// One worker's table.
     final class TableBox: @unchecked Sendable {
         var table = PieceCounts(expected: 1 << 16)
-    }
-
-    /// A bounded queue of segments between the reading thread and the workers.
-    final class WorkQueue: @unchecked Sendable {
-        private let items = Mutex<(list: [CorpusSegment], head: Int)>(([], 0))
-        private let available = DispatchSemaphore(value: 0)
-        private let space: DispatchSemaphore
-
-        init(capacity: Int) { space = DispatchSemaphore(value: capacity) }
-
-        func put(_ s: CorpusSegment) {
-            space.wait()
-            items.withLock { q in
-                q.list.append(s)
-            }
-            available.signal()
-        }
-
-        /// The next segment, or nil once the queue is closed and empty.
-        func take() -> CorpusSegment? {
-            available.wait()
-            let s: CorpusSegment? = items.withLock { q in
-                if q.head < q.list.count {
-                    let s = q.list[q.head]
-                    q.list[q.head] = CorpusSegment()
-                    q.head += 1
-                    if q.head > 64 && q.head * 2 > q.list.count { q.list.removeFirst(q.head); q.head = 0 }
-                    return s
-                }
-                return nil
-            }
-            if s != nil { space.signal() } else { available.signal() }
-            return s
-        }
-
-        /// No more segments: workers finish the queued ones and stop.
-        func close() {
-            available.signal()
-        }
     }
 }
 

@@ -12,7 +12,7 @@ struct Tok: ParsableCommand {
             pre-tokenization pattern and special tokens from a sidecar JSON or from flags.
             """,
         version: tokVersion,
-        subcommands: [Encode.self, Decode.self, Train.self, Count.self, Bench.self])
+        subcommands: [Encode.self, Decode.self, Train.self, Count.self, Eval.self, Bench.self])
 }
 
 let tokVersion = "0.1.0"

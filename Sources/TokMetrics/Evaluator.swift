@@ -1,0 +1,117 @@
+import Dispatch
+import TokCore
+import TokICU
+import TokIO
+import TokTrain
+
+/// Encodes texts with several tokenizers and gathers `TokenCounts` for each.
+///
+/// A text is read as `tok train` reads a corpus (files in order, plain or zstd, cut at safe points into segments)
+/// and the segments are shared out to worker threads. For each segment the tokenizer-independent landmarks
+/// (whitespace words, UAX #29 words, the reference pre-tokenizer's pieces) are found once, then every tokenizer
+/// encodes it; each worker sums into counts of its own, added up at the end.
+public final class Evaluator: @unchecked Sendable {
+    public let tokenizers: [Tokenizer]
+    public let traits: [TokenTraits]
+    /// The pre-tokenizer whose pieces define pre-token purity (default: o200k's pattern).
+    public let reference: any PreTokenizer
+    let wordBreak: ICUWordBreakPreTokenizer
+    /// By tokenizer: whether it pre-tokenizes exactly as `reference` (same standard pattern, no normalizer).
+    let sharesReferencePieces: [Bool]
+
+    /// - Parameter referencePattern: the standard pattern whose pieces define pre-token purity (default o200k).
+    public init(tokenizers: [Tokenizer], referencePattern: StandardPattern = .o200k) throws {
+        self.tokenizers = tokenizers
+        self.traits = tokenizers.map { TokenTraits(tokenizer: $0) }
+        self.reference = referencePattern.preTokenizer
+        sharesReferencePieces = tokenizers.map {
+            $0.normalizer == nil && StandardPattern(pattern: $0.pattern) == referencePattern
+                && $0.preTokenizer is StandardScanner
+        }
+        wordBreak = try ICUWordBreakPreTokenizer()
+    }
+
+    /// The counts of each tokenizer (in `tokenizers` order) over the files, read as one text per file.
+    public func measure(files: [String], threads: Int, invalidUTF8: CorpusOptions.InvalidUTF8 = .error) throws -> [TokenCounts] {
+        var options = CorpusOptions()
+        options.invalidUTF8 = invalidUTF8
+        let reader = CorpusReader(files: files, options: options)
+        let workers = max(1, threads)
+        let boxes = (0..<workers).map { _ in Box(self) }
+        if workers == 1 {
+            try reader.read(emit: { boxes[0].process($0) })
+        } else {
+            let queue = SegmentQueue(capacity: 2 * workers)
+            let group = DispatchGroup()
+            for box in boxes {
+                DispatchQueue.global().async(group: group) {
+                    while let s = queue.take() { box.process(s) }
+                }
+            }
+            do {
+                try reader.read(emit: { queue.put($0) })
+            } catch {
+                queue.close()
+                group.wait()
+                throw error
+            }
+            queue.close()
+            group.wait()
+        }
+        var total = boxes[0].counts
+        for b in boxes.dropFirst() {
+            for k in 0..<total.count { total[k].add(b.counts[k]) }
+        }
+        return total
+    }
+
+    /// One worker's counts and scratch memory.
+    final class Box: @unchecked Sendable {
+        let evaluator: Evaluator
+        var counts: [TokenCounts]
+        var landmarks = TextLandmarks()
+        var buffer = TokenBuffer(capacity: 1 << 16)
+
+        init(_ e: Evaluator) {
+            evaluator = e
+            counts = e.tokenizers.map { TokenCounts(vocabularySize: $0.vocabularySize) }
+        }
+
+        func process(_ segment: CorpusSegment) {
+            segment.bytes.withUnsafeBufferPointer { all in
+                var start = 0
+                for end in segment.ends {
+                    let text = UnsafeBufferPointer(rebasing: all[start..<end])
+                    measure(text)
+                    start = end
+                }
+            }
+        }
+
+        func measure(_ text: UnsafeBufferPointer<UInt8>) {
+            let e = evaluator
+            landmarks.whitespaceWords.removeAll(keepingCapacity: true)
+            landmarks.characters = TextLandmarks.whitespaceWords(text, into: &landmarks.whitespaceWords)
+            landmarks.words.removeAll(keepingCapacity: true)
+            e.wordBreak.forEachWord(text) { s, t in
+                landmarks.words.append(s)
+                landmarks.words.append(t)
+            }
+            landmarks.pieceEnds.removeAll(keepingCapacity: true)
+            e.reference.split(text, into: &landmarks.pieceEnds)
+            for (k, t) in e.tokenizers.enumerated() {
+                buffer.removeAll()
+                if e.sharesReferencePieces[k] {
+                    // Same pattern as the reference: its pieces are this tokenizer's pre-tokens already.
+                    landmarks.pieceEnds.withUnsafeBufferPointer { ends in
+                        t.withEncoder { $0.encodeOrdinary(text, pieceEnds: ends, into: &buffer) }
+                    }
+                } else {
+                    t.withEncoder { $0.encodeOrdinary(text, into: &buffer) }
+                }
+                let ids = buffer.ids
+                counts[k].count(text: text, ids: ids, traits: e.traits[k], landmarks: landmarks)
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import TokCore
+
+/// What one tokenizer did on one text (a corpus, or one language of a parallel corpus): sums over its segments,
+/// so that threads can count parts of the text and add them up.
+public struct TokenCounts: Sendable {
+    public var bytes = 0
+    /// Unicode scalars (UTF-8 lead bytes).
+    public var characters = 0
+    public var tokens = 0
+    /// Runs of characters that are not white space (Python's `str.split()`).
+    public var whitespaceWords = 0
+    /// Whitespace words that lie inside one token.
+    public var whitespaceWordsWhole = 0
+    /// UAX #29 words (ICU word breaks, numbers, letters, kana and ideographs; not spaces or punctuation).
+    public var words = 0
+    /// UAX #29 words that lie inside one token.
+    public var wordsWhole = 0
+    /// Tokens that cross a boundary of the reference pre-tokenizer.
+    public var crossingTokens = 0
+    /// Occurrences of each id.
+    public var idCounts: [UInt64]
+    /// Ids seen crossing a reference boundary at least once (a bit per id).
+    public var crossingIDs: [UInt64]
+    /// Tokens by length in bytes: index k counts tokens of k + 1 bytes, the last bucket the longer ones.
+    public var lengthHistogram: [Int]
+
+    public static let histogramBuckets = 16
+
+    public init(vocabularySize: Int) {
+        idCounts = [UInt64](repeating: 0, count: vocabularySize)
+        crossingIDs = [UInt64](repeating: 0, count: (vocabularySize + 63) / 64)
+        lengthHistogram = [Int](repeating: 0, count: Self.histogramBuckets)
+    }
+
+    /// Adds another part's counts.
+    public mutating func add(_ o: TokenCounts) {
+        bytes += o.bytes; characters += o.characters; tokens += o.tokens
+        whitespaceWords += o.whitespaceWords; whitespaceWordsWhole += o.whitespaceWordsWhole
+        words += o.words; wordsWhole += o.wordsWhole; crossingTokens += o.crossingTokens
+        for i in 0..<idCounts.count where o.idCounts[i] != 0 { idCounts[i] += o.idCounts[i] }
+        for i in 0..<crossingIDs.count { crossingIDs[i] |= o.crossingIDs[i] }
+        for i in 0..<lengthHistogram.count { lengthHistogram[i] += o.lengthHistogram[i] }
+    }
+}
+
+/// The parts of a text that do not depend on the tokenizer, found once and shared by all tokenizers.
+struct TextLandmarks {
+    /// Whitespace words as start, end pairs, in order.
+    var whitespaceWords: [Int] = []
+    /// UAX #29 words as start, end pairs, in order.
+    var words: [Int] = []
+    /// Ends of the reference pre-tokenizer's pieces.
+    var pieceEnds: [Int] = []
+    var characters = 0
+
+    /// Python's `str.isspace()` for the characters that are white space in Unicode (White_Space) or in its
+    /// bidirectional classes B and S (U+001C..U+001F).
+    @inline(__always)
+    static func isSpace(_ cp: UInt32) -> Bool {
+        switch cp {
+        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whitespace words and the character count of `t`.
+    static func whitespaceWords(_ t: UnsafeBufferPointer<UInt8>, into spans: inout [Int]) -> Int {
+        var chars = 0
+        var i = 0
+        var wordStart = -1
+        let n = t.count
+        while i < n {
+            let b = t[i]
+            var cp = UInt32(b), len = 1
+            if b >= 0x80 {
+                if let (c, l) = TokenTraits.decodeCharacter(t, i) { cp = c; len = l } else { cp = 0xFFFD }
+            }
+            chars += 1
+            if isSpace(cp) {
+                if wordStart >= 0 { spans.append(wordStart); spans.append(i); wordStart = -1 }
+            } else if wordStart < 0 {
+                wordStart = i
+            }
+            i += len
+        }
+        if wordStart >= 0 { spans.append(wordStart); spans.append(n) }
+        return chars
+    }
+}
+
+extension TokenCounts {
+    /// Counts one text (`text`) already split into tokens `ids`, against its landmarks, in one pass over the
+    /// tokens: a word is whole when the token holding its first byte also holds its last, and a token crosses a
+    /// reference piece boundary when a piece ends strictly inside it.
+    mutating func count(text: UnsafeBufferPointer<UInt8>, ids: UnsafeBufferPointer<UInt32>, traits: TokenTraits,
+                        landmarks l: TextLandmarks) {
+        bytes += text.count
+        characters += l.characters
+        tokens += ids.count
+        whitespaceWords += l.whitespaceWords.count / 2
+        words += l.words.count / 2
+        var wsWhole = 0, wordsWhole = 0, crossing = 0
+        l.whitespaceWords.withUnsafeBufferPointer { ws in
+        l.words.withUnsafeBufferPointer { wd in
+        l.pieceEnds.withUnsafeBufferPointer { ends in
+        idCounts.withUnsafeMutableBufferPointer { counts in
+        traits.length.withUnsafeBufferPointer { lengths in
+            var a = 0, w = 0, v = 0, r = 0
+            for id in ids {
+                let len = Int(lengths[Int(id)])
+                let b = a + len
+                counts[Int(id)] &+= 1
+                lengthHistogram[min(len, Self.histogramBuckets) - 1] += 1
+                while w < ws.count && ws[w] < b {
+                    if ws[w + 1] <= b { wsWhole += 1 }
+                    w += 2
+                }
+                while v < wd.count && wd[v] < b {
+                    if wd[v + 1] <= b { wordsWhole += 1 }
+                    v += 2
+                }
+                while r < ends.count && ends[r] <= a { r += 1 }
+                if r < ends.count && ends[r] < b {
+                    crossing += 1
+                    crossingIDs[Int(id) >> 6] |= 1 << UInt64(Int(id) & 63)
+                }
+                a = b
+            }
+        }}}}}
+        whitespaceWordsWhole += wsWhole
+        self.wordsWhole += wordsWhole
+        crossingTokens += crossing
+    }
+}

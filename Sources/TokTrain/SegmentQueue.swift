@@ -1,0 +1,44 @@
+import Dispatch
+import Synchronization
+
+/// A bounded queue of corpus segments between a reading thread and worker threads: `put` blocks while the queue
+/// is full, so memory holds a few segments whatever the corpus size.
+public final class SegmentQueue: @unchecked Sendable {
+    private let items = Mutex<(list: [CorpusSegment], head: Int)>(([], 0))
+    private let available = DispatchSemaphore(value: 0)
+    private let space: DispatchSemaphore
+
+    public init(capacity: Int) { space = DispatchSemaphore(value: capacity) }
+
+    /// Adds a segment, waiting while the queue is full.
+    public func put(_ s: CorpusSegment) {
+        space.wait()
+        items.withLock { q in
+            q.list.append(s)
+        }
+        available.signal()
+    }
+
+    /// The next segment, or nil once the queue is closed and empty.
+    public func take() -> CorpusSegment? {
+        available.wait()
+        let s: CorpusSegment? = items.withLock { q in
+            if q.head < q.list.count {
+                let s = q.list[q.head]
+                q.list[q.head] = CorpusSegment()
+                q.head += 1
+                if q.head > 64 && q.head * 2 > q.list.count { q.list.removeFirst(q.head); q.head = 0 }
+                return s
+            }
+            return nil
+        }
+        // After `close`, one extra signal wakes the workers in turn, each of which finds the queue empty.
+        if s != nil { space.signal() } else { available.signal() }
+        return s
+    }
+
+    /// No more segments: workers finish the queued ones and `take` returns nil.
+    public func close() {
+        available.signal()
+    }
+}

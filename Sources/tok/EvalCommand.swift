@@ -1,0 +1,99 @@
+import ArgumentParser
+import TokCore
+import TokIO
+import TokMetrics
+import TokTrain
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare tokenizers: compression, fertility, parity, purity, morphology and more.",
+        discussion: """
+            Encodes the corpus files (one text per file; plain or zstd) with every -t tokenizer and prints the \
+            metrics side by side. With --parallel, also encodes each language file of a parallel corpus and \
+            reports each language's premium against --pivot and the Gini coefficient of the premiums. \
+            --segmentation adds morpheme-boundary scores on a gold segmentation, --lexicon the share of token \
+            types that are words or morphemes. The man page defines every metric and gives its source.
+            """)
+
+    @Option(name: [.customShort("t"), .customLong("tokenizer")],
+            help: ArgumentHelp("A tokenizer to evaluate: a shipped name or a .tiktoken file (with its sidecar). Repeat for more (default: cl100k_base).", valueName: "name|file"))
+    var tokenizers: [String] = []
+
+    @Argument(help: ArgumentHelp("Corpus files, directories or globs (plain or zstd), measured as one corpus.", valueName: "corpus"))
+    var corpus: [String] = []
+
+    @Option(help: ArgumentHelp("A directory with one file per language (named LANG.txt or LANG.txt.zst), aligned line by line.", valueName: "dir"))
+    var parallel: String?
+
+    @Option(help: ArgumentHelp("The language premiums are relative to (default en).", valueName: "lang"))
+    var pivot: String = "en"
+
+    @Option(help: ArgumentHelp("Gold segmentation file: word<TAB>morph morph ... per line (plain or zstd).", valueName: "file"))
+    var segmentation: String?
+
+    @Option(help: ArgumentHelp("Lexicon file: one valid word or morpheme per line; scores the token types used on the corpus.", valueName: "file"))
+    var lexicon: String?
+
+    @Option(help: ArgumentHelp("Order of the Renyi entropy in the Renyi efficiency (default 2.5).", valueName: "alpha"))
+    var alpha: Double = 2.5
+
+    @Flag(help: "Write JSON instead of the table.")
+    var json = false
+
+    @Flag(help: "Write CSV (scope,tokenizer,metric,value) instead of the table.")
+    var csv = false
+
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report with SVG charts to this file (atomically).", valueName: "file"))
+    var html: String?
+
+    @Option(help: ArgumentHelp("Worker threads (default: all CPUs).", valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .customLong("invalid-utf8"), help: ArgumentHelp("Input that is not UTF-8: error (report file and byte offset), replace (U+FFFD).", valueName: "policy"))
+    var invalidUTF8: CorpusOptions.InvalidUTF8 = .error
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv cannot be used together") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(alpha > 0) { throw ValidationError("--alpha must be positive") }
+    }
+
+    func run() throws {
+        try runReportingErrors("eval") {
+            let names = tokenizers.isEmpty ? ["cl100k_base"] : tokenizers
+            let loaded = try names.map { try TokenizerOptions.parse(["-t", $0]).load() }
+            var options = EvaluationOptions()
+            options.alpha = alpha
+            options.threads = threads ?? onlineCPUs()
+            options.pivot = pivot
+            options.invalidUTF8 = invalidUTF8
+            var report = try Evaluation.run(tokenizers: loaded, corpus: corpus, parallel: parallel,
+                                            segmentation: segmentation, lexicon: lexicon, options: options)
+            // Names as the user gave them, so that two files with the same base name stay apart.
+            report.tokenizers = names.map { n in Tokenizer.shippedNames.contains(n) ? n : shortName(n, among: names) }
+            let text = json ? ReportText.json(report) : csv ? ReportText.csv(report) : ReportText.table(report)
+            if let html {
+                let page = ReportHTML.page(report)
+                try withOutput(html) { write in
+                    var p = page
+                    try p.withUTF8 { try write($0) }
+                }
+            }
+            try withOutput(nil) { write in
+                var t = text
+                try t.withUTF8 { try write($0) }
+            }
+        }
+    }
+
+    /// A file's base name without `.tiktoken`, or its whole path when another tokenizer has the same base name.
+    func shortName(_ path: String, among all: [String]) -> String {
+        func base(_ p: String) -> String {
+            var b = p.split(separator: "/").last.map(String.init) ?? p
+            if b.hasSuffix(".tiktoken") { b = String(b.dropLast(9)) }
+            return b
+        }
+        let b = base(path)
+        return all.filter { base($0) == b }.count > 1 ? path : b
+    }
+}
