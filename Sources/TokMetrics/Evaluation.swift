@@ -56,7 +56,8 @@ public struct EvaluationReport: Sendable {
 
 public enum Evaluation {
     /// Measures `tokenizers` on the corpus files (one scope) and on each language file of `parallel` (a
-    /// directory holding one file per language, named `LANG.*`, aligned line by line).
+    /// directory holding one file per language, `LANG.txt` or `LANG.txt.zst`, aligned line by line; other files
+    /// are ignored).
     public static func run(tokenizers: [Tokenizer], corpus: [String], parallel: String?, segmentation: String?,
                            lexicon: String?, options: EvaluationOptions) throws -> EvaluationReport {
         guard !tokenizers.isEmpty else { throw EvalError.invalid("no tokenizer to evaluate") }
@@ -124,7 +125,9 @@ public enum Evaluation {
     public static func parallelFiles(_ dir: String, pivot: String) throws -> [(String, String)] {
         var names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }
+            names = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+                !$0.hasPrefix(".") && ($0.hasSuffix(".txt") || $0.hasSuffix(".txt.zst"))
+            }
         } catch {
             throw EvalError.content(name: dir, line: nil, reason: "cannot read the parallel corpus directory")
         }

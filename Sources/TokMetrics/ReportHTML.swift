@@ -104,7 +104,8 @@ public enum ReportHTML {
             for s in r.languages {
                 let p = s.values.map { $0[.premium] ?? .infinity }
                 let best = p.min() ?? 0
-                let winner = series[p.firstIndex(of: best) ?? 0]
+                let tied = series.indices.filter { p[$0] == best }.map { series[$0] }
+                let winner = s.name == r.pivot ? "(pivot)" : tied.joined(separator: ", ")
                 h += "<tr><td class=\"l\">\(esc(s.name))</td>"
                 for v in p {
                     let t = hi > lo ? (v - lo) / (hi - lo) : 0

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Rebuild the shipped evaluation data deterministically from Debian 12 packages (installs what it needs):
+#   corpora/parallel/LANG.txt.zst    a parallel corpus of 16 languages in 11 scripts: message catalogs (gettext .mo
+#                                    files) of Debian packages, aligned by message identifier
+#   corpora/morph/tr-segmentation.tsv.zst   Turkish words with a gold stem + suffix segmentation (hunspell-tr)
+#   corpora/morph/tr-lexicon.txt.zst        Turkish stems and suffixes (hunspell-tr)
+# and corpora/parallel/MANIFEST, corpora/morph/MANIFEST. Provenance and licences: corpora/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(zstd python3 dpkg hunspell-tr
+      libgtk-3-common libgtk2.0-common system-config-printer-common iso-codes libglib2.0-data
+      libgdk-pixbuf2.0-common software-properties-common xdg-user-dirs)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "build-eval-corpora: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+export LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC PYTHONHASHSEED=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+/usr/bin/python3 -I - "$tmp" "${PKGS[@]}" <<'PYEOF'
+import gettext, os, sys
+
+OUT, PKGS = sys.argv[1], sys.argv[2:]
+LANGS = ["de", "fr", "es", "tr", "ru", "uk", "el", "ar", "he", "hi", "th", "ja", "zh_CN", "ko", "ka"]
+DOMAINS = ["gdk-pixbuf", "glib20", "gtk20", "gtk30", "iso_3166-1", "iso_3166-3", "iso_639-2", "software-properties",
+           "system-config-printer", "xdg-user-dirs"]
+
+
+def catalog(path):
+    with open(path, 'rb') as fh:
+        cat = gettext.GNUTranslations(fh)._catalog
+    out = {}
+    for key, msgstr in cat.items():
+        if isinstance(key, tuple):
+            if key[1] != 0:
+                continue
+            key = key[0]
+        if not key or not msgstr or msgstr == key:
+            continue
+        out[key] = msgstr
+
+
+    return out
+
+
+def one_line(s):
+    return ' '.join(s.replace('\t', ' ').split())
+
+
+rows, seen = [], set()
+for d in DOMAINS:
+    cats = {}
+    for l in LANGS:
+        p = f'/usr/share/locale/{l}/LC_MESSAGES/{d}.mo'
+        if not os.path.isfile(p):
+            break
+        cats[l] = catalog(p)
+    else:
+        common = set(cats[LANGS[0]])
+        for l in LANGS[1:]:
+            common &= set(cats[l])
+        for key in sorted(common):
+            msgid = key.split('\x04', 1)[-1]          # drop a message context
+            en = one_line(msgid)
+            if not en or en in seen:
+                continue
+            line = {'en': en}
+            for l in LANGS:
+                line[l] = one_line(cats[l][key])
+            if all(line.values()):
+                seen.add(en)
+                rows.append(line)
+os.makedirs(os.path.join(OUT, 'parallel'))
+for l in ['en'] + LANGS:
+    with open(os.path.join(OUT, 'parallel', l + '.txt'), 'w', encoding='utf-8', newline='') as fh:
+        fh.write(''.join(r[l] + '\n' for r in rows))
+
+# Turkish morphology from hunspell-tr: every suffix rule adds a string to a stem (strip 0, condition ".").
+suffix = {}
+flag = None
+for line in open('/usr/share/hunspell/tr_TR.aff', encoding='utf-8'):
+    f = line.split()
+    if len(f) >= 5 and f[0] == 'SFX':
+        suffix[f[1]] = '' if f[3] == '0' else f[3].split('/')[0]
+stems, words = [], []
+with open('/usr/share/hunspell/tr_TR.dic', encoding='utf-8') as fh:
+    next(fh)  # entry count
+    for line in fh:
+        line = line.strip()
+        if not line:
+            continue
+        stem, _, flags = line.partition('/')
+        stems.append(stem)
+        words.append((stem, [suffix[x] for x in flags.split(',') if x in suffix and suffix[x]] if flags else []))
+os.makedirs(os.path.join(OUT, 'morph'))
+seg, used = [], set()
+for k in range(0, len(words), 61):           # every 61st entry: about 6,000 words
+    stem, sfx = words[k]
+    if not stem.islower() or not stem.isalpha():
+        continue
+    w, parts = stem, [stem]
+    if sfx:
+        s = sfx[k % len(sfx)]
+        w, parts = stem + s, [stem, s]
+    if w not in used:
+        used.add(w)
+        seg.append(w + '\t' + ' '.join(parts))
+with open(os.path.join(OUT, 'morph', 'tr-segmentation.tsv'), 'w', encoding='utf-8') as fh:
+    fh.write('\n'.join(seg) + '\n')
+lex = sorted(set(stems) | set(v for v in suffix.values() if v))
+with open(os.path.join(OUT, 'morph', 'tr-lexicon.txt'), 'w', encoding='utf-8') as fh:
+    fh.write('\n'.join(lex) + '\n')
+vers = os.popen('dpkg-query -W -f="${Package} ${Version}\\n" ' + ' '.join(sorted(set(PKGS)))).read()
+open(os.path.join(OUT, 'packages.txt'), 'w').write(vers)
+PYEOF
+
+for d in parallel morph; do
+  mkdir -p "corpora/$d"
+  rm -f "corpora/$d"/*.zst
+  {
+    echo "# Generated by scripts/build-eval-corpora.sh; do not edit."
+    echo "# file raw_bytes lines sha256(raw)"
+    for f in "$tmp/$d"/*; do
+      zstd -19 -q -f --no-progress "$f" -o "corpora/$d/$(basename "$f").zst"
+      echo "$(basename "$f").zst $(stat -c %s "$f") $(wc -l <"$f") $(sha256sum <"$f" | cut -d' ' -f1)"
+    done
+    echo "# Debian packages used (name version):"
+    cat "$tmp/packages.txt"
+  } >"corpora/$d/MANIFEST"
+done
+ls -l corpora/parallel corpora/morph >&2
