@@ -16,6 +16,7 @@ demo: build
 
 # Installs what the tests need and runs every test: Swift unit tests, then the CLI against the real peers.
 test: deps build
+	@scripts/install-deps.sh test
 	$(SWIFT) test --disable-swift-testing
 	TOK_BIN=$(TOK) tests/compat/run.sh
 

@@ -1,7 +1,9 @@
 #!/bin/sh
-# Installs the system packages tok builds and tests with, if any is missing (Debian/Ubuntu).
+# Installs the system packages tok builds with, if any is missing (Debian/Ubuntu); with the argument `test`, also
+# those the tests need (chromium renders tok eval's HTML report).
 set -e
 pkgs="libicu-dev libzstd-dev pkg-config zstd unicode-data"
+[ "${1:-}" = test ] && pkgs="$pkgs chromium"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

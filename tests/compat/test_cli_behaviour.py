@@ -34,7 +34,7 @@ def help_options(tok, sub):
     return sorted(set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", out)))
 
 
-@pytest.mark.parametrize("sub", ["", "encode", "decode", "train", "count", "bench"])
+@pytest.mark.parametrize("sub", ["", "encode", "decode", "train", "count", "eval", "bench"])
 def test_every_help_option_is_in_the_man_page(tok, sub):
     man = MAN.read_text(encoding="utf-8").replace("\\-", "-")
     missing = [o for o in help_options(tok, sub) if not re.search(r"(?<![\w-])" + re.escape(o) + r"(?![\w-])", man)]
