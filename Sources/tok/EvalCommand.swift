@@ -25,7 +25,7 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("A directory with one file per language (named LANG.txt or LANG.txt.zst), aligned line by line.", valueName: "dir"))
     var parallel: String?
 
-    @Option(help: ArgumentHelp("The language premiums are relative to (default en).", valueName: "lang"))
+    @Option(help: ArgumentHelp("The language premiums are relative to ", valueName: "lang"))
     var pivot: String = "en"
 
     @Option(help: ArgumentHelp("Gold segmentation file: word<TAB>morph morph ... per line (plain or zstd).", valueName: "file"))
@@ -34,7 +34,7 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Lexicon file: one valid word or morpheme per line; scores the token types used on the corpus.", valueName: "file"))
     var lexicon: String?
 
-    @Option(help: ArgumentHelp("Order of the Renyi entropy in the Renyi efficiency (default 2.5).", valueName: "alpha"))
+    @Option(help: ArgumentHelp("Order of the Renyi entropy in the Renyi efficiency.", valueName: "alpha"))
     var alpha: Double = 2.5
 
     @Flag(help: "Write JSON instead of the table.")

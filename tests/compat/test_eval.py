@@ -181,3 +181,10 @@ def test_bad_input(tok, workdir):
     html = workdir / "never.html"
     cp = tok.run(["eval", "--parallel", workdir / "par-misaligned", "--html", html])
     assert cp.returncode != 0 and not html.exists()
+
+
+def test_every_metric_is_defined_in_the_man_page(tok):
+    report = run_json(tok, ["-t", "cl100k_base", "--parallel", PARALLEL])
+    man = (peers.REPO / "man" / "tok.1").read_text(encoding="utf-8").replace("\\-", "-")
+    missing = [m for m in report["definitions"] if m not in man]
+    assert not missing, missing
