@@ -151,7 +151,16 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// Calls `body(start, end)` for each word (a piece with `isWord`) of `text`, in order, without building a list.
     public func forEachWord(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         var start = 0
-        forEachPiece(text) { end, status in
+        forEachPiece(text, ruleStatus: { s, e in
+            // A piece of ASCII spaces and punctuation is never a word: no need to ask ICU.
+            var k = s
+            while k < e {
+                let b = text[k]
+                if b >= 0x80 || (b | 0x20) &- 0x61 < 26 || b &- 0x30 < 10 || b == 0x5F || b == 0x40 { return true }
+                k += 1
+            }
+            return false
+        }) { end, status in
             if status >= 100 { body(start, end) }
             start = end
         }
@@ -159,7 +168,8 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     /// Calls `body(end, ruleStatus)` for each piece in order. The ends strictly increase and the last is
     /// `text.count`, whatever ICU does with ill-formed input.
-    private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int32) -> Void) {
+    private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool = { _, _ in true },
+                              _ body: (Int, Int32) -> Void) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         guard var entry = checkOut() else {
             // Only under memory exhaustion; one piece still tiles the text.
@@ -170,8 +180,9 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         var windowStart = 0
         while windowStart < text.count {
             let windowEnd = Self.windowEnd(text, from: windowStart)
-            iterateWindow(&entry, base + windowStart, windowEnd - windowStart) { end, rule in
-                body(windowStart + end, rule)
+            let w = windowStart
+            iterateWindow(&entry, base + windowStart, windowEnd - windowStart, ruleStatus: { wanted(w + $0, w + $1) }) { end, rule in
+                body(w + end, rule)
             }
             windowStart = windowEnd
         }
@@ -179,7 +190,8 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     /// Runs the iterator over one window of at most `maximumWindow` bytes.
     private func iterateWindow(_ entry: inout (iterator: OpaquePointer, text: OpaquePointer?),
-                               _ start: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int32) -> Void) {
+                               _ start: UnsafePointer<UInt8>, _ count: Int, ruleStatus wanted: (Int, Int) -> Bool,
+                               _ body: (Int, Int32) -> Void) {
         var status = U_ZERO_ERROR
         let chars = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
         let reuse = entry.text.map { UnsafeMutablePointer<UText>($0) }
@@ -203,7 +215,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
             // Defensive: ill-formed UTF-8 must never produce an empty, backwards or out-of-range piece.
             let end = min(boundary, count)
             if end > previous {
-                body(end, cicu_ubrk_getRuleStatus(bi))
+                body(end, wanted(previous, end) ? cicu_ubrk_getRuleStatus(bi) : 0)
                 previous = end
             }
         }

@@ -72,6 +72,20 @@ struct TextLandmarks {
         var wordStart = -1
         let n = t.count
         while i < n {
+            // Inside a word, skip printable ASCII eight bytes at a time (bytes 0x21...0x7E: no space, no
+            // control, no lead byte).
+            if wordStart >= 0 {
+                while i + 8 <= n {
+                    let w = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                    // Bit 7 of a lane of `low` is set iff its byte is >= 0x21, of `high` iff it is 0x7F.
+                    let low = (w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x5F5F_5F5F_5F5F_5F5F
+                    let high = (w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x0101_0101_0101_0101
+                    if (~low | high | w) & 0x8080_8080_8080_8080 != 0 { break }
+                    i += 8
+                    chars += 8
+                }
+                if i >= n { break }
+            }
             let b = t[i]
             var cp = UInt32(b), len = 1
             if b >= 0x80 {
@@ -106,10 +120,11 @@ extension TokenCounts {
         l.words.withUnsafeBufferPointer { wd in
         l.pieceEnds.withUnsafeBufferPointer { ends in
         idCounts.withUnsafeMutableBufferPointer { counts in
-        traits.length.withUnsafeBufferPointer { lengths in
+        traits.shortLength.withUnsafeBufferPointer { lengths in
             var a = 0, w = 0, v = 0, r = 0
             for id in ids {
-                let len = Int(lengths[Int(id)])
+                var len = Int(lengths[Int(id)])
+                if len == 255 { len = Int(traits.length[Int(id)]) }
                 let b = a + len
                 counts[Int(id)] &+= 1
                 lengthHistogram[min(len, Self.histogramBuckets) - 1] += 1

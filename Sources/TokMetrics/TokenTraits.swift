@@ -6,6 +6,9 @@ import TokICU
 public final class TokenTraits: @unchecked Sendable {
     /// Length in bytes, by id (0 for ids with no token).
     public let length: [UInt16]
+    /// The same, one byte each (255 for 255 and longer: look in `length`), so that the table the counting loop
+    /// reads for every token fits in the L2 cache.
+    public let shortLength: [UInt8]
     /// Ordinary tokens (the rank table's size).
     public let ordinaryCount: Int
     let tokenizer: Tokenizer
@@ -32,6 +35,7 @@ public final class TokenTraits: @unchecked Sendable {
         var length = [UInt16](repeating: 0, count: n)
         for id in 0..<n { length[id] = UInt16(clamping: tokenizer.tokenBytes(UInt32(id))?.count ?? 0) }
         self.length = length
+        shortLength = length.map { UInt8(min($0, 255)) }
         cache = [UInt8](repeating: 0, count: n)
         ordinaryCount = tokenizer.ranks.count
     }

@@ -17,6 +17,30 @@ private func ends(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8]) -> [Int] {
 }
 
 final class WordBreakTests: XCTestCase {
+    /// `forEachWord` skips asking ICU for the rule status of ASCII pieces without letters, digits, "_" or "@"; it
+    /// must find exactly the words `wordSpans` flags, on every ASCII pair and on the corpora.
+    func testForEachWordFindsTheSameWords() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        var texts: [[UInt8]] = []
+        var pairs: [UInt8] = []
+        for a in UInt8(0x20)...0x7E {
+            pairs += [a, 0x20]
+            for b in UInt8(0x20)...0x7E { pairs += [a, b, 0x20, a, b, a, 0x0A] }
+        }
+        texts.append(pairs)
+        for path in ScanTestData.corpusFiles() where path.hasSuffix(".txt.zst") {
+            texts.append(try ScanTestData.read(path, cap: 1_000_000))
+        }
+        for bytes in texts {
+            bytes.withUnsafeBufferPointer { b in
+                let want = t.wordSpans(b).filter(\.isWord).flatMap { [$0.start, $0.end] }
+                var got: [Int] = []
+                t.forEachWord(b) { got += [$0, $1] }
+                XCTAssertEqual(got, want)
+            }
+        }
+    }
+
     func testEnglishPiecesAndWordFlags() throws {
         let t = try ICUWordBreakPreTokenizer()
         let text = "The quick (\u{201C}brown\u{201D}) fox can't jump 32.3 feet, right?"
