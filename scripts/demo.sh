@@ -52,11 +52,11 @@ fi
 say "encode with the new vocabulary"
 printf '%s' "$S" | $TOK encode -t "$work/mixed-8k.tiktoken" --format tokens
 
-say "bytes per token on the test corpora: the 8k vocabulary next to the shipped 100k and 200k ones"
-printf '%-22s %10s %10s %14s\n' vocabulary prose-en code multilingual
-for v in "$work/mixed-8k.tiktoken" cl100k_base o200k_base; do
-    $TOK encode -t "$v" --count corpora/prose-en.txt.zst corpora/code.txt.zst corpora/multilingual.txt.zst |
-        awk -v name="$(basename "$v" .tiktoken)" '
-            NR == 1 { p = 3608025 / $1 } NR == 2 { c = 1740078 / $1 } NR == 3 { m = 3410166 / $1 }
-            END { printf "%-22s %10.3f %10.3f %14.3f\n", name, p, c, m }'
-done
+say "metrics of the new vocabulary next to the shipped ones, on the English test corpora (tok eval)"
+$TOK eval -t "$work/mixed-8k.tiktoken" -t cl100k_base -t o200k_base corpora/prose-en.txt.zst corpora/code.txt.zst
+
+say "parity across the 16 languages of corpora/parallel, Turkish morphology, and an HTML report"
+mkdir -p bench-out
+$TOK eval -t "$work/mixed-8k.tiktoken" -t cl100k_base -t o200k_base --parallel corpora/parallel \
+    --segmentation corpora/morph/tr-segmentation.tsv.zst --html bench-out/demo-report.html | sed -n '1,60p'
+echo "report with charts: bench-out/demo-report.html"
