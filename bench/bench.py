@@ -604,6 +604,47 @@ class Bench:
         best = min(times)
         return {**row, "ok": True, "bytes": nbytes, "seconds": best, "times": times, "mb_per_s": nbytes / MB / best}
 
+    def timed_tok(self, args, timeout, runs=3, pin=False) -> float | None:
+        """Best wall seconds of `tok ARGS` (output discarded), or None if it fails."""
+        cmd = [self.tok, *args]
+        if pin:
+            cmd = self.pin(cmd)
+        best = None
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env(False), cwd=REPO,
+                               timeout=timeout)
+            if p.returncode != 0:
+                return None
+            dt = time.perf_counter() - t0
+            best = dt if best is None else min(best, dt)
+        return best
+
+    def eval_rows(self, encs, input_path, timeout) -> dict:
+        """`tok eval` throughput: each tokenizer alone (1 thread and all threads), and all of them in one run
+        compared with encoding the input once per tokenizer (`tok encode --count`, all threads)."""
+        if self.tok_available():
+            return {}
+        nbytes = os.path.getsize(input_path)
+        names = encs + ["mixed-8k"]
+        rows = []
+        for enc in names:
+            one = self.timed_tok(["eval", "-t", enc, "--threads", "1", str(input_path)], timeout, pin=True)
+            allt = self.timed_tok(["eval", "-t", enc, str(input_path)], timeout)
+            rows.append({"tokenizer": enc, "mb_per_s_1t": nbytes / MB / one if one else None,
+                         "mb_per_s": nbytes / MB / allt if allt else None})
+        together = self.timed_tok(["eval", *sum((["-t", n] for n in names), []), str(input_path)], timeout)
+        encodes = []
+        for _ in range(3):
+            total = 0.0
+            for n in names:
+                t = self.timed_tok(["encode", "-t", n, "--count", str(input_path)], timeout, runs=1)
+                total += t if t else float("nan")
+            encodes.append(total)
+        enc_best = min(encodes)
+        return {"bytes": nbytes, "rows": rows, "tokenizers": names, "together_seconds": together,
+                "encode_each_seconds": enc_best, "ratio": together / enc_best if together else None}
+
     def tok_verify(self, enc, input_path, ref_path, threads, timeout) -> dict:
         """Untimed `tok encode` run; if stdout is whitespace-separated ids,
         compare them with tiktoken's."""
@@ -696,6 +737,10 @@ class Bench:
             results["encode"][enc + "_tok_scaling"] = (
                 rows[1]["mb_per_s"] / rows[0]["mb_per_s"] if rows[0].get("ok") and rows[1].get("ok") else None
             )
+
+        if not a.skip_eval:
+            self.progress("eval throughput")
+            results["eval"] = self.eval_rows(encs, input_path, a.timeout)
 
         if not a.skip_pathological:
             paths = build_pathological()
@@ -830,6 +875,17 @@ class Bench:
             for n, c, e in errs:
                 print(f"   {n} {c}: {e}")
             print()
+        ev = results.get("eval") or {}
+        if ev.get("rows"):
+            print("\n== tok eval throughput (every metric, %.2f MB)" % (ev["bytes"] / MB))
+            t = [("tokenizer", "MB/s 1 thread", "MB/s all threads")]
+            f = lambda v: f"{v:.1f}" if v else "failed"
+            for r in ev["rows"]:
+                t.append((r["tokenizer"], f(r["mb_per_s_1t"]), f(r["mb_per_s"])))
+            print(render(t, right={1, 2}))
+            if ev.get("ratio"):
+                print(f"   {len(ev['tokenizers'])} tokenizers in one tok eval: {ev['together_seconds']:.2f} s; "
+                      f"tok encode --count once per tokenizer: {ev['encode_each_seconds']:.2f} s; ratio {ev['ratio']:.2f}x")
 
 
 def render(rows, right=frozenset()) -> str:
@@ -856,6 +912,7 @@ def main(argv=None):
     ap.add_argument("--patho-timeout", type=float, default=60.0, help="seconds per pathological peer call")
     ap.add_argument("--patho-all-encodings", action="store_true", help="pathological inputs for every encoding (default: first only)")
     ap.add_argument("--skip-pathological", action="store_true")
+    ap.add_argument("--skip-eval", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     # worker mode (internal)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
