@@ -152,7 +152,8 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     public func forEachWord(_ text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         var start = 0
         forEachPiece(text, ruleStatus: { s, e in
-            // A piece of ASCII spaces and punctuation is never a word: no need to ask ICU.
+            // A piece of ASCII spaces and punctuation is never a word (ICU counts "@" and "_" runs as words):
+            // no need to ask ICU.
             var k = s
             while k < e {
                 let b = text[k]

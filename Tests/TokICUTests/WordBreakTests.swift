@@ -17,8 +17,9 @@ private func ends(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8]) -> [Int] {
 }
 
 final class WordBreakTests: XCTestCase {
-    /// `forEachWord` skips asking ICU for the rule status of ASCII pieces without letters, digits, "_" or "@"; it
-    /// must find exactly the words `wordSpans` flags, on every ASCII pair and on the corpora.
+    /// `forEachWord` does not ask ICU the rule status of ASCII pieces without letters, digits, "_" or "@"; it must
+    /// find exactly the words `wordSpans` flags: on every printable ASCII triple, on random ASCII heavy in joiners,
+    /// and on the corpora.
     func testForEachWordFindsTheSameWords() throws {
         let t = try ICUWordBreakPreTokenizer()
         var texts: [[UInt8]] = []
@@ -28,6 +29,15 @@ final class WordBreakTests: XCTestCase {
             for b in UInt8(0x20)...0x7E { pairs += [a, b, 0x20, a, b, a, 0x0A] }
         }
         texts.append(pairs)
+        var triples: [UInt8] = []
+        triples.reserveCapacity(95 * 95 * 95 * 4)
+        for a in UInt8(0x20)...0x7E { for b in UInt8(0x20)...0x7E { for c in UInt8(0x20)...0x7E { triples += [a, b, c, 0x0A] } } }
+        texts.append(triples)
+        var rng = ScanTestRandom(seed: 29)
+        let alphabet = Array("aZ09_@.',;:-\u{20}\n\té".utf8)
+        var fuzz: [UInt8] = []
+        for _ in 0..<200_000 { fuzz.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
+        texts.append(fuzz)
         for path in ScanTestData.corpusFiles() where path.hasSuffix(".txt.zst") {
             texts.append(try ScanTestData.read(path, cap: 1_000_000))
         }
