@@ -62,6 +62,7 @@ public final class Evaluator: @unchecked Sendable {
         for b in boxes.dropFirst() {
             for k in 0..<total.count { total[k].add(b.counts[k]) }
         }
+        for k in 0..<total.count { total[k].finish(traits: traits[k]) }
         return total
     }
 

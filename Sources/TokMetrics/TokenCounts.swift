@@ -21,7 +21,8 @@ public struct TokenCounts: Sendable {
     public var idCounts: [UInt64]
     /// Ids seen crossing a reference boundary at least once (a bit per id).
     public var crossingIDs: [UInt64]
-    /// Tokens by length in bytes: index k counts tokens of k + 1 bytes, the last bucket the longer ones.
+    /// Tokens by length in bytes: index k counts tokens of k + 1 bytes, the last bucket the longer ones. Filled by
+    /// `finish(traits:)` from `idCounts`.
     public var lengthHistogram: [Int]
 
     public static let histogramBuckets = 16
@@ -32,6 +33,15 @@ public struct TokenCounts: Sendable {
         lengthHistogram = [Int](repeating: 0, count: Self.histogramBuckets)
     }
 
+    /// Works out what follows from the id counts (the length histogram) once all parts are added.
+    public mutating func finish(traits: TokenTraits) {
+        lengthHistogram = [Int](repeating: 0, count: Self.histogramBuckets)
+        for (id, n) in idCounts.enumerated() where n > 0 {
+            let len = Int(traits.length[id])
+            if len > 0 { lengthHistogram[min(len, Self.histogramBuckets) - 1] += Int(n) }
+        }
+    }
+
     /// Adds another part's counts.
     public mutating func add(_ o: TokenCounts) {
         bytes += o.bytes; characters += o.characters; tokens += o.tokens
@@ -39,7 +49,6 @@ public struct TokenCounts: Sendable {
         words += o.words; wordsWhole += o.wordsWhole; crossingTokens += o.crossingTokens
         for i in 0..<idCounts.count where o.idCounts[i] != 0 { idCounts[i] += o.idCounts[i] }
         for i in 0..<crossingIDs.count { crossingIDs[i] |= o.crossingIDs[i] }
-        for i in 0..<lengthHistogram.count { lengthHistogram[i] += o.lengthHistogram[i] }
     }
 }
 
@@ -127,7 +136,6 @@ extension TokenCounts {
                 if len == 255 { len = Int(traits.length[Int(id)]) }
                 let b = a + len
                 counts[Int(id)] &+= 1
-                lengthHistogram[min(len, Self.histogramBuckets) - 1] += 1
                 while w < ws.count && ws[w] < b {
                     if ws[w + 1] <= b { wsWhole += 1 }
                     w += 2
