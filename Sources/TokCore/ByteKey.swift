@@ -42,4 +42,32 @@ public enum ByteKey {
         }
         return h ^ (h >> 31)
     }
+
+    /// Whether `a[0..<n]` equals `b[0..<n]`, eight bytes at a time.
+    @inlinable @inline(__always)
+    public static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Lexicographic comparison of two byte strings (a prefix before its extensions): negative, zero or
+    /// positive.
+    @inlinable
+    public static func compare(_ a: UnsafePointer<UInt8>, _ an: Int, _ b: UnsafePointer<UInt8>, _ bn: Int) -> Int {
+        let n = min(an, bn)
+        var i = 0
+        while i < n {
+            if a[i] != b[i] { return Int(a[i]) - Int(b[i]) }
+            i += 1
+        }
+        return an - bn
+    }
 }

@@ -174,7 +174,7 @@ public final class BytePairEncoder {
     func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, into out: inout TokenBuffer) {
         let e = cache + (Int(truncatingIfNeeded: h >> 7) & (BytePairEncoder.cacheEntries - 1)) * 64
         let key = (e + 40).assumingMemoryBound(to: UInt8.self)
-        if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && memoryEqual(key, p, n) {
+        if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && ByteKey.equal(key, p, n) {
             let c = Int(e.load(fromByteOffset: 9, as: UInt8.self))
             let dst = out.reserveTail(c)
             let src = (e + 12).assumingMemoryBound(to: UInt32.self)

@@ -47,7 +47,7 @@ struct LongPieceMemo: ~Copyable {
         while true {
             let s = slots[i]
             if s.keyLength == 0 { return false }
-            if s.hash == hash && Int(s.keyLength) == n && memoryEqual(keys + Int(s.keyStart), p, n) {
+            if s.hash == hash && Int(s.keyLength) == n && ByteKey.equal(keys + Int(s.keyStart), p, n) {
                 let c = Int(s.idCount)
                 let dst = out.reserveTail(c)
                 dst.update(from: ids + Int(s.idStart), count: c)
@@ -72,24 +72,4 @@ struct LongPieceMemo: ~Copyable {
                         idCount: UInt32(tokens.count))
         keyEnd += n; idEnd += tokens.count; used += 1
     }
-}
-
-/// Whether `a[0..<n]` equals `b[0..<n]`, eight bytes at a time.
-@inline(__always)
-func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    var i = 0
-    while i + 8 <= n {
-        if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
-        i += 8
-    }
-    while i < n {
-        if a[i] != b[i] { return false }
-        i += 1
-    }
-    return true
-}
-
-@inline(__always)
-func memoryEqual(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    memoryEqual(UnsafePointer(a), b, n)
 }

@@ -36,28 +36,8 @@ public final class Evaluator: @unchecked Sendable {
         var options = CorpusOptions()
         options.invalidUTF8 = invalidUTF8
         let reader = CorpusReader(files: files, options: options)
-        let workers = max(1, threads)
-        let boxes = (0..<workers).map { _ in Box(self) }
-        if workers == 1 {
-            try reader.read(emit: { boxes[0].process($0) })
-        } else {
-            let queue = SegmentQueue(capacity: 2 * workers)
-            let group = DispatchGroup()
-            for box in boxes {
-                DispatchQueue.global().async(group: group) {
-                    while let s = queue.take() { box.process(s) }
-                }
-            }
-            do {
-                try reader.read(emit: { queue.put($0) })
-            } catch {
-                queue.close()
-                group.wait()
-                throw error
-            }
-            queue.close()
-            group.wait()
-        }
+        let boxes = (0..<max(1, threads)).map { _ in Box(self) }
+        try reader.process(workers: threads) { k, segment in boxes[k].process(segment) }
         var total = boxes[0].counts
         for b in boxes.dropFirst() {
             for k in 0..<total.count { total[k].add(b.counts[k]) }

@@ -336,7 +336,7 @@ public final class BPETrainer {
     private func compareTokens(_ x: UInt32, _ y: UInt32) -> Int {
         if x == y { return 0 }
         return tokenArena.withUnsafeBufferPointer { arena in
-            compareBytes(arena.baseAddress! + tokenStart[Int(x)], tokenLength[Int(x)],
+            ByteKey.compare(arena.baseAddress! + tokenStart[Int(x)], tokenLength[Int(x)],
                          arena.baseAddress! + tokenStart[Int(y)], tokenLength[Int(y)])
         }
     }
@@ -439,7 +439,7 @@ struct ByteStringIndex {
             let id = slots[i]
             if id == .max { return nil }
             let s = starts[Int(id)], n = lengths[Int(id)]
-            if n == b.count && (n == 0 || memoryEqualBytes(arena.baseAddress! + s, b.baseAddress!, n)) { return id }
+            if n == b.count && (n == 0 || ByteKey.equal(arena.baseAddress! + s, b.baseAddress!, n)) { return id }
             i = (i + 1) & mask
         }
     }

@@ -20,37 +20,13 @@ public enum PieceCounting {
     public static func count(reader: CorpusReader, preTokenizer: any PreTokenizer, threads: Int,
                              counters: Counters = Counters(),
                              onProgress: (CorpusProgress) -> Void = { _ in }) throws -> PieceCounts {
-        if threads <= 1 {
-            var table = PieceCounts(expected: 1 << 16)
-            try reader.read(emit: { segment in
-                let n = countSegment(segment, preTokenizer, into: &table)
-                counters.pieces.add(n, ordering: .relaxed)
-            }, onProgress: onProgress)
-            return table
+        let boxes = (0..<max(1, threads)).map { _ in TableBox() }
+        try reader.process(workers: threads, onProgress: onProgress) { k, segment in
+            let n = countSegment(segment, preTokenizer, into: &boxes[k].table)
+            counters.pieces.add(n, ordering: .relaxed)
         }
-        let queue = SegmentQueue(capacity: 2 * threads)
-        let boxes = (0..<threads).map { _ in TableBox() }
-        let group = DispatchGroup()
-        for k in 0..<threads {
-            let box = boxes[k]
-            DispatchQueue.global().async(group: group) {
-                while let segment = queue.take() {
-                    let n = countSegment(segment, preTokenizer, into: &box.table)
-                    counters.pieces.add(n, ordering: .relaxed)
-                }
-            }
-        }
-        do {
-            try reader.read(emit: { queue.put($0) }, onProgress: onProgress)
-        } catch {
-            queue.close()
-            group.wait()
-            throw error
-        }
-        queue.close()
-        group.wait()
         var total = boxes[0].table.take()
-        for k in 1..<threads {
+        for k in 1..<boxes.count {
             let t = boxes[k].table.take()
             total.merge(t)
         }

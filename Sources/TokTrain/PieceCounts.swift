@@ -67,7 +67,7 @@ public struct PieceCounts: ~Copyable {
             if s == 0 { break }
             if s >> 32 == tag {
                 let e = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
-                if Int(lengths[e]) == n && memoryEqualBytes(arena + starts[e], p, n) {
+                if Int(lengths[e]) == n && ByteKey.equal(arena + starts[e], p, n) {
                     counts[e] &+= c
                     return
                 }
@@ -106,7 +106,7 @@ public struct PieceCounts: ~Copyable {
                 if s == 0 { return 0 }
                 if s >> 32 == h >> 32 {
                     let e = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
-                    if Int(lengths[e]) == b.count && memoryEqualBytes(arena + starts[e], p, b.count) { return counts[e] }
+                    if Int(lengths[e]) == b.count && ByteKey.equal(arena + starts[e], p, b.count) { return counts[e] }
                 }
                 i = (i + 1) & slotMask
             }
@@ -127,7 +127,7 @@ public struct PieceCounts: ~Copyable {
         var order = Array(0..<count)
         let a = arena, st = starts, ln = lengths
         order.sort { x, y in
-            compareBytes(a + st[x], Int(ln[x]), a + st[y], Int(ln[y])) < 0
+            ByteKey.compare(a + st[x], Int(ln[x]), a + st[y], Int(ln[y])) < 0
         }
         return order
     }
@@ -168,41 +168,4 @@ public struct PieceCounts: ~Copyable {
         slots = s
         slotMask = mask
     }
-}
-
-/// Whether `a[0..<n]` equals `b[0..<n]`.
-@inline(__always)
-func memoryEqualBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    var i = 0
-    while i + 8 <= n {
-        if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
-        i += 8
-    }
-    while i < n {
-        if a[i] != b[i] { return false }
-        i += 1
-    }
-    return true
-}
-
-@inline(__always)
-func memoryEqualBytes(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    memoryEqualBytes(UnsafePointer(a), b, n)
-}
-
-/// Lexicographic comparison of two byte strings: negative, zero or positive.
-@inline(__always)
-func compareBytes(_ a: UnsafePointer<UInt8>, _ an: Int, _ b: UnsafePointer<UInt8>, _ bn: Int) -> Int {
-    let n = min(an, bn)
-    var i = 0
-    while i < n {
-        if a[i] != b[i] { return Int(a[i]) - Int(b[i]) }
-        i += 1
-    }
-    return an - bn
-}
-
-@inline(__always)
-func compareBytes(_ a: UnsafeMutablePointer<UInt8>, _ an: Int, _ b: UnsafeMutablePointer<UInt8>, _ bn: Int) -> Int {
-    compareBytes(UnsafePointer(a), an, UnsafePointer(b), bn)
 }

@@ -42,3 +42,28 @@ public final class SegmentQueue: @unchecked Sendable {
         available.signal()
     }
 }
+
+extension CorpusReader {
+    /// Reads the corpus on the calling thread and hands its segments, in turn, to `workers` worker threads:
+    /// `body(worker, segment)` runs on worker `worker` (0..<workers), so per-worker state needs no lock. With one
+    /// worker everything runs on the calling thread. At most two segments per worker wait in between.
+    public func process(workers: Int, onProgress: (CorpusProgress) -> Void = { _ in },
+                        _ body: @escaping @Sendable (Int, CorpusSegment) -> Void) throws {
+        if workers <= 1 {
+            try read(emit: { body(0, $0) }, onProgress: onProgress)
+            return
+        }
+        let queue = SegmentQueue(capacity: 2 * workers)
+        let group = DispatchGroup()
+        for k in 0..<workers {
+            DispatchQueue.global().async(group: group) {
+                while let s = queue.take() { body(k, s) }
+            }
+        }
+        defer {
+            queue.close()
+            group.wait()
+        }
+        try read(emit: { queue.put($0) }, onProgress: onProgress)
+    }
+}

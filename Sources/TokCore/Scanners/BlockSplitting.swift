@@ -79,3 +79,47 @@ extension BlockPieceScanner {
         }
     }
 }
+
+// Window rules the cl100k family and o200k share.
+
+/// Piece starts of digit runs in a window (`\p{N}{1,3}`: a piece every three digits from the start of each run,
+/// up to the seventh digit), and the tenth digit of a run, which is hard.
+@inline(__always)
+func windowDigitStarts(_ D: UInt64) -> (starts: UInt64, tenth: UInt64) {
+    let pD = D << 1
+    let runD = D & ~pD
+    let threeD = D & pD & (pD << 1)
+    let fourthD = (runD << 3) & threeD
+    let seventhD = (fourthD << 3) & threeD
+    return (runD | fourthD | seventhD, (seventhD << 3) & threeD)
+}
+
+/// Piece starts inside white-space runs: after a run's last CR/LF (`\s*[\r\n]`), and at a run's last character if
+/// white space comes before it (`\s+(?!\S)` leaves the last one to what follows).
+@inline(__always)
+func windowWhitespaceStarts(_ W: UInt64, _ N: UInt64) -> UInt64 {
+    // Positions of a run with a CR/LF at or after them in the same run, by doubling steps.
+    var toNL = N, w = W
+    toNL |= (toNL >> 1) & w; w &= w >> 1
+    toNL |= (toNL >> 2) & w; w &= w >> 2
+    toNL |= (toNL >> 4) & w; w &= w >> 4
+    toNL |= (toNL >> 8) & w; w &= w >> 8
+    toNL |= (toNL >> 16) & w; w &= w >> 16
+    toNL |= (toNL >> 32) & w
+    let afterLastNL = W & ~toNL & (toNL << 1)
+    let lastW = W & ~N & ~(W >> 1) & (W << 1)
+    return afterLastNL | lastW
+}
+
+/// The first hard offset of a window: the first non-ASCII byte or tenth digit of a run, moved back to the start
+/// of a white-space run right before it or before the window's end (the run may go on: non-ASCII white space,
+/// more CR/LFs).
+@inline(__always)
+func windowHardOffset(nonASCII: UInt64, tenthDigit: UInt64, whitespace W: UInt64) -> Int {
+    var hard = (nonASCII | tenthDigit).trailingZeroBitCount
+    if hard > 0 && (W >> UInt64(hard &- 1)) & 1 != 0 {
+        let nonWhiteBelow = hard == 64 ? ~W : ~W & ((1 << UInt64(hard)) &- 1)
+        hard = 64 &- nonWhiteBelow.leadingZeroBitCount
+    }
+    return hard
+}

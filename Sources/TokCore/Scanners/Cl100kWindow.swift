@@ -26,40 +26,18 @@ func cl100kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: In
     let startO = O & (pL | pD | (pW & ~(m.blank << 1)) | 1)
     let startL = L & ~pL & ~((pW & ~pN) | startO << 1)
 
-    // Digits: `\p{N}{1,3}` from the start of each run, so a piece starts every three digits.
-    let runD = D & ~pD
-    let threeD = D & pD & (pD << 1)
-    let fourthD = (runD << 3) & threeD
-    let seventhD = (fourthD << 3) & threeD
-    let tenthD = (seventhD << 3) & threeD
+    let digits = windowDigitStarts(D)
 
     // White space. A run starts a piece after a letter or digit, and after punctuation unless it is CR/LF:
-    // ` ?[^\s\p{L}\p{N}]+[\r\n]*` takes the CR/LFs that follow punctuation (`absorbed`). Inside a run a piece
-    // starts after the absorbed CR/LFs, after the run's last CR/LF (`\s*[\r\n]`), and at the run's last character
-    // if a white-space character comes before it (`\s+(?!\S)` leaves the last one to what follows).
+    // ` ?[^\s\p{L}\p{N}]+[\r\n]*` takes the CR/LFs that follow punctuation (`absorbed`), and a piece starts after
+    // them; then the run's inner starts (`windowWhitespaceStarts`).
     let runW = W & ~pW
     let startRunW = runW & (pL | pD | (pO & ~N) | 1)
     let absorbed = ((N &+ (N & pO)) ^ N) & N
     let afterAbsorbed = W & (absorbed << 1) & ~absorbed
-    // Positions of a run with a CR/LF at or after them in the same run, by doubling steps.
-    var toNL = N, w = W
-    toNL |= (toNL >> 1) & w; w &= w >> 1
-    toNL |= (toNL >> 2) & w; w &= w >> 2
-    toNL |= (toNL >> 4) & w; w &= w >> 4
-    toNL |= (toNL >> 8) & w; w &= w >> 8
-    toNL |= (toNL >> 16) & w; w &= w >> 16
-    toNL |= (toNL >> 32) & w
-    let afterLastNL = W & ~toNL & (toNL << 1)
-    let lastW = W & ~N & ~(W >> 1) & pW
-    var starts = startL | runD | fourthD | seventhD | startO | startRunW | afterAbsorbed | afterLastNL | lastW
+    var starts = startL | digits.starts | startO | startRunW | afterAbsorbed | windowWhitespaceStarts(W, N)
 
-    // Hard: non-ASCII bytes and a tenth digit in a run. A white-space run right before the first hard byte or the
-    // window's end may go on (non-ASCII white space, more CR/LFs), so it is hard from its start.
-    var hard = (m.nonASCII | tenthD).trailingZeroBitCount
-    if hard > 0 && (W >> UInt64(hard &- 1)) & 1 != 0 {
-        let nonWhiteBelow = hard == 64 ? ~W : ~W & ((1 << UInt64(hard)) &- 1)
-        hard = 64 &- nonWhiteBelow.leadingZeroBitCount
-    }
+    let hard = windowHardOffset(nonASCII: m.nonASCII, tenthDigit: digits.tenth, whitespace: W)
 
     // Contractions: an apostrophe that starts a piece, then s, d, m, t, ll, ve or re in either case, is a piece.
     var quotes = m.apostrophe & startO

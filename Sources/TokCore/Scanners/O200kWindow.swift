@@ -36,36 +36,15 @@ func o200kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int
     let startO = O & ~absorbed & (pL | pD | (pW & ~(m.blank << 1)) | afterAbsorbed | 1)
     let startL = (L & ~pL & ~((pW & ~pN) | startO << 1)) | (m.upper & (lower << 1))
 
-    // Digits: `\p{N}{1,3}` from the start of each run, so a piece starts every three digits.
-    let runD = D & ~pD
-    let threeD = D & pD & (pD << 1)
-    let fourthD = (runD << 3) & threeD
-    let seventhD = (fourthD << 3) & threeD
-    let tenthD = (seventhD << 3) & threeD
+    let digits = windowDigitStarts(D)
 
     // White space, as for cl100k: a run starts a piece after a letter or digit, and after punctuation unless
-    // punctuation took it; inside a run a piece starts after its last CR/LF and at its last character if white
-    // space comes before it.
+    // punctuation took it; then the run's inner starts.
     let runW = W & ~pW
     let startRunW = runW & (pL | pD | (pO & ~N) | 1) & ~absorbed
-    var toNL = N, w = W
-    toNL |= (toNL >> 1) & w; w &= w >> 1
-    toNL |= (toNL >> 2) & w; w &= w >> 2
-    toNL |= (toNL >> 4) & w; w &= w >> 4
-    toNL |= (toNL >> 8) & w; w &= w >> 8
-    toNL |= (toNL >> 16) & w; w &= w >> 16
-    toNL |= (toNL >> 32) & w
-    let afterLastNL = W & ~toNL & (toNL << 1)
-    let lastW = W & ~N & ~(W >> 1) & pW
-    var starts = startL | runD | fourthD | seventhD | startO | startRunW | afterAbsorbed | afterLastNL | lastW
+    var starts = startL | digits.starts | startO | startRunW | afterAbsorbed | windowWhitespaceStarts(W, N)
 
-    // Hard: non-ASCII bytes and a tenth digit in a run; a white-space run right before either or the window's end
-    // is hard from its start (it may go on).
-    var hard = (m.nonASCII | tenthD).trailingZeroBitCount
-    if hard > 0 && (W >> UInt64(hard &- 1)) & 1 != 0 {
-        let nonWhiteBelow = hard == 64 ? ~W : ~W & ((1 << UInt64(hard)) &- 1)
-        hard = 64 &- nonWhiteBelow.leadingZeroBitCount
-    }
+    let hard = windowHardOffset(nonASCII: m.nonASCII, tenthDigit: digits.tenth, whitespace: W)
 
     // Suffixes, left to right: each one decides whether an apostrophe right after its last letter can be one.
     var quotes = m.apostrophe & pL
