@@ -331,7 +331,8 @@ public final class BytePairEncoder {
         // A candidate goes to its rank's FIFO when it lies right of the FIFO's tail (the FIFO stays sorted and
         // only its head is in the heap); otherwise straight into the heap. Either way the heap minimum is the
         // global minimum (rank, position).
-        @inline(__always) func push(_ r: UInt32, _ pos: Int) {
+        // The FIFO of rank `r`, made (empty) on first use.
+        @inline(__always) func bucket(_ r: UInt32) -> Int {
             var b = Int(bucketOf[Int(r)])
             if b < 0 {
                 b = buckets
@@ -340,6 +341,10 @@ public final class BytePairEncoder {
                 bucketRank[b] = r
                 bucketHead[b] = -1
             }
+            return b
+        }
+        @inline(__always) func push(_ r: UInt32, _ pos: Int) {
+            let b = bucket(r)
             if bucketHead[b] < 0 {
                 nodePos[nodes] = Int32(pos); nodeNext[nodes] = -1
                 bucketHead[b] = Int32(nodes); bucketTail[b] = Int32(nodes)
@@ -367,14 +372,7 @@ public final class BytePairEncoder {
                 if r != .max {
                     var b = lastBucket
                     if r != lastRank {
-                        b = Int(bucketOf[Int(r)])
-                        if b < 0 {
-                            b = buckets
-                            buckets += 1
-                            bucketOf[Int(r)] = Int32(b)
-                            bucketRank[b] = r
-                            bucketHead[b] = -1
-                        }
+                        b = bucket(r)
                         lastRank = r
                         lastBucket = b
                     }
