@@ -1,4 +1,3 @@
-import Dispatch
 import TokCore
 import TokICU
 import TokIO

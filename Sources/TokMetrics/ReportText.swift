@@ -6,7 +6,7 @@ public enum ReportText {
         guard let v, v.isFinite else { return "-" }
         if m.isShare { return fixed(v * 100, 1) + "%" }
         if m == .unusedTokens { return String(Int(v)) }
-        return fixed(v, m == .gini ? 3 : 3)
+        return fixed(v, 3)
     }
 
     static func fixed(_ v: Double, _ digits: Int) -> String {

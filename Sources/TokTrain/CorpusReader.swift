@@ -230,7 +230,7 @@ public final class CorpusReader {
                                              reason: "invalid JSON: \(e.reason)")
                 }
                 if found {
-                    try addText(doc[...], &segment, emit: emit, name: f.name, lineMode: true, separate: true)
+                    try addText(doc[...], &segment, emit: emit, name: f.name, lineMode: true)
                 }
             }
         }
@@ -242,10 +242,10 @@ public final class CorpusReader {
 
     /// Adds text to the segment being built, emitting it when it is full.
     /// - Parameters:
-    ///   - lineMode: the text is a line: with `maxBytes`, the line that reaches the limit is the last one.
-    ///   - separate: the text is a document of its own (a JSONL record), not a continuation of the previous one.
+    ///   - lineMode: the text is a line (or a JSONL record): with `maxBytes`, the one that reaches the limit is the
+    ///     last; lines of a text run on into one text, records are texts of their own.
     private func addText(_ text: ArraySlice<UInt8>, _ segment: inout CorpusSegment, emit: (CorpusSegment) throws -> Void,
-                         name: String, lineMode: Bool = false, separate: Bool = true) throws {
+                         name: String, lineMode: Bool = false) throws {
         if text.isEmpty { return }
         var bytes = text
         if let normalizer {

@@ -114,11 +114,12 @@ public struct TrainedVocabulary: Sendable {
 
     private func hfString(_ id: UInt32) -> String { ByteLevelAlphabet.encode(tokens[Int(id)]) }
 
-    /// HF `tokenizer.json`: a byte-level BPE model with the rank merges, `ignore_merges` (whole pieces that are
-    /// tokens win, as in tiktoken), a Split pre-tokenizer with the pattern, and the special tokens as added tokens.
-    /// Nil when the vocabulary cannot be expressed (pieces from ICU word breaks, which HF has no pre-tokenizer for).
-    public func hfTokenizerFile() -> [UInt8]? {
-        guard preTokenizer == nil, let merges = rankMerges() else { return nil }
+    /// HF `tokenizer.json`: a byte-level BPE model with the rank merges (`rankMerges()`), `ignore_merges` (whole
+    /// pieces that are tokens win, as in tiktoken), a Split pre-tokenizer with the pattern, and the special tokens
+    /// as added tokens. Nil when the vocabulary cannot be expressed (pieces from ICU word breaks, which HF has no
+    /// pre-tokenizer for).
+    public func hfTokenizerFile(merges: [(left: UInt32, right: UInt32)]) -> [UInt8]? {
+        guard preTokenizer == nil else { return nil }
         var s = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         s += specialTokens.map {
             "\n    {\"id\": \($0.id), \"content\": \(JSONValue.quote($0.text)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
@@ -166,10 +167,8 @@ public struct TrainedVocabulary: Sendable {
         return Array(s.utf8)
     }
 
-    /// GPT-2 style `merges.txt`: a version line, then `left right` per merge, in rank order. Nil when the merges
-    /// cannot be derived (see `rankMerges`).
-    public func mergesTextFile() -> [UInt8]? {
-        guard let merges = rankMerges() else { return nil }
+    /// GPT-2 style `merges.txt`: a version line, then `left right` per merge (`rankMerges()`), in rank order.
+    public func mergesTextFile(merges: [(left: UInt32, right: UInt32)]) -> [UInt8] {
         var s = "#version: 0.2\n"
         for m in merges { s += hfString(m.left) + " " + hfString(m.right) + "\n" }
         return Array(s.utf8)

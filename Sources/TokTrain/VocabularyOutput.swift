@@ -32,22 +32,29 @@ public enum VocabularyOutput {
     @discardableResult
     public static func write(_ v: TrainedVocabulary, prefix: String, formats: [VocabularyFormat]) throws -> [String] {
         var files: [(String, [UInt8])] = []
+        // The merges both HF formats list, worked out once.
+        var merges: [(left: UInt32, right: UInt32)]? = nil
+        func rankMerges() throws -> [(left: UInt32, right: UInt32)] {
+            if let merges { return merges }
+            guard let m = v.rankMerges() else {
+                throw TrainError.invalid("a token does not split into two lower-ranked tokens, so there is no merge list for HF's formats")
+            }
+            merges = m
+            return m
+        }
         for f in formats {
             switch f {
             case .tiktoken:
                 files.append((prefix + ".tiktoken", v.tiktokenFile()))
                 files.append((prefix + ".json", v.sidecarFile()))
             case .hf:
-                guard let data = v.hfTokenizerFile() else {
+                guard let data = v.hfTokenizerFile(merges: try rankMerges()) else {
                     throw TrainError.invalid("HF tokenizer.json cannot express this vocabulary (HF has no UAX #29 word-break pre-tokenizer); leave out --formats hf")
                 }
                 files.append((prefix + ".tokenizer.json", data))
             case .merges:
-                guard let merges = v.mergesTextFile() else {
-                    throw TrainError.invalid("merges.txt: a token does not split into two lower-ranked tokens")
-                }
                 files.append((prefix + ".vocab.json", v.vocabJSONFile()))
-                files.append((prefix + ".merges.txt", merges))
+                files.append((prefix + ".merges.txt", v.mergesTextFile(merges: try rankMerges())))
             }
         }
         var writers: [AtomicFileWriter] = []
