@@ -188,3 +188,10 @@ def test_every_metric_is_defined_in_the_man_page(tok):
     man = (peers.REPO / "man" / "tok.1").read_text(encoding="utf-8").replace("\\-", "-")
     missing = [m for m in report["definitions"] if m not in man]
     assert not missing, missing
+
+
+def test_results_do_not_depend_on_threads(tok):
+    args = ["eval", "--json", "-t", "cl100k_base", "-t", "mixed-8k", "--parallel", PARALLEL,
+            *[p for p in peers.corpus_files()]]
+    outs = [peers.ok(tok.run([*args, "--threads", n]), "eval") for n in (1, 3)]
+    assert outs[0] == outs[1]
