@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 import TokCore
 import TokTrain
 
@@ -123,20 +122,24 @@ public enum Evaluation {
 
     /// The language files of a parallel corpus, pivot first, checked to have the same number of lines.
     public static func parallelFiles(_ dir: String, pivot: String) throws -> [(String, String)] {
-        var names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
-                !$0.hasPrefix(".") && ($0.hasSuffix(".txt") || $0.hasSuffix(".txt.zst"))
-            }
-        } catch {
+        // Regular files named LANG.txt or LANG.txt.zst, in byte order of their names.
+        guard let d = opendir(dir) else {
             throw EvalError.content(name: dir, line: nil, reason: "cannot read the parallel corpus directory")
         }
-        names.sort()
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if !name.hasPrefix(".") && (name.hasSuffix(".txt") || name.hasSuffix(".txt.zst")) { names.append(name) }
+        }
+        closedir(d)
+        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var files: [(String, String)] = []
         for n in names {
             let path = dir.hasSuffix("/") ? dir + n : dir + "/" + n
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             let lang = String(n.split(separator: ".", maxSplits: 1)[0])
             files.append((lang, path))
         }
