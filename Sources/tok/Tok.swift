@@ -5,7 +5,7 @@ import TokCore
 struct Tok: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tok",
-        abstract: "Byte-level BPE tokenizer toolkit: train vocabularies, and encode and decode text with tiktoken-compatible ones.",
+        abstract: "Byte-level BPE tokenizer toolkit: train vocabularies, encode and decode text with tiktoken-compatible ones, and compare tokenizers.",
         discussion: """
             Shipped vocabularies: cl100k_base, o200k_base, llama3, and mixed-8k (trained by tok on its shipped \
             training corpus). Any .tiktoken file works too, with its \
