@@ -28,16 +28,7 @@ PKGS=(
   libc-l10n locales unicode-data
 )
 
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "build-corpora: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+scripts/ensure-packages.sh "${PKGS[@]}"
 
 export LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC MANWIDTH=80 PYTHONHASHSEED=0
 unset MANPATH MANOPT MAN_KEEP_FORMATTING GROFF_SGR PAGER MANPAGER || true

@@ -11,16 +11,7 @@ cd "$(dirname "$0")/.."
 PKGS=(zstd python3 dpkg hunspell-tr
       libgtk-3-common libgtk2.0-common system-config-printer-common iso-codes libglib2.0-data
       libgdk-pixbuf2.0-common software-properties-common xdg-user-dirs)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "build-eval-corpora: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+scripts/ensure-packages.sh "${PKGS[@]}"
 
 export LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC PYTHONHASHSEED=0
 tmp=$(mktemp -d)

@@ -12,16 +12,7 @@ cd "$(dirname "$0")/.."
 PKGS=(man-db groff-base bsdextrautils zstd python3 dpkg
       coreutils util-linux apt bash grep tar findutils sed
       libpython3.11-stdlib libc6-dev perl-modules-5.36)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "build-train-corpus: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+scripts/ensure-packages.sh "${PKGS[@]}"
 
 export LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC MANWIDTH=80 PYTHONHASHSEED=0
 unset MANPATH MANOPT MAN_KEEP_FORMATTING GROFF_SGR PAGER MANPAGER || true
