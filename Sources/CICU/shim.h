@@ -60,5 +60,4 @@ CICU_INLINE char *cicu_strToUTF8(char *dst, int32_t cap, int32_t *dlen, const UC
 CICU_INLINE UBool cicu_hasBinaryProperty(UChar32 c, UProperty p) { return u_hasBinaryProperty(c, p); }
 CICU_INLINE int8_t cicu_charType(UChar32 c) { return u_charType(c); }
 CICU_INLINE UScriptCode cicu_getScript(UChar32 c, UErrorCode *st) { return uscript_getScript(c, st); }
-CICU_INLINE const char *cicu_uscript_getName(int32_t code) { return uscript_getName((UScriptCode)code); }
 #endif

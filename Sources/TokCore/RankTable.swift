@@ -91,7 +91,7 @@ public struct RankTable: @unchecked Sendable {
             var idx = RankTable.home(h, capacity)
             while slots[idx].tag != 0 {
                 let s = slots[idx]
-                if s.prefix == prefix && Int(keyLength[Int(s.rank)]) == len && RankTable.tailEqual(arena + Int(keyStart[Int(s.rank)]), p, len) {
+                if s.prefix == prefix && Int(keyLength[Int(s.rank)]) == len && RankTable.tailEqual(UnsafePointer(arena + Int(keyStart[Int(s.rank)])), p, len) {
                     throw .duplicateKey(index: i, rank: rank, existingRank: s.rank)
                 }
                 idx += 1
@@ -108,24 +108,10 @@ public struct RankTable: @unchecked Sendable {
         mask == .max ? UInt32(length) : UInt32(min(length, 255)) | UInt32(start) << 8
     }
 
+    /// Whether the keys at `a` and `b`, both `len` bytes long and with equal first words, are equal.
     @inlinable @inline(__always)
     static func tailEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
-        if len <= 8 { return true }
-        var i = 8
-        while i + 8 <= len {
-            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
-            i += 8
-        }
-        while i < len {
-            if a[i] != b[i] { return false }
-            i += 1
-        }
-        return true
-    }
-
-    @inlinable @inline(__always)
-    static func tailEqual(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
-        tailEqual(UnsafePointer(a), b, len)
+        len <= 8 || ByteKey.equal(a + 8, b + 8, len - 8)
     }
 
     /// The rank of `p[0..<len]`, or `UInt32.max` if it is not a key.
@@ -152,7 +138,7 @@ public struct RankTable: @unchecked Sendable {
                 // A capped length (255 and more) says nothing about the real one.
                 if len < Int(mask) || Int(keyLength[Int(s.rank)]) == len {
                     let start = mask == .max ? Int(keyStart[Int(s.rank)]) : Int(s.tag >> 8)
-                    if RankTable.tailEqual(arena + start, p, len) { return s.rank }
+                    if RankTable.tailEqual(UnsafePointer(arena + start), p, len) { return s.rank }
                 }
             }
             idx += 1

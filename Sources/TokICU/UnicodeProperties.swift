@@ -11,12 +11,6 @@ public enum UnicodeProperties {
         return status.rawValue > 0 ? 103 : Int32(s.rawValue)
     }
 
-    /// ICU's name for a script code (`Latin`, `Cyrillic`, `Han`, ...).
-    public static func scriptName(_ code: Int32) -> String {
-        guard let c = cicu_uscript_getName(code) else { return "Unknown" }
-        return String(cString: c)
-    }
-
     /// The coarse class of a code point: letters and marks, numbers, white space (White_Space), or other
     /// (punctuation, symbols, controls, unassigned).
     public enum CharacterKind: UInt8, Sendable {

@@ -137,6 +137,19 @@ public final class InputSource: ByteSource {
         isCompressed = true
     }
 
+    /// The whole (decompressed) contents of `path` (`-` for standard input), for files that fit in memory.
+    public static func contents(of path: String) throws -> [UInt8] {
+        let src = try InputSource(path: path)
+        defer { src.close() }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try src.read(into: $0) }
+            if n == 0 { return out }
+            out += chunk[0..<n]
+        }
+    }
+
     /// Reads up to `buffer.count` bytes of (decompressed) input into `buffer`; returns 0 only at end of input.
     ///
     /// Plain input is read with one `read(2)` per call straight into `buffer` (pass ≥ 1 MiB for throughput).

@@ -119,15 +119,7 @@ extension String {
 /// Lines of a small UTF-8 text file, plain or zstd.
 enum TextLines {
     static func read(_ path: String) throws -> [String] {
-        let src = try InputSource(path: path)
-        defer { src.close() }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try src.read(into: $0) }
-            if n == 0 { break }
-            data += chunk[0..<n]
-        }
+        let data = try InputSource.contents(of: path)
         if let bad = data.withUnsafeBufferPointer({ firstInvalidUTF8Offset($0) }) {
             throw EvalError.content(name: path, line: nil, reason: "invalid UTF-8 at byte \(bad)")
         }

@@ -1,3 +1,5 @@
+import TokCore
+
 /// A self-contained HTML page for an `EvaluationReport`: tables and inline SVG charts, no scripts, no external
 /// resources, so it opens anywhere without a network. Every chart is an `<svg class="chart" data-metric="...">`.
 public enum ReportHTML {
@@ -20,7 +22,7 @@ public enum ReportHTML {
 
     static func color(_ k: Int) -> String { palette[k % palette.count] }
 
-    static func num(_ v: Double, _ digits: Int = 3) -> String { ReportText.fixed(v, digits) }
+    static func num(_ v: Double, _ digits: Int = 3) -> String { NumberText.fixed(v, digits) }
 
     /// Value text for a metric.
     static func show(_ v: Double, _ m: Metric?) -> String {

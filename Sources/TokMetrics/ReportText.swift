@@ -4,19 +4,9 @@ import TokCore
 public enum ReportText {
     static func format(_ v: Double?, _ m: Metric) -> String {
         guard let v, v.isFinite else { return "-" }
-        if m.isShare { return fixed(v * 100, 1) + "%" }
+        if m.isShare { return NumberText.fixed(v * 100, 1) + "%" }
         if m == .unusedTokens { return String(Int(v)) }
-        return fixed(v, 3)
-    }
-
-    static func fixed(_ v: Double, _ digits: Int) -> String {
-        var p = 1.0
-        for _ in 0..<digits { p *= 10 }
-        let r = (abs(v) * p).rounded()
-        let whole = Int(r / p)
-        var frac = String(Int(r) - whole * Int(p))
-        while frac.count < digits { frac = "0" + frac }
-        return (v < 0 && r != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + frac : "")
+        return NumberText.fixed(v, 3)
     }
 
     static func render(_ rows: [[String]], rightFrom: Int = 1) -> String {
@@ -40,7 +30,7 @@ public enum ReportText {
         var out = ""
         if let c = r.corpus {
             if !r.corpusFiles.isEmpty {
-                out += "corpus: \(r.corpusFiles.joined(separator: " ")) (\(fixed(Double(c.bytes) / 1e6, 2)) MB)\n"
+                out += "corpus: \(r.corpusFiles.joined(separator: " ")) (\(NumberText.fixed(Double(c.bytes) / 1e6, 2)) MB)\n"
             }
             if let s = r.segmentationFile { out += "gold segmentation: \(s)\n" }
             if let l = r.lexiconFile { out += "lexicon: \(l)\n" }
@@ -58,9 +48,9 @@ public enum ReportText {
             for s in r.languages {
                 let p = s.values.map { $0[.premium] ?? .infinity }
                 let best = p.min() ?? 0
-                rows.append([s.name] + p.map { fixed($0, 2) + ($0 == best ? "*" : " ") })
+                rows.append([s.name] + p.map { NumberText.fixed($0, 2) + ($0 == best ? "*" : " ") })
             }
-            rows.append(["Gini"] + r.gini.map { fixed($0, 3) + " " })
+            rows.append(["Gini"] + r.gini.map { NumberText.fixed($0, 3) + " " })
             out += render(rows) + "\n"
             for m in [Metric.bytesPerToken, .fertilityWords, .fertilityWhitespace] {
                 out += "\(m.label) per language\n"

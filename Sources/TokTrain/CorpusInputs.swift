@@ -18,17 +18,7 @@ public enum CorpusInputs {
         var out: [String] = []
         for a in arguments {
             if a == "-" { out.append(a); continue }
-            var st = stat()
-            if stat(a, &st) == 0 {
-                if (st.st_mode & S_IFMT) == S_IFDIR {
-                    var files: [String] = []
-                    try walk(a, into: &files)
-                    out += files.sorted(by: byteOrder)
-                } else {
-                    out.append(a)
-                }
-                continue
-            }
+            if try appendExisting(a, to: &out) { continue }
             if a.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
                 let matches = try globFiles(a)
                 if matches.isEmpty { throw TrainError.input(name: a, reason: "no file matches this pattern") }
@@ -38,6 +28,21 @@ public enum CorpusInputs {
             throw TrainError.input(name: a, reason: "no such file or directory")
         }
         return out
+    }
+
+    /// Appends `path` if it is a file, or the files below it (in byte order) if it is a directory; false if it
+    /// does not exist.
+    static func appendExisting(_ path: String, to out: inout [String]) throws -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            var files: [String] = []
+            try walk(path, into: &files)
+            out += files.sorted(by: byteOrder)
+        } else {
+            out.append(path)
+        }
+        return true
     }
 
     static func byteOrder(_ a: String, _ b: String) -> Bool {
@@ -80,17 +85,7 @@ public enum CorpusInputs {
         var out: [String] = []
         for i in 0..<Int(g.gl_pathc) {
             guard let c = g.gl_pathv[i] else { continue }
-            let path = String(cString: c)
-            var st = stat()
-            if stat(path, &st) == 0 {
-                if (st.st_mode & S_IFMT) == S_IFDIR {
-                    var files: [String] = []
-                    try walk(path, into: &files)
-                    out += files.sorted(by: byteOrder)
-                } else {
-                    out.append(path)
-                }
-            }
+            _ = try appendExisting(String(cString: c), to: &out)
         }
         return out
     }

@@ -40,11 +40,6 @@ public struct PieceCounts: ~Copyable {
         slots.deallocate(); arena.deallocate(); starts.deallocate(); lengths.deallocate(); counts.deallocate()
     }
 
-    /// Bytes held by the table (for memory reports).
-    public var bytesAllocated: Int {
-        (slotMask + 1) * 8 + arenaCapacity + entryCapacity * (8 + 4 + 8)
-    }
-
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
         // ByteKey's hash (the rank table's), whose high bits are well mixed.

@@ -51,19 +51,7 @@ public final class ProgressReporter {
         line.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
     }
 
-    private static func mb(_ bytes: Int) -> String { fixed(Double(bytes) / 1e6, 1) + " MB" }
-
-    static func fixed(_ v: Double, _ digits: Int) -> String {
-        guard v.isFinite else { return "?" }
-        var p = 1.0
-        for _ in 0..<digits { p *= 10 }
-        let r = (abs(v) * p).rounded()
-        let whole = Int(r / p)
-        let frac = Int(r) - whole * Int(p)
-        var f = String(frac)
-        while f.count < digits { f = "0" + f }
-        return (v < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + f : "")
-    }
+    private static func mb(_ bytes: Int) -> String { NumberText.fixed(Double(bytes) / 1e6, 1) + " MB" }
 
     private static func duration(_ s: Double) -> String {
         guard s.isFinite, s >= 0 else { return "?" }
@@ -89,7 +77,7 @@ public final class ProgressReporter {
         switch style {
         case .quiet: return
         case .json:
-            emit("{\"phase\":\"count\",\"bytes_read\":\(raw),\"bytes_total\":\(total),\"text_bytes\":\(text),\"pretokens\":\(pieces),\"elapsed\":\(Self.fixed(monotonicSeconds() - start, 2))}\n")
+            emit("{\"phase\":\"count\",\"bytes_read\":\(raw),\"bytes_total\":\(total),\"text_bytes\":\(text),\"pretokens\":\(pieces),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
         case .auto, .plain:
             let eta = total > 0 ? " ETA " + Self.duration(eta(fraction)) : ""
             let what = "counting " + (total > 0 ? bar(fraction) + " " : "") + Self.mb(raw) + (total > 0 ? " of " + Self.mb(total) : "")
@@ -104,9 +92,9 @@ public final class ProgressReporter {
         switch style {
         case .quiet: return
         case .json:
-            emit("{\"phase\":\"counted\",\"text_bytes\":\(text),\"pretokens\":\(pieces),\"distinct\":\(distinct),\"elapsed\":\(Self.fixed(monotonicSeconds() - start, 2))}\n")
+            emit("{\"phase\":\"counted\",\"text_bytes\":\(text),\"pretokens\":\(pieces),\"distinct\":\(distinct),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
         case .auto, .plain:
-            let line = "counted \(pieces) pre-tokens (\(distinct) distinct) in \(Self.mb(text)) of text, \(Self.fixed(monotonicSeconds() - start, 1)) s"
+            let line = "counted \(pieces) pre-tokens (\(distinct) distinct) in \(Self.mb(text)) of text, \(NumberText.fixed(monotonicSeconds() - start, 1)) s"
             if isTerminal { emit("\r\u{1B}[K" + line + "\n") } else { emit(line + "\n") }
             barShown = false
         }
@@ -120,7 +108,7 @@ public final class ProgressReporter {
         switch style {
         case .quiet: return
         case .json:
-            emit("{\"phase\":\"merge\",\"tokens\":\(tokens),\"target\":\(target),\"elapsed\":\(Self.fixed(monotonicSeconds() - start, 2))}\n")
+            emit("{\"phase\":\"merge\",\"tokens\":\(tokens),\"target\":\(target),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
         case .auto, .plain:
             let what = "merging " + bar(fraction) + " \(tokens) of \(target) tokens ETA " + Self.duration(eta(fraction))
             if isTerminal { emit("\r\u{1B}[K" + what); barShown = true } else { emit(what + "\n") }
@@ -132,7 +120,7 @@ public final class ProgressReporter {
         switch style {
         case .quiet: return
         case .json:
-            emit("{\"phase\":\"done\",\"message\":\(JSONValue.quote(message)),\"elapsed\":\(Self.fixed(monotonicSeconds() - start, 2))}\n")
+            emit("{\"phase\":\"done\",\"message\":\(JSONValue.quote(message)),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
         case .auto, .plain:
             if isTerminal && barShown { emit("\r\u{1B}[K") }
             emit(message + "\n")

@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
             let loadStart = monotonicSeconds()
             let tokenizer = try tokenizerOptions.load()
             let loadSeconds = monotonicSeconds() - loadStart
-            let data = try readAll(file)
+            let data = try InputSource.contents(of: file)
             let n = threads ?? onlineCPUs()
             let result = BenchRunner.run(tokenizer: tokenizer, data: data, threads: n, repeats: max(1, `repeat`))
             let mbps = Double(data.count) / result.seconds / 1e6

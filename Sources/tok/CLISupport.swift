@@ -18,19 +18,6 @@ func fileExists(_ path: String) -> Bool {
     return stat(path, &st) == 0
 }
 
-/// The whole contents of a small file (a sidecar or special-tokens file).
-func readAll(_ path: String) throws -> [UInt8] {
-    let src = try InputSource(path: path)
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = try buf.withUnsafeMutableBytes { try src.read(into: $0) }
-        if n == 0 { break }
-        out += buf[0..<n]
-    }
-    return out
-}
-
 /// Number of online CPUs, the default thread count.
 func onlineCPUs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TokCore
 import TokICU
+import TokIO
 
 /// How the pieces of text are found before BPE.
 enum PreTokenizerChoice: String, ExpressibleByArgument, CaseIterable {
@@ -103,7 +104,7 @@ struct TokenizerOptions: ParsableArguments {
         let sc = try Sidecar.read(path)
         if let s = sc.specialTokens { return s }
         // A bare object of string to id.
-        let json = try JSONValue.parse(String(decoding: try readAll(path), as: UTF8.self))
+        let json = try JSONValue.parse(String(decoding: try InputSource.contents(of: path), as: UTF8.self))
         let wrapped = JSONValue.object([("special_tokens", json)])
         return try Sidecar.parse(wrapped, path: path).specialTokens ?? []
     }
