@@ -36,65 +36,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 /usr/bin/python3 -I - "$tmp" "${PKGS[@]}" <<'PYEOF'
-import gettext, gzip, os, re, subprocess, sys
+import gettext, os, re, sys
 from concurrent.futures import ThreadPoolExecutor
+
+sys.dont_write_bytecode = True          # keep scripts/ free of __pycache__
+sys.path.insert(0, 'scripts')
+from debian_text import pkg_files, read, render_man, run, squeeze, utf8
 
 OUT = sys.argv[1]
 PKGS = sys.argv[2:]
 
 
-def run(args, data=None):
-    return subprocess.run(args, input=data, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, check=False).stdout
-
-
-_files = {}
-def pkg_files(pkg):
-    """Regular files (not symlinks, not dirs) of an installed package, sorted."""
-    if pkg not in _files:
-        out = run(['dpkg-query', '-L', pkg]).decode('utf-8', 'surrogateescape')
-        fs = [f for f in out.splitlines() if f.startswith('/')
-              and os.path.isfile(f) and not os.path.islink(f)]
-        _files[pkg] = sorted(set(fs))
-    return _files[pkg]
-
-
-def read(path):
-    with open(path, 'rb') as fh:
-        b = fh.read()
-    return gzip.decompress(b) if path.endswith('.gz') else b
-
-
-def utf8(b):
-    try:
-        return b.decode('utf-8')
-    except UnicodeDecodeError:
-        return None
-
-
 def interleave(items, k):
     """Deterministic spread-out order: i, i+k, i+2k, ... for i = 0..k-1."""
     return [items[j] for i in range(k) for j in range(i, len(items), k)]
-
-
-def render_man(path):
-    raw = read(path)
-    if raw.lstrip().startswith(b'.so ') and raw.count(b'\n') <= 3:
-        return None
-    out = run(['man', '--nh', '--nj', '-E', 'UTF-8', '-l', '-P', 'cat', path])
-    txt = utf8(run(['col', '-bx'], out))
-    if not txt:
-        return None
-    lines = [l.rstrip() for l in txt.split('\n')]
-    nz = [i for i, l in enumerate(lines) if l]
-    if len(nz) < 4:
-        return None
-    lines = lines[nz[0] + 1:nz[-1]]          # drop header and footer lines
-    return squeeze('\n'.join(lines)).strip('\n') + '\n'
-
-
-def squeeze(text):
-    return re.sub(r'\n{3,}', '\n\n', text)
 
 
 def man_pages(files, budget, k=7):

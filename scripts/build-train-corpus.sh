@@ -20,49 +20,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 /usr/bin/python3 -I - "$tmp" "${PKGS[@]}" <<'PYEOF'
-import gzip, os, re, subprocess, sys
+import os, re, sys
 from concurrent.futures import ThreadPoolExecutor
 
+sys.dont_write_bytecode = True          # keep scripts/ free of __pycache__
+sys.path.insert(0, 'scripts')
+from debian_text import pkg_files, read, render_man, run, squeeze, utf8
+
 OUT, PKGS = sys.argv[1], sys.argv[2:]
-
-
-def run(args, data=None):
-    return subprocess.run(args, input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout
-
-
-def pkg_files(pkg):
-    out = run(['dpkg-query', '-L', pkg]).decode('utf-8', 'surrogateescape')
-    return sorted({f for f in out.splitlines() if f.startswith('/') and os.path.isfile(f) and not os.path.islink(f)})
-
-
-def read(path):
-    b = open(path, 'rb').read()
-    return gzip.decompress(b) if path.endswith('.gz') else b
-
-
-def utf8(b):
-    try:
-        return b.decode('utf-8')
-    except UnicodeDecodeError:
-        return None
-
-
-def squeeze(text):
-    return re.sub(r'\n{3,}', '\n\n', text)
-
-
-def render_man(path):
-    raw = read(path)
-    if raw.lstrip().startswith(b'.so ') and raw.count(b'\n') <= 3:
-        return None
-    txt = utf8(run(['col', '-bx'], run(['man', '--nh', '--nj', '-E', 'UTF-8', '-l', '-P', 'cat', path])))
-    if not txt:
-        return None
-    lines = [l.rstrip() for l in txt.split('\n')]
-    nz = [i for i, l in enumerate(lines) if l]
-    if len(nz) < 4:
-        return None
-    return squeeze('\n'.join(lines[nz[0] + 1:nz[-1]])).strip('\n') + '\n'
 
 
 def take(parts, budget):
