@@ -156,64 +156,9 @@ struct JSONParser {
         return d
     }
 
-    mutating func hex4() throws(JSONError) -> UInt32 {
-        guard pos + 4 <= b.count else { throw fail("truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = b[pos]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw fail("invalid \\u escape")
-            }
-            v = v << 4 | d
-            pos += 1
-        }
-        return v
-    }
-
     mutating func string() throws(JSONError) -> String {
-        pos += 1   // opening quote
         var bytes: [UInt8] = []
-        while true {
-            guard pos < b.count else { throw fail("unterminated string") }
-            let c = b[pos]
-            if c == UInt8(ascii: "\"") { pos += 1; break }
-            if c == UInt8(ascii: "\\") {
-                pos += 1
-                guard pos < b.count else { throw fail("unterminated string") }
-                let e = b[pos]
-                pos += 1
-                switch e {
-                case UInt8(ascii: "\""): bytes.append(0x22)
-                case UInt8(ascii: "\\"): bytes.append(0x5C)
-                case UInt8(ascii: "/"): bytes.append(0x2F)
-                case UInt8(ascii: "b"): bytes.append(0x08)
-                case UInt8(ascii: "f"): bytes.append(0x0C)
-                case UInt8(ascii: "n"): bytes.append(0x0A)
-                case UInt8(ascii: "r"): bytes.append(0x0D)
-                case UInt8(ascii: "t"): bytes.append(0x09)
-                case UInt8(ascii: "u"):
-                    var v = try hex4()
-                    if v >= 0xD800 && v < 0xDC00, pos + 6 <= b.count, b[pos] == UInt8(ascii: "\\"), b[pos + 1] == UInt8(ascii: "u") {
-                        let save = pos
-                        pos += 2
-                        let lo = try hex4()
-                        if lo >= 0xDC00 && lo < 0xE000 { v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00) } else { pos = save }
-                    }
-                    // Lone surrogates become U+FFFD, as most JSON readers do.
-                    let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-                    bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
-                default: throw fail("invalid escape")
-                }
-            } else {
-                if c < 0x20 { throw fail("control character in string") }
-                bytes.append(c)
-                pos += 1
-            }
-        }
+        try JSONString.decode(b, at: &pos, into: &bytes, loneSurrogates: .replace)
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,3 +1,5 @@
+import TokCore
+
 /// Pulls one string field out of a JSON Lines record without building a document tree: the corpus reader calls it
 /// once per line, so it must cost little more than a pass over the bytes.
 public enum JSONLField {
@@ -68,67 +70,12 @@ public enum JSONLField {
             if i < b.count { throw fail("unexpected text after the object") }
         }
 
-        static func hex(_ c: UInt8) -> UInt32? {
-            switch c {
-            case 0x30...0x39: return UInt32(c - 0x30)
-            case 0x41...0x46: return UInt32(c - 0x41 + 10)
-            case 0x61...0x66: return UInt32(c - 0x61 + 10)
-            default: return nil
-            }
-        }
-
-        mutating func hex4() throws(Failure) -> UInt32 {
-            guard i + 4 <= b.count else { throw fail("truncated \\u escape") }
-            var v: UInt32 = 0
-            for k in 0..<4 {
-                guard let h = Self.hex(b[i + k]) else { throw fail("invalid \\u escape") }
-                v = v << 4 | h
-            }
-            i += 4
-            return v
-        }
-
         /// Decodes the string at `i` (at its opening quote) and appends its UTF-8.
         mutating func string(into out: inout [UInt8]) throws(Failure) {
-            i += 1
-            while true {
-                var j = i
-                while j < b.count, b[j] != 0x22, b[j] != 0x5C, b[j] >= 0x20 { j += 1 }
-                if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])) }
-                i = j
-                guard i < b.count else { throw fail("unterminated string") }
-                let c = b[i]
-                if c == 0x22 { i += 1; return }
-                if c < 0x20 { throw fail("control character in a string") }
-                // A backslash escape.
-                i += 1
-                guard i < b.count else { throw fail("unterminated string") }
-                let e = b[i]
-                i += 1
-                switch e {
-                case 0x22, 0x5C, 0x2F: out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var cp = try hex4()
-                    if cp >= 0xD800 && cp < 0xDC00 {
-                        guard i + 6 <= b.count, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") else {
-                            throw fail("lone surrogate in a \\u escape")
-                        }
-                        i += 2
-                        let lo = try hex4()
-                        guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("lone surrogate in a \\u escape") }
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-                    } else if cp >= 0xDC00 && cp < 0xE000 {
-                        throw fail("lone surrogate in a \\u escape")
-                    }
-                    appendUTF8(cp, to: &out)
-                default:
-                    throw fail("invalid escape")
-                }
+            do {
+                try JSONString.decode(b, at: &i, into: &out, loneSurrogates: .reject)
+            } catch {
+                throw Failure(column: error.offset, reason: error.reason)
             }
         }
 
@@ -172,19 +119,6 @@ public enum JSONLField {
                 }
                 if i == start { throw fail("expected a value") }
             }
-        }
-    }
-
-    static func appendUTF8(_ cp: UInt32, to out: inout [UInt8]) {
-        if cp < 0x80 {
-            out.append(UInt8(cp))
-        } else if cp < 0x800 {
-            out.append(UInt8(0xC0 | cp >> 6)); out.append(UInt8(0x80 | cp & 0x3F))
-        } else if cp < 0x10000 {
-            out.append(UInt8(0xE0 | cp >> 12)); out.append(UInt8(0x80 | (cp >> 6) & 0x3F)); out.append(UInt8(0x80 | cp & 0x3F))
-        } else {
-            out.append(UInt8(0xF0 | cp >> 18)); out.append(UInt8(0x80 | (cp >> 12) & 0x3F))
-            out.append(UInt8(0x80 | (cp >> 6) & 0x3F)); out.append(UInt8(0x80 | cp & 0x3F))
         }
     }
 }
