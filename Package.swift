@@ -46,10 +46,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "TokCoreTests", dependencies: ["TokCore"]),
-        .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore"]),
+        // Helpers shared by the test targets (a seeded generator).
+        .target(name: "TokTestSupport", path: "Tests/TokTestSupport"),
+        .testTarget(name: "TokCoreTests", dependencies: ["TokCore", "TokTestSupport"]),
+        .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore", "TokTestSupport"]),
         .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore"]),
-        .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO"]),
+        .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO", "TokTestSupport"]),
         .testTarget(name: "TokMetricsTests", dependencies: ["TokMetrics", "TokCore"]),
     ]
 )

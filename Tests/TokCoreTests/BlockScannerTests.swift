@@ -1,5 +1,6 @@
 @testable import TokCore
 import XCTest
+import TokTestSupport
 
 /// The 64-byte block pre-tokenizers against the scalar scanners they stand in for (which ScannerVsICUTests proves
 /// equal to ICU), and their class masks against the class table.

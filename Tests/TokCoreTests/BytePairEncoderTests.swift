@@ -1,5 +1,6 @@
 import XCTest
 import TokCore
+import TokTestSupport
 
 final class BytePairEncoderTests: XCTestCase {
     /// The heap path (long pieces) and the scan path (short pieces) must agree on every piece. Long pieces are

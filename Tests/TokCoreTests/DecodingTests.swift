@@ -1,5 +1,6 @@
 import XCTest
 import TokCore
+import TokTestSupport
 
 final class DecodingTests: XCTestCase {
     /// decode(encode(x)) == x for a million random byte strings, on each shipped vocabulary in turn.

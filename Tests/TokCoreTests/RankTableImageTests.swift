@@ -1,5 +1,6 @@
 import XCTest
 import TokCore
+import TokTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import XCTest
 import TokCore
+import TokTestSupport
 
 final class RankTableTests: XCTestCase {
     func testLookupOfEveryKeyLength() throws {

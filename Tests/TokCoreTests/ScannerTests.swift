@@ -1,6 +1,7 @@
 import Foundation
 import TokCore
 import XCTest
+import TokTestSupport
 
 /// Hand-checked splits of the standard scanners, robustness on arbitrary bytes, and the StandardPattern API.
 /// Exact agreement with ICU on large and adversarial inputs is tested in TokICUTests/ScannerVsICUTests.
@@ -102,7 +103,7 @@ final class ScannerTests: XCTestCase {
         // A truncated sequence is one byte at a time, so the valid character after it is still seen.
         XCTAssertEqual(splitBytes(StandardPattern.gpt2.preTokenizer, [0xE2, 0x82, 0xC3, 0xA9]), [[0xE2, 0x82], [0xC3, 0xA9]])
 
-        var rng = ScannerTestRandom(seed: 0x5EED)
+        var rng = SeededRandom(seed: 0x5EED)
         let ascii = Array(" 'a1\n\r!s".utf8)
         for _ in 0..<5_000 {
             let n = Int(rng.next() % 40)
@@ -229,17 +230,5 @@ final class ScannerTests: XCTestCase {
             prev = e
         }
         XCTAssertEqual(prev, bytes.count, "\(p): pieces do not cover \(bytes)", file: file, line: line)
-    }
-}
-
-private struct ScannerTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,20 +1,9 @@
 import XCTest
 import TokCore
+import TokTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Deterministic generator so a failing random case can be reproduced from its seed.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private func firstInvalid(_ b: [UInt8]) -> Int? { b.withUnsafeBufferPointer { firstInvalidUTF8Offset($0) } }
 private func repaired(_ b: [UInt8]) -> [UInt8] { b.withUnsafeBufferPointer { replacingInvalidUTF8($0) } }
@@ -39,7 +28,7 @@ private func streamed(_ b: [UInt8], cuts: [Int]) -> (invalid: Int?, repaired: [U
 
 /// Byte strings that exercise every row of Unicode Table 3-7 and its edges: random bytes alone would almost never
 /// form a valid 3- or 4-byte sequence.
-private func randomCase(_ rng: inout SplitMix64) -> [UInt8] {
+private func randomCase(_ rng: inout SeededRandom) -> [UInt8] {
     let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
                                 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF8, 0xFE, 0xFF]
     var b: [UInt8] = []
@@ -153,7 +142,7 @@ final class UTF8ValidationTests: XCTestCase {
     /// Compares one-shot and streaming results with CPython's decoder on random byte strings.
     func testMatchesPythonOnRandomBytes() throws {
         guard sh("command -v python3 >/dev/null 2>&1") == 0 else { throw XCTSkip("python3 not installed") }
-        var rng = SplitMix64(state: 0x7A11_5EED)
+        var rng = SeededRandom(seed: 0x7A11_5EED)
         let cases = (0..<4000).map { _ in randomCase(&rng) }
         var input: [UInt8] = []
         for c in cases {

@@ -2,6 +2,7 @@ import Foundation
 import TokCore
 import TokICU
 import XCTest
+import TokTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -45,7 +46,7 @@ final class ScannerVsICUTests: XCTestCase {
 
     /// Seeded random strings from a pool of code points chosen to hit every class boundary.
     func testFuzz() {
-        var rng = ScanTestRandom(seed: 0x70_6B_7A_2026)
+        var rng = SeededRandom(seed: 0x70_6B_7A_2026)
         let pool = ScanTestData.fuzzPool.filter { !ScanTestData.icuTableDifferences.contains($0.value) }
         XCTAssertEqual(ScanTestData.fuzzPool.count - pool.count, 2, "U+1C89 and U+2EBF0 are new in Unicode 16.0 and 15.1")
         let count = 20_000
@@ -69,7 +70,7 @@ final class ScannerVsICUTests: XCTestCase {
     /// Long, mostly-ASCII random texts, so that the 64-byte block pre-tokenizers see every class at every offset
     /// of a window and across window edges, with a non-ASCII character now and then.
     func testLongASCIIFuzz() {
-        var rng = ScanTestRandom(seed: 0x626C_6F63_6B73)
+        var rng = SeededRandom(seed: 0x626C_6F63_6B73)
         let ascii = Array("abcxyzABCXYZsdmtlvreSDMTLVRE0123456789''''  \t\n\n\r\u{0B}\u{0C}!?.,;:-/\"()@#$%^&*+=|~`\u{0}\u{1F}".unicodeScalars)
         let rare = ScanTestData.fuzzPool.filter { $0.value >= 0x80 && !ScanTestData.icuTableDifferences.contains($0.value) }
         let words = ["the", " the", " don't", " I'll", " WE'RE", " it's", "'s", "'t", " 2024", " 123", " 12", "\n\n", "  ",
@@ -231,19 +232,6 @@ extension Array where Element == UInt8 {
             defer { start = e }
             return self[start..<e]
         }
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64), so fuzz cases are the same on every run.
-struct ScanTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

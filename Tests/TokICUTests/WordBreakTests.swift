@@ -2,6 +2,7 @@ import XCTest
 import Dispatch
 import TokCore
 import TokICU
+import TokTestSupport
 
 private func pieces(_ t: ICUWordBreakPreTokenizer, _ s: String) -> [String] {
     let bytes = Array(s.utf8)
@@ -33,7 +34,7 @@ final class WordBreakTests: XCTestCase {
         triples.reserveCapacity(95 * 95 * 95 * 4)
         for a in UInt8(0x20)...0x7E { for b in UInt8(0x20)...0x7E { for c in UInt8(0x20)...0x7E { triples += [a, b, c, 0x0A] } } }
         texts.append(triples)
-        var rng = ScanTestRandom(seed: 29)
+        var rng = SeededRandom(seed: 29)
         let alphabet = Array("aZ09_@.',;:-\u{20}\n\té".utf8)
         var fuzz: [UInt8] = []
         for _ in 0..<200_000 { fuzz.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }

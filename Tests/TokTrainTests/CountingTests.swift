@@ -137,6 +137,7 @@ final class CountingTests: XCTestCase {
 }
 
 import Foundation
+import TokTestSupport
 
 /// A fresh path in the temporary directory.
 func temporaryPath(_ name: String) -> String {
