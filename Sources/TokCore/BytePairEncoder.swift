@@ -105,6 +105,11 @@ public final class BytePairEncoder {
         pairCache = .allocate(capacity: 1 << BytePairEncoder.pairCacheBits)
         pairCache.initialize(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
         pairCacheUsable = model.table.rankLimit < (1 << 20) && (0..<256).allSatisfy { model.byteRank[$0] != .max }
+        junctionKey = .allocate(capacity: 1 << BytePairEncoder.junctionCacheBits)
+        junctionKey.initialize(repeating: .max, count: 1 << BytePairEncoder.junctionCacheBits)
+        junctionValid = .allocate(capacity: 1 << BytePairEncoder.junctionCacheBits)
+        junctionValid.initialize(repeating: false, count: 1 << BytePairEncoder.junctionCacheBits)
+        junctionBytes = .allocate(capacity: 2 * model.maxTokenLength + 16)
         cache = .allocate(byteCount: BytePairEncoder.cacheEntries * 64, alignment: 64)
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
     }
@@ -114,12 +119,14 @@ public final class BytePairEncoder {
         longMemo.removeAll()
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
         pairCache.update(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
+        junctionKey.update(repeating: .max, count: 1 << BytePairEncoder.junctionCacheBits)
     }
 
     public convenience init(table: RankTable) { self.init(model: BPEModel(table: table)) }
 
     deinit {
         pairCache.deallocate()
+        junctionKey.deallocate(); junctionValid.deallocate(); junctionBytes.deallocate()
         keys.deallocate(); nextPart.deallocate(); prevPart.deallocate(); tokens.deallocate()
         cache.deallocate()
         next.deallocate(); prev.deallocate(); pair.deallocate(); tok.deallocate(); heap.deallocate()
@@ -156,18 +163,26 @@ public final class BytePairEncoder {
     }
 
     /// `encodePiece` for pieces too long for the piece cache: through the long-piece memo.
-    @usableFromInline
-    func encodeLongPiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
+    /// Returns whether the tokens were already known (a whole token or a memo hit).
+    @usableFromInline @discardableResult
+    func encodeLongPiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) -> Bool {
         let prefix = ByteKey.prefixWord(p, n)
         let h = ByteKey.hash(p, n, prefix: prefix)
         if n <= maxTokenLength {
             let r = table.rank(p, n, prefix: prefix, hash: h)
-            if r != .max { out.append(r); return }
+            if r != .max { out.append(r); return true }
         }
-        if longMemo.lookup(p, n, hash: h, into: &out) { return }
+        if longMemo.lookup(p, n, hash: h, into: &out) { return true }
         let before = out.count
-        if n < BytePairEncoder.longThreshold { mergeShort(p, n, into: &out) } else { mergeLong(p, n, into: &out) }
+        if n < BytePairEncoder.longThreshold {
+            mergeShort(p, n, into: &out)
+        } else if pairCacheUsable {
+            encodeChunked(p, n, into: &out)
+        } else {
+            mergeLong(p, n, into: &out)
+        }
         longMemo.insert(p, n, hash: h, tokens: UnsafeBufferPointer(rebasing: out.ids[before...]))
+        return false
     }
 
     @usableFromInline
@@ -193,6 +208,108 @@ public final class BytePairEncoder {
             let dst = (e + 12).assumingMemoryBound(to: UInt32.self)
             let ids = out.ids
             for k in 0..<c { dst[k] = ids[before + k] }
+        }
+    }
+
+    // MARK: Long pieces in chunks
+
+    /// Bytes per chunk of a long piece (cut back to a character start); under `longThreshold`, so that a chunk is
+    /// merged by `mergeShort` and remembered by the long-piece memo.
+    @usableFromInline static let chunkBytes = 64
+
+    /// What `encodeChunked` did, for tests: pieces, chunks, junction retries, and whole-piece fallbacks.
+    var chunkStats = (pieces: 0, chunks: 0, retries: 0, fallbacks: 0)
+
+    /// Junction cache, direct-mapped by `(a << 32 | b)`: whether `isJunction(a, b)`.
+    let junctionKey: UnsafeMutablePointer<UInt64>
+    let junctionValid: UnsafeMutablePointer<Bool>
+    static let junctionCacheBits = 10
+    /// The bytes of a token pair being checked, and its encoding.
+    let junctionBytes: UnsafeMutablePointer<UInt8>
+    var junctionOut = TokenBuffer(capacity: 256)
+
+    /// Whether BPE encodes the bytes of token `a` followed by those of token `b` as exactly `[a, b]`.
+    ///
+    /// This is what makes chunking exact. A sequence of tokens is the BPE encoding of its bytes if and only if
+    /// every token is the encoding of its own bytes and every adjacent pair is a junction in this sense. (Only
+    /// if: in the merge run of the whole text, the parts inside two neighbouring final tokens evolve exactly as in
+    /// the run of the pair alone, and the boundary between them never merges. If: run the whole text; by
+    /// induction no boundary between the tokens is ever the lowest-ranked pair, because in the run of that pair
+    /// alone, in the same state, some merge inside one of the two tokens ranks lower; ties go leftmost in both.)
+    @usableFromInline
+    func isJunction(_ a: UInt32, _ b: UInt32) -> Bool {
+        let k = UInt64(a) << 32 | UInt64(b)
+        let slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - BytePairEncoder.junctionCacheBits))
+        if junctionKey[slot] == k { return junctionValid[slot] }
+        guard let ba = table.bytes(ofRank: a), let bb = table.bytes(ofRank: b) else { return false }
+        (junctionBytes).update(from: ba.baseAddress!, count: ba.count)
+        (junctionBytes + ba.count).update(from: bb.baseAddress!, count: bb.count)
+        let n = ba.count + bb.count
+        junctionOut.removeAll()
+        if n < BytePairEncoder.longThreshold { mergeShort(junctionBytes, n, into: &junctionOut) } else { mergeLong(junctionBytes, n, into: &junctionOut) }
+        let ids = junctionOut.ids
+        let valid = ids.count == 2 && ids[0] == a && ids[1] == b
+        junctionKey[slot] = k
+        junctionValid[slot] = valid
+        return valid
+    }
+
+    /// Encodes a long piece chunk by chunk, so that a long run of one character or of a short pattern (a line of
+    /// dashes, `"a" * 1_000_000`) costs a memo lookup per chunk instead of a merge per byte.
+    ///
+    /// The tokens found so far are always the BPE encoding of the bytes they cover (their junctions were checked,
+    /// see `isJunction`), and the next chunk starts where they end. The last token of a chunk is given back and
+    /// encoded again with the next chunk, since a token cut by the chunk's end is rarely final. When the first
+    /// token of a chunk does not form a junction with the token before it, the chunk and that token are dropped
+    /// and the chunk starts one token earlier. A piece whose first chunks are all new (text, not a run) takes the
+    /// rest in one `mergeLong` chunk; after too many retries (a bounded number, so the worst case stays O(n log n))
+    /// the piece goes to `mergeLong` whole.
+    func encodeChunked(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
+        chunkStats.pieces += 1
+        let start = out.count
+        var pos = 0
+        var retries = 0, known = 0, chunks = 0, restRetries = 0
+        let maxRetries = 8 + n / BytePairEncoder.chunkBytes
+        while pos < n {
+            let rest = chunks >= 4 && known == 0
+            var end = n
+            if !rest && n - pos > BytePairEncoder.chunkBytes {
+                end = pos + BytePairEncoder.chunkBytes
+                var e = end
+                while e > pos + 1 && p[e] & 0xC0 == 0x80 { e -= 1 }   // at a character start when there is one
+                end = e
+            }
+            let before = out.count
+            if end - pos < BytePairEncoder.longThreshold {
+                if end - pos > BytePairEncoder.cacheKeyBytes {
+                    if encodeLongPiece(p + pos, end - pos, into: &out) { known += 1 }
+                } else {
+                    encodePiece(p + pos, end - pos, into: &out)
+                }
+            } else {
+                mergeLong(p + pos, end - pos, into: &out)
+            }
+            chunks += 1
+            chunkStats.chunks += 1
+            if before > start && !isJunction(out.ids[before - 1], out.ids[before]) {
+                retries += 1
+                chunkStats.retries += 1
+                if rest { restRetries += 1 }
+                if retries > maxRetries || restRetries > 2 {
+                    chunkStats.fallbacks += 1
+                    out.removeLast(from: start)
+                    mergeLong(p, n, into: &out)
+                    return
+                }
+                pos -= Int(table.keyLength[Int(out.ids[before - 1])])
+                out.removeLast(from: before - 1)
+                continue
+            }
+            if end < n && out.count - before > 1 {
+                end -= Int(table.keyLength[Int(out.ids[out.count - 1])])
+                out.removeLast(from: out.count - 1)
+            }
+            pos = end
         }
     }
 

@@ -43,6 +43,10 @@ public struct TokenBuffer: ~Copyable {
         capacity = c
     }
 
+    /// Drops the ids from index `n` on.
+    @inlinable @inline(__always)
+    public mutating func removeLast(from n: Int) { _count = n }
+
     /// Drops all ids, keeping the storage.
     public mutating func removeAll() { _count = 0 }
 

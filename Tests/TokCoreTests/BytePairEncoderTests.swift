@@ -1,5 +1,5 @@
 import XCTest
-import TokCore
+@testable import TokCore
 import TokTestSupport
 
 final class BytePairEncoderTests: XCTestCase {
@@ -55,6 +55,70 @@ final class BytePairEncoderTests: XCTestCase {
                 XCTAssertEqual(out.array, want[k], "round \(round)")
             }
         }
+    }
+
+    /// Long pieces are encoded in chunks joined at checked junctions. Runs (which chunk cleanly), near-runs with one
+    /// odd unit, and random strings over tiny alphabets (whose junctions often fail, forcing retries and whole-piece
+    /// fallbacks) must all give the reference merge; the counters prove each of those paths ran.
+    func testChunkedLongPiecesAgreeWithReferenceMerge() {
+        var rng = SeededRandom(seed: 33)
+        let alphabets: [[String]] = [["a", "b"], ["a", "b", "c"], ["a", "a", "b"], ["ing", "the"], ["é", "e"],
+                                     ["语", "言"], ["ไ", "ท", "ย"], ["а", "б"], ["🙂", "a"], ["-", "=", "-="], ["─", "┼"],
+                                     ["ab", "aab", "b"], ["क्", "षि"], ["\u{301}", "e"], ["x"], ["0a", "a"]]
+        var fallbacks = 0
+        for tok in Shipped.all {
+            let bpe = BytePairEncoder(model: tok.model)
+            for round in 0..<90 {
+                let units = alphabets[round % alphabets.count].map { Array($0.utf8) }
+                let target = [130, 200, 333, 700][Int.random(in: 0..<4, using: &rng)]
+                var piece: [UInt8] = []
+                switch round % 3 {
+                case 0:   // random over the alphabet
+                    while piece.count < target { piece += units[Int.random(in: 0..<units.count, using: &rng)] }
+                case 1:   // a repeated motif
+                    var motif: [UInt8] = []
+                    for _ in 0..<Int.random(in: 1...5, using: &rng) { motif += units[Int.random(in: 0..<units.count, using: &rng)] }
+                    while piece.count < target { piece += motif }
+                default:  // a repeated motif with one odd unit inserted
+                    let motif = units[Int.random(in: 0..<units.count, using: &rng)]
+                    while piece.count < target { piece += motif }
+                    let at = Int.random(in: 0..<(piece.count / motif.count), using: &rng) * motif.count
+                    piece.insert(contentsOf: units[Int.random(in: 0..<units.count, using: &rng)], at: at)
+                }
+                var out = TokenBuffer()
+                piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+                XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "round \(round) with \(tok.name): \(String(decoding: piece, as: UTF8.self))")
+            }
+            XCTAssertGreaterThan(bpe.chunkStats.chunks, bpe.chunkStats.pieces, tok.name)
+            XCTAssertGreaterThan(bpe.chunkStats.retries, 0, tok.name)
+            fallbacks += bpe.chunkStats.fallbacks
+        }
+        XCTAssertGreaterThan(fallbacks, 0)
+    }
+
+    /// Two tokens form a junction exactly when merging their bytes gives them back.
+    func testJunctionIsTheMergeOfThePair() {
+        let tok = Shipped.cl100k
+        let bpe = BytePairEncoder(model: tok.model)
+        var rng = SeededRandom(seed: 4)
+        var valid = 0, invalid = 0
+        for i in 0..<6000 {
+            var a = UInt32.random(in: 0..<UInt32(tok.ranks.rankLimit), using: &rng)
+            var b = UInt32.random(in: 0..<UInt32(tok.ranks.rankLimit), using: &rng)
+            if i % 2 == 1, let t = tok.ranks.bytes(ofRank: a), t.count > 1 {
+                // The two halves of a token, when both are tokens: mostly not a junction (they merge back).
+                let cut = Int.random(in: 1..<t.count, using: &rng)
+                guard let l = tok.ranks.rank(of: t[..<cut]), let r = tok.ranks.rank(of: t[cut...]) else { continue }
+                (a, b) = (l, r)
+            }
+            guard let ba = tok.ranks.bytes(ofRank: a), let bb = tok.ranks.bytes(ofRank: b) else { continue }
+            let want = referenceMerge(Array(ba) + Array(bb), tok.ranks) == [a, b]
+            XCTAssertEqual(bpe.isJunction(a, b), want, "\(a) \(b)")
+            XCTAssertEqual(bpe.isJunction(a, b), want, "\(a) \(b), cached")
+            if want { valid += 1 } else { invalid += 1 }
+        }
+        XCTAssertGreaterThan(valid, 100)
+        XCTAssertGreaterThan(invalid, 100)
     }
 
     func testPathologicalRunsAreCorrect() {

@@ -346,7 +346,37 @@ def long_runs() -> dict[str, str]:
         "ascii_printable_1MB_nospace": "".join(rng.choice(printable) for _ in range(1_000_000)),
         "caret_x200k": "^" * 200_000,
         "spaces_100k_then_letter": " " * 100_000 + "a",
+        "box_drawing_x100k": "\u2500" * 100_000,
+        "ab_x300k": "ab" * 300_000,
+        "thai_word_x50k": "\u0e44\u0e17\u0e22" * 50_000,
+        "emoji_x100k": "\U0001F642" * 100_000,
+        "dash_equals_x100k_odd_one": "-=" * 50_000 + "+" + "-=" * 50_000,
     }
+
+
+def long_pieces(count: int = 600) -> list[str]:
+    """Long single pre-tokens (letters, or punctuation, or digits-free symbols) over tiny alphabets: random strings,
+    repeated motifs, and motifs with one odd unit. The encoder cuts long pieces into chunks joined at checked
+    junctions; these make the junctions fail often, so every retry path runs."""
+    rng = random.Random(17)
+    alphabets = [["a", "b"], ["a", "b", "c"], ["a", "a", "b"], ["ing", "the"], ["\u00e9", "e"], ["\u8bed", "\u8a00"],
+                 ["\u0e44", "\u0e17", "\u0e22"], ["\u0430", "\u0431"], ["-", "=", "-="], ["\u2500", "\u253c"],
+                 ["ab", "aab", "b"], ["\u0915\u094d", "\u0937\u093f"], ["e\u0301", "e"], ["x"], ["*", "/", "**"]]
+    out = []
+    for i in range(count):
+        units = alphabets[i % len(alphabets)]
+        n = rng.choice([130, 200, 333, 700, 1500])
+        kind = i % 3
+        if kind == 0:
+            s = "".join(rng.choice(units) for _ in range(n))
+        else:
+            motif = "".join(rng.choice(units) for _ in range(rng.randint(1, 5)))
+            s = motif * (n // len(motif) + 1)
+            if kind == 2:
+                at = rng.randrange(len(s))
+                s = s[:at] + rng.choice(units) + s[at:]
+        out.append(s)
+    return out
 
 
 def sha256_file(path: Path) -> str:

@@ -259,6 +259,11 @@ def test_long_runs(tok, vocab, enc, workdir, case):
     check_whole(enc, ok(tok.encode(vocab, [path], threads=2), case), exp, f"{vocab} {case} --threads 2")
 
 
+def test_long_pieces_small_alphabets(tok, vocab, enc, workdir):
+    """Hundreds of long pre-tokens over tiny alphabets, one per line, against tiktoken."""
+    assert_encodes_lines(tok, vocab, enc, peers.long_pieces(), "long pieces", workdir)
+
+
 # ----------------------------------------------------------------------------- special tokens
 def special_text(vocab) -> str:
     specials = list(peers.vocab_meta(vocab)["special_tokens"])
