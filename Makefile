@@ -8,7 +8,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build -c release --product tok
+	$(SWIFT) build -c release --product tok --static-swift-stdlib
 
 # Builds tok and runs the main job on shipped data.
 demo: build

@@ -11,14 +11,12 @@ public final class BPEModel: @unchecked Sendable {
         self.table = table
         byteRank = .allocate(capacity: 256)
         pairRank = .allocate(capacity: 65536)
-        var two: (UInt8, UInt8) = (0, 0)
-        for b0 in 0..<256 {
-            var byte = UInt8(b0)
-            byteRank[b0] = table.rank(&byte, 1)
-            for b1 in 0..<256 {
-                two = (UInt8(b0), UInt8(b1))
-                pairRank[b0 << 8 | b1] = withUnsafeBytes(of: &two) { table.rank($0.bindMemory(to: UInt8.self).baseAddress!, 2) }
-            }
+        // From the keys of one and two bytes: a pass over the key lengths instead of 65,792 hash lookups.
+        byteRank.initialize(repeating: .max, count: 256)
+        pairRank.initialize(repeating: .max, count: 65536)
+        for r in 0..<table.rankLimit where table.keyLength[r] <= 2 && table.keyStart[r] != .max {
+            let key = table.arena + Int(table.keyStart[r])
+            if table.keyLength[r] == 1 { byteRank[Int(key[0])] = UInt32(r) } else { pairRank[Int(key[0]) << 8 | Int(key[1])] = UInt32(r) }
         }
         maxTokenLength = table.maxKeyLength
     }

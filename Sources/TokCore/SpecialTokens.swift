@@ -16,7 +16,10 @@ public enum SpecialTokenPolicy: String, Sendable, CaseIterable {
 public struct SpecialTokens: Sendable {
     /// The special tokens as (string, id), sorted by id.
     public let entries: [(text: String, id: UInt32)]
+    /// The special strings with their index in `entries` as rank (not their ids, which can be large: a table
+    /// is sized by its largest rank).
     @usableFromInline let table: RankTable?
+    @usableFromInline let ids: [UInt32]
     @usableFromInline let firstByte: [Bool]
     @usableFromInline let lengths: [Int]   // distinct lengths, longest first
     /// Length in bytes of the longest special token (0 when there are none).
@@ -26,22 +29,26 @@ public struct SpecialTokens: Sendable {
         let sorted = tokens.sorted { $0.1 < $1.1 }
         entries = sorted.map { (text: $0.0, id: $0.1) }
         var fb = [Bool](repeating: false, count: 256)
-        var bytes: [UInt8] = [], ends: [Int] = [], ids: [UInt32] = []
+        var bytes: [UInt8] = [], ends: [Int] = [], ids: [UInt32] = [], index: [UInt32] = []
         var lens = Set<Int>()
         for (s, id) in sorted {
             let u = Array(s.utf8)
             if u.isEmpty { throw VocabularyError(file: "special tokens", line: nil, reason: "empty special token (id \(id))") }
             fb[Int(u[0])] = true
-            bytes += u; ends.append(bytes.count); ids.append(id)
+            bytes += u; ends.append(bytes.count); ids.append(id); index.append(UInt32(index.count))
             lens.insert(u.count)
         }
         firstByte = fb
+        self.ids = ids
         lengths = lens.sorted(by: >)
         maxLength = lengths.first ?? 0
         if sorted.isEmpty {
             table = nil
         } else {
-            do { table = try RankTable(bytes: bytes, ends: ends, ranks: ids) } catch {
+            if Set(ids).count != ids.count {
+                throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token id")
+            }
+            do { table = try RankTable(bytes: bytes, ends: ends, ranks: index) } catch {
                 throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token string or id (\(error))")
             }
         }
@@ -55,7 +62,16 @@ public struct SpecialTokens: Sendable {
     public func id(of text: String) -> UInt32? { entries.first(where: { $0.text == text })?.id }
 
     /// The bytes of special token `id`, if it is one.
-    public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8>? { table?.bytes(ofRank: id) }
+    public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8>? {
+        // `ids` is sorted: binary search.
+        var lo = 0, hi = ids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < ids.count, ids[lo] == id else { return nil }
+        return table?.bytes(ofRank: UInt32(lo))
+    }
 
     /// The first special token at or after `from` in `text[..<end]`: its start, length and id.
     @inlinable
@@ -67,7 +83,7 @@ public struct SpecialTokens: Sendable {
                 if fb[Int(base[i])] {
                     for len in lengths where i + len <= end {
                         let r = table.rank(base + i, len)
-                        if r != .max { return (i, len, r) }
+                        if r != .max { return (i, len, ids[Int(r)]) }
                     }
                 }
                 i += 1

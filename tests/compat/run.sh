@@ -8,6 +8,6 @@ scripts/setup-venv.sh || exit $?
 export PYTHONDONTWRITEBYTECODE=1
 export TOK_BIN=${TOK_BIN:-$PWD/.build/release/tok}
 [[ -x $TOK_BIN ]] || echo "run.sh: note: $TOK_BIN does not exist; CLI tests will fail" \
-  "(swift build -c release --product tok)" >&2
+  "(make build)" >&2
 .venv/bin/python -m pytest -q --tb=short tests/compat "$@"
 exit $?
