@@ -17,6 +17,9 @@ public final class ByteBuilder {
         if _count + extra > capacity { grow(_count + extra) }
     }
 
+    /// Makes room for `n` bytes in all.
+    func reserve(_ n: Int) { if n > capacity { grow(n) } }
+
     @usableFromInline
     func grow(_ needed: Int) {
         var c = capacity * 2

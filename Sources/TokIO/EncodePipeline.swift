@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import TokCore
 
 /// Options of `EncodePipeline`, mirroring `tok encode`'s flags.
@@ -49,6 +50,9 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 public final class EncodePipeline: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let options: EncodeOptions
+
+    /// Output buffers of written segments, reused by later segments.
+    let spare = SpareBuilders()
 
     public init(tokenizer: Tokenizer, options: EncodeOptions) {
         self.tokenizer = tokenizer
@@ -126,8 +130,8 @@ public final class EncodePipeline: @unchecked Sendable {
                          encoder: Encoder) -> SegmentResult {
         var r = SegmentResult()
         let structured = options.countOnly || options.format == .jsonl
-        if !structured { r.text = ByteBuilder(capacity: text.count * 2 + 64) }
-        var tokens = TokenBuffer(capacity: 4096)
+        if !structured { r.text = spare.take(capacity: text.count * 2 + 64) }
+        var tokens = TokenBuffer(capacity: text.count / 3 + 1024)
         var fragStart = 0
         var first = true
         let n = text.count
@@ -196,7 +200,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var eof = false
         var blockBase = 0            // absolute offset of buffer[0]
         var summary = EncodeSummary()
-        var writer = OrderedWriter(options: options, tokenizer: tokenizer)
+        var writer = OrderedWriter(options: options, tokenizer: tokenizer, spare: spare)
         var wantBytes = blockBytes
         var inFlight = InFlight()
         defer { inFlight.waitAll() }
@@ -347,9 +351,12 @@ struct OrderedWriter {
     var totalTokens = 0
     var lines = 0
 
-    init(options: EncodeOptions, tokenizer: Tokenizer) {
+    let spare: SpareBuilders
+
+    init(options: EncodeOptions, tokenizer: Tokenizer, spare: SpareBuilders) {
         self.options = options
         self.tokenizer = tokenizer
+        self.spare = spare
     }
 
     /// Adds the output of the next segment; `lastByte` is the segment's last input byte (nil if it is empty).
@@ -374,10 +381,18 @@ struct OrderedWriter {
         } else {
             if r.text.count > 0 || r.newlines > 0 {
                 if lineHasContent && !r.firstEmpty { out.append(0x20) }
-                out.append(r.text.bytes)
+                if r.text.count >= 1 << 16 {
+                    // Large: written as it is rather than copied into `out` first.
+                    try flush(write: write)
+                    try write(r.text.bytes)
+                } else {
+                    out.append(r.text.bytes)
+                }
                 lineHasContent = r.newlines > 0 ? !r.lastEmpty : (lineHasContent || !r.firstEmpty)
                 lines += r.newlines
             }
+            spare.give(r.text)
+            r.text = ByteBuilder(capacity: 0)
         }
         if out.count >= 1 << 20 { try flush(write: write) }
     }
@@ -418,6 +433,29 @@ struct OrderedWriter {
             out.append(0x0A)
         }
         try flush(write: write)
+    }
+}
+
+/// Output buffers of segments already written, kept for the segments still to come: a fresh 2 MB buffer per
+/// segment would be paid for in page faults.
+final class SpareBuilders: @unchecked Sendable {
+    private struct Held: @unchecked Sendable { let builder: ByteBuilder }
+    private let held = Mutex<[Held]>([])
+
+    /// An empty buffer with room for `capacity` bytes.
+    func take(capacity: Int) -> ByteBuilder {
+        if let h = held.withLock({ $0.popLast() }) {
+            h.builder.removeAll()
+            h.builder.reserve(capacity)
+            return h.builder
+        }
+        return ByteBuilder(capacity: capacity)
+    }
+
+    /// Keeps `b` for reuse (a few at most; small ones are not worth it).
+    func give(_ b: ByteBuilder) {
+        guard b.capacity >= 1 << 16 else { return }
+        held.withLock { if $0.count < 8 { $0.append(Held(builder: b)) } }
     }
 }
 
