@@ -45,13 +45,14 @@ public final class BytePairEncoder {
     @usableFromInline let maxTokenLength: Int
 
     // Short-piece scratch.
-    /// By part start: `rank << 7 | start` of the pair that starts there, or `UInt32.max` (no pair, or not a part
+    /// By part start: `rank << 7 | start` of the pair that starts there, or `Int32.max` (no pair, or not a part
     /// start). The minimum key is the lowest rank, leftmost on ties, found by one branch-free pass.
-    @usableFromInline let keys: UnsafeMutablePointer<UInt32>
+    @usableFromInline let keys: UnsafeMutablePointer<Int32>
     @usableFromInline let nextPart: UnsafeMutablePointer<Int32>
     @usableFromInline let prevPart: UnsafeMutablePointer<Int32>
     @usableFromInline let tokens: UnsafeMutablePointer<UInt32>
-    /// Whether every rank fits the 25 bits `keys` leaves it; if not, short pieces go through `mergeLong`.
+    /// Whether every rank fits the 24 bits `keys` leaves it (keys are signed: SSE2 has a signed 32-bit compare
+    /// but no unsigned one, so the minimum pass costs fewer instructions); if not, short pieces go through `mergeLong`.
     @usableFromInline let ranksFitKeys: Bool
 
     // Piece cache, direct-mapped, one 64-byte line per entry so that a hit touches one cache line:
@@ -99,7 +100,7 @@ public final class BytePairEncoder {
         let t = BytePairEncoder.longThreshold + 2
         keys = .allocate(capacity: t); nextPart = .allocate(capacity: t); prevPart = .allocate(capacity: t)
         tokens = .allocate(capacity: t)
-        ranksFitKeys = model.table.rankLimit < (1 << 25) - 1
+        ranksFitKeys = model.table.rankLimit < (1 << 24) - 1
         pairCache = .allocate(capacity: 1 << BytePairEncoder.pairCacheBits)
         pairCache.initialize(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
         pairCacheUsable = model.table.rankLimit < (1 << 20) && (0..<256).allSatisfy { model.byteRank[$0] != .max }
@@ -320,7 +321,7 @@ public final class BytePairEncoder {
     }
 
     /// tiktoken's merge loop for a piece of 2 ≤ n < `longThreshold` bytes. Parts are linked by start offset;
-    /// each step finds the minimum key in one pass over `keys` (dead entries hold `UInt32.max`), so nothing is
+    /// each step finds the minimum key in one pass over `keys` (dead entries hold `Int32.max`), so nothing is
     /// shifted and the pass has no data-dependent branches.
     /// The rank of the token made of the part `left` (bytes `p[a..<m]`) followed by the part `right` (`p[m..<b]`),
     /// or max: `spanRank(p, a, b)` through the pair cache.
@@ -343,7 +344,7 @@ public final class BytePairEncoder {
     func mergeShort(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
         if !ranksFitKeys { mergeLong(p, n, into: &out); return }
         let keys = self.keys, nx = self.nextPart, pv = self.prevPart, toks = self.tokens
-        @inline(__always) func key(_ r: UInt32, _ i: Int) -> UInt32 { r == .max ? .max : r << 7 | UInt32(truncatingIfNeeded: i) }
+        @inline(__always) func key(_ r: UInt32, _ i: Int) -> Int32 { r == .max ? .max : Int32(truncatingIfNeeded: r << 7 | UInt32(truncatingIfNeeded: i)) }
         var i = 0
         while i < n - 1 {
             keys[i] = key(pairRank[Int(p[i]) << 8 | Int(p[i + 1])], i)
@@ -355,24 +356,25 @@ public final class BytePairEncoder {
         nx[n - 1] = Int32(n); pv[n - 1] = Int32(n - 2)
         let pairs = n - 1
         while true {
-            var m = UInt32.max
+            var m = Int32.max
             for k in 0..<pairs { m = min(m, keys[k]) }
             if m == .max { break }
-            let a = Int(m & 127)
+            let mk = UInt32(truncatingIfNeeded: m)
+            let a = Int(mk & 127)
             let j = Int(nx[a])
             let c = Int(nx[j])
-            toks[a] = m >> 7
+            toks[a] = mk >> 7
             keys[j] = .max
             nx[a] = Int32(c)
             if c < n {
                 pv[c] = Int32(a)
-                keys[a] = key(mergedRank(m >> 7, toks[c], p, a, Int(nx[c])), a)
+                keys[a] = key(mergedRank(mk >> 7, toks[c], p, a, Int(nx[c])), a)
             } else {
                 keys[a] = .max
             }
             if a > 0 {
                 let h = Int(pv[a])
-                keys[h] = key(mergedRank(toks[h], m >> 7, p, h, c), h)
+                keys[h] = key(mergedRank(toks[h], mk >> 7, p, h, c), h)
             }
         }
         var k = 0
