@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import TokCore
 import TokIO
 import TokMetrics
@@ -61,7 +62,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         try runReportingErrors("eval") {
             let names = tokenizers.isEmpty ? ["cl100k_base"] : tokenizers
-            let loaded = try names.map { try TokenizerOptions.parse(["-t", $0]).load() }
+            let loaded = try loadConcurrently(names)
             var options = EvaluationOptions()
             options.alpha = alpha
             options.threads = threads ?? onlineCPUs()
@@ -96,4 +97,20 @@ struct Eval: ParsableCommand {
         let b = base(path)
         return all.filter { base($0) == b }.count > 1 ? path : b
     }
+}
+
+/// Loads the named tokenizers at the same time (each is a table image to read and check); the first failure in
+/// command-line order is the one reported.
+private func loadConcurrently(_ names: [String]) throws -> [Tokenizer] {
+    final class Results: @unchecked Sendable { var slots: [Result<Tokenizer, any Error>?] = [] }
+    let results = Results()
+    results.slots = Array(repeating: nil, count: names.count)
+    results.slots.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        nonisolated(unsafe) let slots = base
+        DispatchQueue.concurrentPerform(iterations: names.count) { i in
+            slots[i] = Result { try TokenizerOptions.parse(["-t", names[i]]).load() }
+        }
+    }
+    return try results.slots.map { try $0!.get() }
 }
