@@ -320,9 +320,6 @@ public final class BytePairEncoder {
         return table.rank(p + a, len)
     }
 
-    /// tiktoken's merge loop for a piece of 2 ≤ n < `longThreshold` bytes. Parts are linked by start offset;
-    /// each step finds the minimum key in one pass over `keys` (dead entries hold `Int32.max`), so nothing is
-    /// shifted and the pass has no data-dependent branches.
     /// The rank of the token made of the part `left` (bytes `p[a..<m]`) followed by the part `right` (`p[m..<b]`),
     /// or max: `spanRank(p, a, b)` through the pair cache.
     @usableFromInline @inline(__always)
@@ -340,6 +337,9 @@ public final class BytePairEncoder {
         return r
     }
 
+    /// tiktoken's merge loop for a piece of 2 ≤ n < `longThreshold` bytes. Parts are linked by start offset;
+    /// each step finds the minimum key in one pass over `keys` (dead entries hold `Int32.max`), so nothing is
+    /// shifted and the pass has no data-dependent branches.
     @usableFromInline
     func mergeShort(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
         if !ranksFitKeys { mergeLong(p, n, into: &out); return }
