@@ -275,7 +275,7 @@ public final class BytePairEncoder {
             if !rest && n - pos > BytePairEncoder.chunkBytes {
                 end = pos + BytePairEncoder.chunkBytes
                 var e = end
-                while e > pos + 1 && p[e] & 0xC0 == 0x80 { e -= 1 }   // at a character start when there is one
+                while e > end - 3 && p[e] & 0xC0 == 0x80 { e -= 1 }   // at a character start, if one is that close
                 end = e
             }
             let before = out.count

@@ -89,6 +89,14 @@ final class BytePairEncoderTests: XCTestCase {
                 piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
                 XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "round \(round) with \(tok.name): \(String(decoding: piece, as: UTF8.self))")
             }
+            // Raw bytes that are not UTF-8 (input read with --invalid-utf8 bytes): continuation bytes only, or mixed.
+            for raw: [UInt8] in [[0x80], [0xBF, 0x80, 0x61], [0xE4, 0xB8], [0xFF, 0x20, 0x80]] {
+                var piece: [UInt8] = []
+                while piece.count < 300 { piece += raw }
+                var out = TokenBuffer()
+                piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+                XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "\(raw) with \(tok.name)")
+            }
             XCTAssertGreaterThan(bpe.chunkStats.chunks, bpe.chunkStats.pieces, tok.name)
             XCTAssertGreaterThan(bpe.chunkStats.retries, 0, tok.name)
             fallbacks += bpe.chunkStats.fallbacks
