@@ -755,6 +755,9 @@ class Bench:
             self.progress("eval throughput")
             results["eval"] = self.eval_rows(encs, input_path, a.timeout)
 
+        if not a.skip_per_corpus:
+            results["per_corpus"] = self.per_corpus(encs, peers)
+
         if not a.skip_pathological:
             paths = build_pathological()
             for enc in encs if a.patho_all_encodings else encs[:1]:
@@ -827,6 +830,39 @@ class Bench:
             return "timeout"
         return f"n/a ({r.get('error', 'error')})"
 
+    def per_corpus(self, encs, peers) -> dict:
+        """tok (1 thread) and the two fastest peers on each shipped corpus on its own, so that the bench input's mix
+        can be read apart: where tok leads and where it trails. Rows keep their best of --rounds rounds."""
+        a = self.args
+        files = []
+        for p in sorted(glob.glob(str(REPO / "corpora" / "*.zst"))):
+            t = _read_source("zst", p)
+            if t is None:
+                continue
+            name = Path(p).name.split(".")[0]
+            path = OUT / f"corpus-{name}.txt"
+            path.write_bytes(t.encode("utf-8"))
+            files.append((name, path))
+        cols = ["tok"] + [p for p in ("gigatoken", "fastokens") if p in peers]
+        out = {}
+        for enc in encs:
+            rows = []
+            for name, path in files:
+                row = {"corpus": name, "bytes": path.stat().st_size}
+                for _ in range(max(1, a.rounds)):
+                    for c in cols:
+                        self.progress(f"{enc}: {name}: {c}")
+                        if c == "tok":
+                            r = self.tok_bench(enc, path, 1, a.runs, a.timeout)
+                        else:
+                            r = self.run_peer(c, enc, path, a.runs, a.timeout)
+                        v = r.get("mb_per_s") if r.get("ok") else None
+                        if v is not None and (row.get(c) is None or v > row[c]):
+                            row[c] = v
+                rows.append(row)
+            out[enc] = {"columns": cols, "rows": rows}
+        return out
+
     def print_tables(self, results, encs):
         print()
         for enc in encs:
@@ -864,6 +900,16 @@ class Bench:
             sc = results["encode"].get(enc + "_tok_scaling")
             print(f"   tok scaling {self.ncpu} threads / 1 thread: " + (f"{sc:.2f}x" if sc else "n/a"))
             print("   CPU MB/s: the same calls timed by process CPU time (less sensitive to other load than MB/s, which is wall time)")
+            print()
+        for enc, pc in (results.get("per_corpus") or {}).items():
+            cols = pc["columns"]
+            table = [("corpus (" + enc + ")", "MB") + tuple(f"{c} MB/s" for c in cols) + tuple(f"tok / {c}" for c in cols[1:])]
+            for row in pc["rows"]:
+                cells = tuple(f"{row[c]:.1f}" if row.get(c) else "n/a" for c in cols)
+                ratios = tuple(f"{row['tok'] / row[c]:.2f}x" if row.get("tok") and row.get(c) else "n/a" for c in cols[1:])
+                table.append((row["corpus"], f"{row['bytes'] / MB:.2f}") + cells + ratios)
+            print(f"== per corpus, one core (each shipped corpus on its own; best of {self.args.rounds} rounds)")
+            print(render(table, right=set(range(1, len(table[0])))))
             print()
         for enc, patho in results["pathological"].items():
             cols = ["tok"] + [p for p in PEERS if any(p in row for row in patho.values())]
@@ -929,6 +975,7 @@ def main(argv=None):
     ap.add_argument("--patho-timeout", type=float, default=60.0, help="seconds per pathological peer call")
     ap.add_argument("--patho-all-encodings", action="store_true", help="pathological inputs for every encoding (default: first only)")
     ap.add_argument("--skip-pathological", action="store_true")
+    ap.add_argument("--skip-per-corpus", action="store_true", help="skip the table of each shipped corpus on its own")
     ap.add_argument("--skip-eval", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     # worker mode (internal)
