@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import glob
 import gzip
 import hashlib
@@ -150,6 +151,7 @@ def _fallback_sources() -> list[tuple[str, str, int]]:
     return out
 
 
+@functools.lru_cache(maxsize=None)  # the per-corpus table reads the corpora the bench input was built from
 def _read_source(kind: str, path: str) -> str | None:
     try:
         if kind == "zst":

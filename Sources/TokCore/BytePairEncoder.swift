@@ -241,7 +241,7 @@ public final class BytePairEncoder {
         let slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - BytePairEncoder.junctionCacheBits))
         if junctionKey[slot] == k { return junctionValid[slot] }
         guard let ba = table.bytes(ofRank: a), let bb = table.bytes(ofRank: b) else { return false }
-        (junctionBytes).update(from: ba.baseAddress!, count: ba.count)
+        junctionBytes.update(from: ba.baseAddress!, count: ba.count)
         (junctionBytes + ba.count).update(from: bb.baseAddress!, count: bb.count)
         let n = ba.count + bb.count
         junctionOut.removeAll()
@@ -274,9 +274,8 @@ public final class BytePairEncoder {
             var end = n
             if !rest && n - pos > BytePairEncoder.chunkBytes {
                 end = pos + BytePairEncoder.chunkBytes
-                var e = end
-                while e > end - 3 && p[e] & 0xC0 == 0x80 { e -= 1 }   // at a character start, if one is that close
-                end = e
+                let floor = end - 3
+                while end > floor && p[end] & 0xC0 == 0x80 { end -= 1 }   // at a character start, if one is that close
             }
             let before = out.count
             if end - pos < BytePairEncoder.longThreshold {

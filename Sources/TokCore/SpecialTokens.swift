@@ -19,7 +19,6 @@ public struct SpecialTokens: Sendable {
     /// The special strings with their index in `entries` as rank (not their ids, which can be large: a table
     /// is sized by its largest rank).
     @usableFromInline let table: RankTable?
-    @usableFromInline let ids: [UInt32]
     @usableFromInline let firstByte: [Bool]
     @usableFromInline let lengths: [Int]   // distinct lengths, longest first
     /// Length in bytes of the longest special token (0 when there are none).
@@ -29,26 +28,25 @@ public struct SpecialTokens: Sendable {
         let sorted = tokens.sorted { $0.1 < $1.1 }
         entries = sorted.map { (text: $0.0, id: $0.1) }
         var fb = [Bool](repeating: false, count: 256)
-        var bytes: [UInt8] = [], ends: [Int] = [], ids: [UInt32] = [], index: [UInt32] = []
+        var bytes: [UInt8] = [], ends: [Int] = []
         var lens = Set<Int>()
         for (s, id) in sorted {
             let u = Array(s.utf8)
             if u.isEmpty { throw VocabularyError(file: "special tokens", line: nil, reason: "empty special token (id \(id))") }
             fb[Int(u[0])] = true
-            bytes += u; ends.append(bytes.count); ids.append(id); index.append(UInt32(index.count))
+            bytes += u; ends.append(bytes.count)
             lens.insert(u.count)
         }
         firstByte = fb
-        self.ids = ids
         lengths = lens.sorted(by: >)
         maxLength = lengths.first ?? 0
         if sorted.isEmpty {
             table = nil
         } else {
-            if Set(ids).count != ids.count {
+            if Set(sorted.map { $0.1 }).count != sorted.count {
                 throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token id")
             }
-            do { table = try RankTable(bytes: bytes, ends: ends, ranks: index) } catch {
+            do { table = try RankTable(bytes: bytes, ends: ends, ranks: Array(0..<UInt32(sorted.count))) } catch {
                 throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token string or id (\(error))")
             }
         }
@@ -63,13 +61,13 @@ public struct SpecialTokens: Sendable {
 
     /// The bytes of special token `id`, if it is one.
     public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8>? {
-        // `ids` is sorted: binary search.
-        var lo = 0, hi = ids.count
+        // `entries` is sorted by id: binary search.
+        var lo = 0, hi = entries.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
+            if entries[mid].id < id { lo = mid + 1 } else { hi = mid }
         }
-        guard lo < ids.count, ids[lo] == id else { return nil }
+        guard lo < entries.count, entries[lo].id == id else { return nil }
         return table?.bytes(ofRank: UInt32(lo))
     }
 
@@ -83,7 +81,7 @@ public struct SpecialTokens: Sendable {
                 if fb[Int(base[i])] {
                     for len in lengths where i + len <= end {
                         let r = table.rank(base + i, len)
-                        if r != .max { return (i, len, ids[Int(r)]) }
+                        if r != .max { return (i, len, entries[Int(r)].id) }
                     }
                 }
                 i += 1

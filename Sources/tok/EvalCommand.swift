@@ -102,15 +102,12 @@ struct Eval: ParsableCommand {
 /// Loads the named tokenizers at the same time (each is a table image to read and check); the first failure in
 /// command-line order is the one reported.
 private func loadConcurrently(_ names: [String]) throws -> [Tokenizer] {
-    final class Results: @unchecked Sendable { var slots: [Result<Tokenizer, any Error>?] = [] }
-    let results = Results()
-    results.slots = Array(repeating: nil, count: names.count)
-    results.slots.withUnsafeMutableBufferPointer { buffer in
-        let base = buffer.baseAddress!
-        nonisolated(unsafe) let slots = base
+    var results = [Result<Tokenizer, any Error>?](repeating: nil, count: names.count)
+    results.withUnsafeMutableBufferPointer { buffer in
+        nonisolated(unsafe) let slots = buffer.baseAddress!
         DispatchQueue.concurrentPerform(iterations: names.count) { i in
             slots[i] = Result { try TokenizerOptions.parse(["-t", names[i]]).load() }
         }
     }
-    return try results.slots.map { try $0!.get() }
+    return try results.map { try $0!.get() }
 }
