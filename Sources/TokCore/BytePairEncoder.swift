@@ -1,3 +1,5 @@
+internal import CByteClasses
+
 /// The immutable, shared part of byte-level BPE: the rank table plus lookup tables derived from it.
 public final class BPEModel: @unchecked Sendable {
     public let table: RankTable
@@ -6,6 +8,17 @@ public final class BPEModel: @unchecked Sendable {
     /// Rank of each two-byte string (`b0 << 8 | b1`), or `UInt32.max`: the first merge step without hashing.
     @usableFromInline let pairRank: UnsafeMutablePointer<UInt32>
     @usableFromInline let maxTokenLength: Int
+    /// Whether pieces may be cut where no token spans (see `SpanningTokenFilter`): not when some byte is not a
+    /// token, since then merging may fail to start.
+    @usableFromInline let cutsPossible: Bool
+    /// The filter, built on first need (o200k: about 5 ms, which text without non-ASCII pieces never pays) and
+    /// published once for every encoder of the model.
+    let filterSlot: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// By rank: 0 not known yet, 1 when BPE of the token's bytes is the token itself, 2 when it is not (a token
+    /// merges cannot reach, as some of Llama 3's). tiktoken looks a whole piece up before merging, so only a whole
+    /// piece may become such a token; a part between cuts must be what merging gives. Worked out on first use by
+    /// whichever thread meets the token, with relaxed atomics (every writer writes the same value).
+    @usableFromInline let reachable: UnsafeMutablePointer<UInt8>
 
     public init(table: RankTable) {
         self.table = table
@@ -19,9 +32,36 @@ public final class BPEModel: @unchecked Sendable {
             if table.keyLength[r] == 1 { byteRank[Int(key[0])] = UInt32(r) } else { pairRank[Int(key[0]) << 8 | Int(key[1])] = UInt32(r) }
         }
         maxTokenLength = table.maxKeyLength
+        var everyByte = true
+        for b in 0..<256 where byteRank[b] == .max { everyByte = false }
+        cutsPossible = everyByte
+        filterSlot = .allocate(capacity: 1)
+        filterSlot.initialize(to: nil)
+        reachable = .allocate(capacity: max(table.rankLimit, 1))
+        reachable.initialize(repeating: 0, count: max(table.rankLimit, 1))
     }
 
-    deinit { byteRank.deallocate(); pairRank.deallocate() }
+    /// The spanning-token filter, built by the first caller (concurrent first callers may each build one; one is
+    /// kept).
+    func spanningTokenFilter() -> SpanningTokenFilter {
+        if let p = tok_load_acquire_ptr(filterSlot) { return p.assumingMemoryBound(to: SpanningTokenFilter.self).pointee }
+        let mine = UnsafeMutablePointer<SpanningTokenFilter>.allocate(capacity: 1)
+        mine.initialize(to: SpanningTokenFilter(table: table))
+        if tok_publish_ptr(filterSlot, mine) != 0 { return mine.pointee }
+        mine.pointee.deallocate()
+        mine.deinitialize(count: 1)
+        mine.deallocate()
+        return tok_load_acquire_ptr(filterSlot)!.assumingMemoryBound(to: SpanningTokenFilter.self).pointee
+    }
+
+    deinit {
+        byteRank.deallocate(); pairRank.deallocate(); reachable.deallocate()
+        if let p = filterSlot.pointee {
+            let f = p.assumingMemoryBound(to: SpanningTokenFilter.self)
+            f.pointee.deallocate(); f.deinitialize(count: 1); f.deallocate()
+        }
+        filterSlot.deallocate()
+    }
 }
 
 /// Byte-level BPE with tiktoken's semantics.
@@ -43,6 +83,9 @@ public final class BytePairEncoder {
     @usableFromInline let byteRank: UnsafeMutablePointer<UInt32>
     @usableFromInline let pairRank: UnsafeMutablePointer<UInt32>
     @usableFromInline let maxTokenLength: Int
+    /// The model's filter once this encoder has needed it.
+    @usableFromInline var spanFilter: SpanningTokenFilter?
+    @usableFromInline let reachable: UnsafeMutablePointer<UInt8>
 
     // Short-piece scratch.
     /// By part start: `rank << 7 | start` of the pair that starts there, or `Int32.max` (no pair, or not a part
@@ -97,6 +140,7 @@ public final class BytePairEncoder {
         byteRank = model.byteRank
         pairRank = model.pairRank
         maxTokenLength = model.maxTokenLength
+        reachable = model.reachable
         let t = BytePairEncoder.longThreshold + 2
         keys = .allocate(capacity: t); nextPart = .allocate(capacity: t); prevPart = .allocate(capacity: t)
         tokens = .allocate(capacity: t)
@@ -144,11 +188,72 @@ public final class BytePairEncoder {
                 let r = table.rank(p, n, prefix: prefix, hash: h)
                 if r != .max { out.append(r); return }
             }
-            encodeCached(p, n, hash: h, into: &out)
+            encodeCached(p, n, hash: h, cut: true, into: &out)
             return
         }
-        encodeLongPiece(p, n, into: &out)
+        encodeLongPiece(p, n, cut: true, into: &out)
     }
+
+    /// `encodePiece` for a part between cuts: the same caches, no search for cuts.
+    @usableFromInline
+    func encodePart(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
+        if n == 1 { out.append(byteRank[Int(p[0])]); return }
+        if n <= BytePairEncoder.cacheKeyBytes {
+            let prefix = ByteKey.prefixWord(p, n)
+            let h = ByteKey.hash(p, n, prefix: prefix)
+            if n <= maxTokenLength {
+                let r = table.rank(p, n, prefix: prefix, hash: h)
+                if r != .max && appendPartToken(r, p, n, into: &out) { return }
+            }
+            encodeCached(p, n, hash: h, cut: false, into: &out)
+            return
+        }
+        encodeLongPiece(p, n, cut: false, into: &out)
+    }
+
+    /// For a part `p[0..<n]` that is the token `r`: appends what BPE makes of it and returns true, unless `r` is
+    /// known to be out of merges' reach (then the caller merges, through its caches).
+    @usableFromInline @inline(__always)
+    func appendPartToken(_ r: UInt32, _ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) -> Bool {
+        let state = tok_load_relaxed_u8(reachable + Int(r))
+        if state == 1 { out.append(r); return true }
+        if state == 2 { return false }
+        let before = out.count
+        if n < BytePairEncoder.longThreshold { mergeShort(p, n, into: &out) } else { mergeLong(p, n, into: &out) }
+        let itself = out.count - before == 1 && out.ids[before] == r
+        tok_store_relaxed_u8(reachable + Int(r), itself ? 1 : 2)
+        return true
+    }
+
+    /// Encodes `p[0..<n]` as its parts between the places no token can span (see `SpanningTokenFilter`), each
+    /// through the caches. Returns false, having appended nothing, when there is no such place.
+    @usableFromInline
+    func encodeAtCuts(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) -> Bool {
+        guard model.cutsPossible else { return false }
+        // Cuts are only looked for next to non-ASCII bytes.
+        var high: UInt8 = 0
+        for i in 0..<n { high |= p[i] }
+        if high < 0x80 { return false }
+        let filter: SpanningTokenFilter
+        if let f = spanFilter { filter = f } else { filter = model.spanningTokenFilter(); spanFilter = filter }
+        cutStats.pieces += 1
+        var from = 0
+        var k = 1
+        while k < n {
+            if SpanningTokenFilter.isCandidate(p, k) && filter.isCut(p, k, n) {
+                encodePart(p + from, k - from, into: &out)
+                from = k
+            }
+            k += 1
+        }
+        if from == 0 { return false }
+        encodePart(p + from, n - from, into: &out)
+        cutStats.cutPieces += 1
+        return true
+    }
+
+    /// What `encodeAtCuts` did, for tests: pieces searched for cuts, and pieces cut.
+    var cutStats = (pieces: 0, cutPieces: 0)
 
     /// Encodes the pieces `base[start..<ends[0]]`, `base[ends[0]..<ends[1]]`, ... in order.
     @inlinable
@@ -164,16 +269,20 @@ public final class BytePairEncoder {
     /// `encodePiece` for pieces too long for the piece cache: through the long-piece memo.
     /// Returns whether the tokens were already known (a whole token or a memo hit).
     @usableFromInline @discardableResult
-    func encodeLongPiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) -> Bool {
+    func encodeLongPiece(_ p: UnsafePointer<UInt8>, _ n: Int, cut: Bool, into out: inout TokenBuffer) -> Bool {
         let prefix = ByteKey.prefixWord(p, n)
         let h = ByteKey.hash(p, n, prefix: prefix)
         if n <= maxTokenLength {
             let r = table.rank(p, n, prefix: prefix, hash: h)
-            if r != .max { out.append(r); return true }
+            if r != .max {
+                if cut { out.append(r); return true }
+                if appendPartToken(r, p, n, into: &out) { return true }
+            }
         }
         if longMemo.lookup(p, n, hash: h, into: &out) { return true }
         let before = out.count
-        if n < BytePairEncoder.longThreshold {
+        if cut && encodeAtCuts(p, n, into: &out) {
+        } else if n < BytePairEncoder.longThreshold {
             mergeShort(p, n, into: &out)
         } else if pairCacheUsable {
             encodeChunked(p, n, into: &out)
@@ -185,7 +294,7 @@ public final class BytePairEncoder {
     }
 
     @usableFromInline
-    func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, into out: inout TokenBuffer) {
+    func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, cut: Bool, into out: inout TokenBuffer) {
         let e = cache + (Int(truncatingIfNeeded: h >> 7) & (BytePairEncoder.cacheEntries - 1)) * 64
         let key = (e + 40).assumingMemoryBound(to: UInt8.self)
         if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && ByteKey.equal(key, p, n) {
@@ -197,7 +306,7 @@ public final class BytePairEncoder {
             return
         }
         let before = out.count
-        mergeShort(p, n, into: &out)
+        if !(cut && encodeAtCuts(p, n, into: &out)) { mergeShort(p, n, into: &out) }
         let c = out.count - before
         if c <= BytePairEncoder.cacheTokens {
             e.storeBytes(of: h, as: UInt64.self)
@@ -280,9 +389,9 @@ public final class BytePairEncoder {
             let before = out.count
             if end - pos < BytePairEncoder.longThreshold {
                 if end - pos > BytePairEncoder.cacheKeyBytes {
-                    if encodeLongPiece(p + pos, end - pos, into: &out) { known += 1 }
+                    if encodeLongPiece(p + pos, end - pos, cut: false, into: &out) { known += 1 }
                 } else {
-                    encodePiece(p + pos, end - pos, into: &out)
+                    encodePart(p + pos, end - pos, into: &out)
                 }
             } else {
                 mergeLong(p + pos, end - pos, into: &out)

@@ -165,6 +165,79 @@ final class BytePairEncoderTests: XCTestCase {
         }
     }
 
+    /// Pieces made of tokens with non-ASCII bytes (so that tokens over character boundaries, partial characters
+    /// included, sit next to each other), of single characters of many scripts, and of stray bytes.
+    private func multilingualPieces(_ tok: Tokenizer, count: Int, seed: UInt64) -> [[UInt8]] {
+        var rng = SeededRandom(seed: seed)
+        let table = tok.ranks
+        var nonASCII: [[UInt8]] = []
+        for r in 0..<UInt32(table.rankLimit) {
+            if let b = table.bytes(ofRank: r), b.contains(where: { $0 >= 0x80 }) { nonASCII.append(Array(b)) }
+        }
+        let chars: [[UInt8]] = ["语", "言", "の", "ン", "ไ", "ท", "क", "्", "ष", "ا", "ل", "é", "ж", "🙂", "\u{301}", "a", " ", "1"].map { Array($0.utf8) }
+        let stray: [[UInt8]] = [[0x80], [0xE4, 0xB8], [0xFF], [0xBF, 0xBF]]
+        var pieces: [[UInt8]] = []
+        for _ in 0..<count {
+            var piece: [UInt8] = []
+            let target = Int.random(in: 2..<160, using: &rng)
+            while piece.count < target {
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0..<6: piece += nonASCII[Int.random(in: 0..<nonASCII.count, using: &rng)]
+                case 6..<9: piece += chars[Int.random(in: 0..<chars.count, using: &rng)]
+                default: piece += stray[Int.random(in: 0..<stray.count, using: &rng)]
+                }
+            }
+            pieces.append(piece)
+        }
+        return pieces
+    }
+
+    /// The filter may only report a cut where no token occurs across it: checked against every substring.
+    func testSpanningTokenFilterNeverCutsAcrossAToken() {
+        for tok in Shipped.all {
+            let filter = tok.model.spanningTokenFilter()
+            let maxLen = tok.model.maxTokenLength
+            var cuts = 0, refused = 0
+            for piece in multilingualPieces(tok, count: 150, seed: 41) {
+                piece.withUnsafeBufferPointer { buf in
+                    let p = buf.baseAddress!, n = buf.count
+                    for k in 1..<n where SpanningTokenFilter.isCandidate(p, k) {
+                        guard filter.isCut(p, k, n) else { refused += 1; continue }
+                        cuts += 1
+                        for s in max(0, k - maxLen + 1)..<k {
+                            for e in (k + 1)...min(n, s + maxLen) where tok.ranks.rank(of: piece[s..<e]) != nil {
+                                XCTFail("\(tok.name): token \(piece[s..<e]) spans cut \(k) of \(piece)")
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertGreaterThan(cuts, 1000, tok.name)
+            XCTAssertGreaterThan(refused, 1000, tok.name)
+        }
+    }
+
+    /// Pieces cut where no token spans give the reference merge, whole and through the caches; Llama 3 has tokens
+    /// merges cannot reach ("しない"), which a whole piece may become but a part may not.
+    func testPiecesCutWhereNoTokenSpansAgreeWithReferenceMerge() {
+        for tok in Shipped.all {
+            let bpe = BytePairEncoder(model: tok.model)
+            var pieces = multilingualPieces(tok, count: 400, seed: 43)
+            pieces += ["響しない。", "しない", "影響しない", "しないしない。"].map { Array($0.utf8) }
+            for round in 0..<2 {   // the second round runs through the caches
+                for piece in pieces {
+                    var out = TokenBuffer()
+                    piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+                    XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "round \(round), \(tok.name): \(piece)")
+                }
+            }
+            XCTAssertGreaterThan(bpe.cutStats.cutPieces, 200, tok.name)
+        }
+        let llama = Shipped.llama3
+        let shinai = llama.ranks.rank(of: Array("しない".utf8)[...])!
+        XCTAssertEqual(llama.model.reachable[Int(shinai)], 2, "しない is a Llama 3 token that merging does not reach")
+    }
+
     /// tiktoken's `_byte_pair_merge`, written as plainly as possible.
     private func referenceMerge(_ piece: [UInt8], _ table: RankTable) -> [UInt32] {
         if let r = table.rank(of: piece) { return [r] }

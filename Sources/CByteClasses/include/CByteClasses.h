@@ -70,4 +70,23 @@ static inline __attribute__((always_inline)) tok_byte_classes tok_classify64(con
     return r;
 }
 
+// Relaxed atomic byte access, for per-token facts that threads work out lazily and share: every thread that
+// writes a byte writes the same value, so relaxed order is enough, and the atomics keep the race defined.
+static inline __attribute__((always_inline)) uint8_t tok_load_relaxed_u8(const uint8_t *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline __attribute__((always_inline)) void tok_store_relaxed_u8(uint8_t *p, uint8_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+// A pointer that one thread publishes once (a lazily built table): acquire load, and a compare-and-swap from
+// NULL that reports whether this caller's pointer won.
+static inline __attribute__((always_inline)) void *tok_load_acquire_ptr(void *const *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline __attribute__((always_inline)) int tok_publish_ptr(void **p, void *value) {
+    void *expected = 0;
+    return __atomic_compare_exchange_n(p, &expected, value, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 #endif
