@@ -101,6 +101,32 @@ public struct SpanningTokenFilter: @unchecked Sendable {
         return v
     }
 
+    /// c1 for a boundary at `k`: the bytes from the last start byte before `k`, at most 4 (all 4 when none of
+    /// them is a start byte), little-endian. Reads only `p[max(k - 4, 0)..<k]`.
+    @inlinable @inline(__always)
+    static func leftCharacter(_ p: UnsafePointer<UInt8>, _ k: Int) -> UInt64 {
+        if k >= 4 {
+            let w = UInt64(UInt32(littleEndian: UnsafeRawPointer(p + k - 4).loadUnaligned(as: UInt32.self)))
+            let starts = (w ^ 0x8080_8080) & 0xC0C0_C0C0   // a byte is non-zero where a start byte is
+            if starts == 0 { return w }
+            return w >> UInt64(8 * ((63 - starts.leadingZeroBitCount) >> 3))
+        }
+        var ks = k - 1
+        while ks > 0 && p[ks] & 0xC0 == 0x80 { ks -= 1 }
+        return pack(p + ks, k - ks)
+    }
+
+    /// c2 for a boundary at `k` of `p[0..<n]`: the bytes its first byte declares, as far as `n`, little-endian.
+    @inlinable @inline(__always)
+    static func rightCharacter(_ p: UnsafePointer<UInt8>, _ k: Int, _ n: Int) -> UInt64 {
+        let len = min(declaredLength(p[k]), n - k)
+        if n - k >= 4 {
+            let w = UInt64(UInt32(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt32.self)))
+            return w & (UInt64(1) << UInt64(8 * len) &- 1)
+        }
+        return pack(p + k, len)
+    }
+
     @inlinable @inline(__always) static func wholeKey(_ c1: UInt64, _ c2: UInt64) -> UInt64 { c1 | c2 << 32 }
     @inlinable @inline(__always) static func endsInsideKey(_ c1: UInt64, _ b: UInt8) -> UInt64 { (c1 | UInt64(b) << 32) ^ endsInsideTag }
     @inlinable @inline(__always) static func startsInsideKey(_ a: UInt8, _ c2: UInt64) -> UInt64 { (UInt64(a) | c2 << 8) ^ startsInsideTag }
@@ -120,12 +146,9 @@ public struct SpanningTokenFilter: @unchecked Sendable {
     /// Whether no token can occur in `p[0..<n]` across position `k` (0 < k < n, `isCandidate(p, k)`).
     @inlinable @inline(__always)
     public func isCut(_ p: UnsafePointer<UInt8>, _ k: Int, _ n: Int) -> Bool {
-        var ks = k - 1
-        let floor = max(k - 4, 0)
-        while ks > floor && p[ks] & 0xC0 == 0x80 { ks -= 1 }
-        let c1 = SpanningTokenFilter.pack(p + ks, k - ks)
+        let c1 = SpanningTokenFilter.leftCharacter(p, k)
         let b = p[k], a = p[k - 1]
-        let c2 = SpanningTokenFilter.pack(p + k, min(SpanningTokenFilter.declaredLength(b), n - k))
+        let c2 = SpanningTokenFilter.rightCharacter(p, k, n)
         return !has(SpanningTokenFilter.wholeKey(c1, c2)) && !has(SpanningTokenFilter.endsInsideKey(c1, b))
             && !has(SpanningTokenFilter.startsInsideKey(a, c2)) && !has(SpanningTokenFilter.bothInsideKey(a, b))
     }

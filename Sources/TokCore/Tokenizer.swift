@@ -89,9 +89,13 @@ public final class Tokenizer: Sendable {
     /// Frees the pooled scratch memory.
     public func releaseScratch() { idle.withLock { $0.removeAll() } }
 
-    /// Empties the piece and pair caches of the pooled encoders, keeping their memory: the next encode computes
-    /// every piece afresh, as on a new instance. Benchmarks call this between timed runs.
-    public func clearCaches() { idle.withLock { for e in $0 { e.bpe.clearCaches() } } }
+    /// Empties the piece and pair caches of the pooled encoders, keeping their memory, and forgets which tokens
+    /// merges were found to reach: the next encode computes every piece afresh, as on a new instance. Benchmarks
+    /// call this between timed runs, with no encode running.
+    public func clearCaches() {
+        idle.withLock { for e in $0 { e.bpe.clearCaches() } }
+        model.forgetReachability()
+    }
 
     /// Runs `body` with an encoder that no other thread is using, built on pooled scratch memory that goes back
     /// to the pool afterwards (so its piece cache stays warm across calls).

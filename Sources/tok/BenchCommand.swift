@@ -9,7 +9,8 @@ struct Bench: ParsableCommand {
             Loads the file into memory, encodes it --repeat times on --threads threads (special strings as \
             ordinary text) and prints one JSON object: bytes, tokens, seconds (best run) and mb_per_s (10^6 bytes \
             per second), plus load_seconds. Reading and loading are not timed. Each run starts with empty piece \
-            and pair caches, so no run reuses what an earlier one computed.
+            and pair caches, so no run reuses what an earlier one computed from the text; tables derived from \
+            the vocabulary alone (the filter of places no token spans, built on first need) are kept.
             """)
 
     @OptionGroup var tokenizerOptions: TokenizerOptions

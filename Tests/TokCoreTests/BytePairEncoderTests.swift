@@ -221,6 +221,7 @@ final class BytePairEncoderTests: XCTestCase {
     /// merges cannot reach ("しない"), which a whole piece may become but a part may not.
     func testPiecesCutWhereNoTokenSpansAgreeWithReferenceMerge() {
         for tok in Shipped.all {
+            _ = tok.model.spanningTokenFilter()   // built now, not after the first 4,096 pieces
             let bpe = BytePairEncoder(model: tok.model)
             var pieces = multilingualPieces(tok, count: 400, seed: 43)
             pieces += ["響しない。", "しない", "影響しない", "しないしない。"].map { Array($0.utf8) }
@@ -233,6 +234,15 @@ final class BytePairEncoderTests: XCTestCase {
             }
             XCTAssertGreaterThan(bpe.cutStats.cutPieces, 200, tok.name)
         }
+        // A model whose filter is not built yet merges the first pieces whole, then builds it and cuts.
+        let fresh = BytePairEncoder(model: BPEModel(table: Shipped.o200k.ranks))
+        var out = TokenBuffer()
+        for i in 0..<(BytePairEncoder.piecesToBuildFilter + 100) {
+            let piece = Array("影響しない\(i)語".utf8)
+            piece.withUnsafeBufferPointer { fresh.encodePiece($0.baseAddress!, $0.count, into: &out) }
+            if i == BytePairEncoder.piecesToBuildFilter - 2 { XCTAssertEqual(fresh.cutStats.pieces, 0) }
+        }
+        XCTAssertGreaterThan(fresh.cutStats.cutPieces, 50)
         let llama = Shipped.llama3
         let shinai = llama.ranks.rank(of: Array("しない".utf8)[...])!
         XCTAssertEqual(llama.model.reachable[Int(shinai)], 2, "しない is a Llama 3 token that merging does not reach")
