@@ -37,6 +37,11 @@ public final class BPEModel: @unchecked Sendable {
         cutsPossible = everyByte
         filterSlot = .allocate(capacity: 1)
         filterSlot.initialize(to: nil)
+        if everyByte, let bits = table.spanningBits {
+            let f = UnsafeMutablePointer<SpanningTokenFilter>.allocate(capacity: 1)
+            f.initialize(to: SpanningTokenFilter(borrowing: bits, words: table.spanningWords))
+            filterSlot.pointee = UnsafeMutableRawPointer(f)
+        }
         reachable = .allocate(capacity: max(table.rankLimit, 1))
         reachable.initialize(repeating: 0, count: max(table.rankLimit, 1))
     }

@@ -33,6 +33,10 @@ public struct RankTable: @unchecked Sendable {
     @usableFromInline static let filterBits = 21
     /// The bits of a slot's tag that hold the length: 0xFF when tags carry arena offsets, else all.
     @usableFromInline let tagLengthMask: UInt32
+    /// The bitset of `SpanningTokenFilter`, when the table came from an image that holds it (else the filter is
+    /// built from the keys on first need), and its length in 64-bit words.
+    let spanningBits: UnsafeMutablePointer<UInt64>?
+    let spanningWords: Int
     let storage: Storage
 
     /// Frees the raw buffers when the last copy of the table goes away.
@@ -69,6 +73,8 @@ public struct RankTable: @unchecked Sendable {
         let filter = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << (RankTable.filterBits - 6))
         filter.initialize(repeating: 0, count: 1 << (RankTable.filterBits - 6))
         self.filter = filter
+        self.spanningBits = nil
+        self.spanningWords = 0
         self.storage = Storage(slots, arena, keyStart, keyLength, filter)
         self.slots = slots; self.capacity = capacity; self.arena = arena
         self.keyStart = keyStart; self.keyLength = keyLength

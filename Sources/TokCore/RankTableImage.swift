@@ -9,19 +9,25 @@ import Darwin
 ///
 /// Layout (little-endian, every section 8-byte aligned): 12 header words — magic, format version, source
 /// fingerprint, source length, key count, slot capacity, rank limit, longest key, arena bytes, filter words,
-/// payload checksum, reserved — then the slots, the arena, key starts, key lengths and the presence filter.
+/// payload checksum, spanning-filter words — then the slots, the arena, key starts, key lengths, the presence
+/// filter and the bitset of `SpanningTokenFilter` (so a process that cuts pieces does not spend ~5 ms building it).
 /// An image is only accepted whole: right magic and fingerprint, consistent sizes, matching checksum, and every
 /// slot and key inside its table, so a truncated or damaged file is refused, never trusted.
 extension RankTable {
     static let imageMagic: UInt64 = 0x3154_4B4E_4152_4B54   // "TKRANKT1"
-    static let imageVersion: UInt64 = 2
+    static let imageVersion: UInt64 = 3
     static let imageHeaderWords = 12
 
     /// The table's image, tagged with the fingerprint and length of the file it was parsed from.
     public func image(sourceFingerprint: UInt64, sourceLength: Int) -> [UInt8] {
         let arenaBytes = Int(arenaCount)
         let filterWords = 1 << (RankTable.filterBits - 6)
-        let sections = [capacity * 16, arenaBytes, rankLimit * 4, rankLimit * 4, filterWords * 8]
+        let spanning = spanningBits.map { ($0, spanningWords) } ?? {
+            let f = SpanningTokenFilter(table: self)
+            return (f.bits, f.words)
+        }()
+        defer { if spanningBits == nil { spanning.0.deallocate() } }
+        let sections = [capacity * 16, arenaBytes, rankLimit * 4, rankLimit * 4, filterWords * 8, spanning.1 * 8]
         let total = RankTable.imageHeaderWords * 8 + sections.reduce(0) { $0 + RankTable.padded($1) }
         var out = [UInt8](repeating: 0, count: total)
         out.withUnsafeMutableBytes { buf in
@@ -29,14 +35,14 @@ extension RankTable {
             var off = RankTable.imageHeaderWords * 8
             for (src, n) in [(UnsafeRawPointer(slots), sections[0]), (UnsafeRawPointer(arena), sections[1]),
                                  (UnsafeRawPointer(keyStart), sections[2]), (UnsafeRawPointer(keyLength), sections[3]),
-                                 (UnsafeRawPointer(filter), sections[4])] {
+                                 (UnsafeRawPointer(filter), sections[4]), (UnsafeRawPointer(spanning.0), sections[5])] {
                 (raw + off).copyMemory(from: src, byteCount: n)
                 off += RankTable.padded(n)
             }
             let payload = UnsafeRawBufferPointer(start: raw + RankTable.imageHeaderWords * 8, count: total - RankTable.imageHeaderWords * 8)
             let header: [UInt64] = [RankTable.imageMagic, RankTable.imageVersion, sourceFingerprint, UInt64(sourceLength),
                                     UInt64(count), UInt64(capacity), UInt64(rankLimit), UInt64(maxKeyLength),
-                                    UInt64(arenaBytes), UInt64(filterWords), Fingerprint64.of(payload), 0]
+                                    UInt64(arenaBytes), UInt64(filterWords), Fingerprint64.of(payload), UInt64(spanning.1)]
             for (i, w) in header.enumerated() { raw.storeBytes(of: w.littleEndian, toByteOffset: i * 8, as: UInt64.self) }
         }
         return out
@@ -91,12 +97,16 @@ extension RankTable {
         func word(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.load(fromByteOffset: i * 8, as: UInt64.self)) }
         let filterWords = 1 << (RankTable.filterBits - 6)
         guard word(0) == RankTable.imageMagic, word(1) == RankTable.imageVersion, word(2) == sourceFingerprint,
-              word(3) == UInt64(sourceLength), word(9) == UInt64(filterWords), word(11) == 0 else { return nil }
+              word(3) == UInt64(sourceLength), word(9) == UInt64(filterWords) else { return nil }
+        // The spanning filter's length: a power of two, as `SpanningTokenFilter` sizes it.
+        let spanningWords = word(11)
+        guard spanningWords >= 64, spanningWords <= 1 << 26, spanningWords & (spanningWords - 1) == 0 else { return nil }
         let limitCap: UInt64 = 1 << 40
         let n = word(4), capacity = word(5), rankLimit = word(6), maxKey = word(7), arenaBytes = word(8)
         guard n > 0, n < limitCap, capacity > n, capacity < limitCap, rankLimit >= 1, rankLimit < limitCap,
               arenaBytes < limitCap, maxKey > 0, maxKey <= arenaBytes else { return nil }
-        let sections = [Int(capacity) * 16, Int(arenaBytes), Int(rankLimit) * 4, Int(rankLimit) * 4, filterWords * 8]
+        let sections = [Int(capacity) * 16, Int(arenaBytes), Int(rankLimit) * 4, Int(rankLimit) * 4, filterWords * 8,
+                        Int(spanningWords) * 8]
         guard image.count == hw * 8 + sections.reduce(0, { $0 + RankTable.padded($1) }) else { return nil }
         let payload = UnsafeRawBufferPointer(start: raw + hw * 8, count: image.count - hw * 8)
         guard Fingerprint64.of(payload) == word(10) else { return nil }
@@ -131,6 +141,8 @@ extension RankTable {
         self.storage = storage
         self.slots = slots; self.capacity = Int(capacity); self.arena = arena
         self.keyStart = keyStart; self.keyLength = keyLength; self.filter = filter
+        self.spanningBits = starts[5].assumingMemoryBound(to: UInt64.self)
+        self.spanningWords = Int(spanningWords)
         self.rankLimit = Int(rankLimit); self.count = Int(n); self.maxKeyLength = Int(maxKey)
         self.arenaCount = Int(arenaBytes)
         self.tagLengthMask = mask

@@ -24,8 +24,21 @@
 public struct SpanningTokenFilter: @unchecked Sendable {
     @usableFromInline let bits: UnsafeMutablePointer<UInt64>
     @usableFromInline let shift: UInt64
-    /// Keys recorded (for tests and sizing).
+    /// Length of `bits` in 64-bit words.
+    let words: Int
+    /// Whether `bits` belongs to the filter (else to a table image).
+    let ownsBits: Bool
+    /// Keys recorded (for tests and sizing); 0 for a filter read from an image.
     public let keyCount: Int
+
+    /// The filter a table image holds (`words` a power of two, at least 64).
+    init(borrowing bits: UnsafeMutablePointer<UInt64>, words: Int) {
+        self.bits = bits
+        self.words = words
+        ownsBits = false
+        keyCount = 0
+        shift = UInt64(64 - (words * 64).trailingZeroBitCount)
+    }
 
     @usableFromInline static let wholeTag: UInt64 = 0
     @usableFromInline static let endsInsideTag: UInt64 = 0x9E37_79B9_0000_0000
@@ -69,7 +82,8 @@ public struct SpanningTokenFilter: @unchecked Sendable {
         // a few percent of false hits, in a bitset that stays in L2 (o200k: 128 KB).
         var logBits = 12
         while (1 << logBits) < keys.count * 4 { logBits += 1 }
-        let words = (1 << logBits) / 64
+        words = (1 << logBits) / 64
+        ownsBits = true
         bits = .allocate(capacity: words)
         bits.initialize(repeating: 0, count: words)
         shift = UInt64(64 - logBits)
@@ -80,7 +94,7 @@ public struct SpanningTokenFilter: @unchecked Sendable {
     }
 
     /// Frees the bitset; the filter must not be used afterwards.
-    func deallocate() { bits.deallocate() }
+    func deallocate() { if ownsBits { bits.deallocate() } }
 
     /// Whether a boundary before byte `j` of a token or piece is recorded and tested: a start byte with a
     /// non-ASCII byte on one side.

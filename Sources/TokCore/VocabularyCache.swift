@@ -27,7 +27,8 @@ public enum VocabularyCache {
     /// there, else parsed (errors name `path`) and then cached.
     public static func table(parsing data: UnsafeBufferPointer<UInt8>, path: String) throws(VocabularyError) -> RankTable {
         let fingerprint = Fingerprint64.of(UnsafeRawBufferPointer(data))
-        let file = directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(data.count).tokrank" }
+        // The format version is in the name, so binaries of two versions do not keep replacing each other's image.
+        let file = directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(data.count)-v\(RankTable.imageVersion).tokrank" }
         if let file, let cached = RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: data.count) {
             return cached
         }

@@ -1,5 +1,5 @@
 import XCTest
-import TokCore
+@testable import TokCore
 import TokTestSupport
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +29,13 @@ final class RankTableImageTests: XCTestCase {
                 XCTAssertEqual(t.rank(of: b), r)
                 XCTAssertEqual(t.rank(of: b + [0x00, 0xFF]), table.rank(of: b + [0x00, 0xFF]))
             }
+            // The image carries the spanning-token filter, bit for bit, and a model of it starts with it built.
+            let built = SpanningTokenFilter(table: table)
+            defer { built.deallocate() }
+            let bits = try XCTUnwrap(t.spanningBits)
+            XCTAssertEqual(t.spanningWords, built.words)
+            XCTAssertTrue((0..<built.words).allSatisfy { bits[$0] == built.bits[$0] })
+            XCTAssertNotNil(BPEModel(table: t).builtSpanningTokenFilter())
         }
     }
 
