@@ -89,12 +89,13 @@ public final class Tokenizer: Sendable {
     /// Frees the pooled scratch memory.
     public func releaseScratch() { idle.withLock { $0.removeAll() } }
 
-    /// Empties the piece and pair caches of the pooled encoders, keeping their memory, and forgets which tokens
-    /// merges were found to reach: the next encode computes every piece afresh, as on a new instance. Benchmarks
+    /// Empties the piece and pair caches of the pooled encoders, keeping their memory, and forgets what the model
+    /// learnt from text (which tokens merges reach, whether cutting pieces pays): the next encode computes every
+    /// piece afresh, as on a new instance. Benchmarks
     /// call this between timed runs, with no encode running.
     public func clearCaches() {
         idle.withLock { for e in $0 { e.bpe.clearCaches() } }
-        model.forgetReachability()
+        model.forgetLearnedFacts()
     }
 
     /// Runs `body` with an encoder that no other thread is using, built on pooled scratch memory that goes back

@@ -221,7 +221,7 @@ final class BytePairEncoderTests: XCTestCase {
     /// merges cannot reach ("しない"), which a whole piece may become but a part may not.
     func testPiecesCutWhereNoTokenSpansAgreeWithReferenceMerge() {
         for tok in Shipped.all {
-            _ = tok.model.spanningTokenFilter()   // built now, not after the first 4,096 pieces
+            tok.model.cutDecision.pointee = BPEModel.cutsPay   // cut from the first piece, not after 4,096
             let bpe = BytePairEncoder(model: tok.model)
             var pieces = multilingualPieces(tok, count: 400, seed: 43)
             pieces += ["響しない。", "しない", "影響しない", "しないしない。"].map { Array($0.utf8) }
@@ -234,15 +234,20 @@ final class BytePairEncoderTests: XCTestCase {
             }
             XCTAssertGreaterThan(bpe.cutStats.cutPieces, 200, tok.name)
         }
-        // A model whose filter is not built yet merges the first pieces whole, then builds it and cuts.
-        let fresh = BytePairEncoder(model: BPEModel(table: Shipped.o200k.ranks))
-        var out = TokenBuffer()
-        for i in 0..<(BytePairEncoder.piecesToBuildFilter + 100) {
-            let piece = Array("影響しない\(i)語".utf8)
-            piece.withUnsafeBufferPointer { fresh.encodePiece($0.baseAddress!, $0.count, into: &out) }
-            if i == BytePairEncoder.piecesToBuildFilter - 2 { XCTAssertEqual(fresh.cutStats.pieces, 0) }
+        // A fresh model merges its first non-ASCII pieces whole and counts their merges: o200k then cuts; a
+        // vocabulary of 8k tokens, whose non-ASCII pieces barely merge, does not.
+        let mixed = try! Tokenizer.load(name: "mixed-8k")
+        for (table, cuts) in [(Shipped.o200k.ranks, true), (mixed.ranks, false)] {
+            let fresh = BytePairEncoder(model: BPEModel(table: table))
+            var out = TokenBuffer()
+            for i in 0..<(BytePairEncoder.piecesToDecideCuts + 100) {
+                let piece = Array("影響しない\(i)語".utf8)
+                piece.withUnsafeBufferPointer { fresh.encodePiece($0.baseAddress!, $0.count, into: &out) }
+                if i == BytePairEncoder.piecesToDecideCuts - 2 { XCTAssertEqual(fresh.cutStats.pieces, 0) }
+            }
+            XCTAssertEqual(fresh.cutStats.cutPieces > 50, cuts)
+            XCTAssertEqual(fresh.model.cutDecision.pointee, cuts ? BPEModel.cutsPay : BPEModel.cutsDoNotPay)
         }
-        XCTAssertGreaterThan(fresh.cutStats.cutPieces, 50)
         let llama = Shipped.llama3
         let shinai = llama.ranks.rank(of: Array("しない".utf8)[...])!
         XCTAssertEqual(llama.model.reachable[Int(shinai)], 2, "しない is a Llama 3 token that merging does not reach")
