@@ -96,6 +96,9 @@ public final class BPEModel: @unchecked Sendable {
 ///
 /// - Short pieces (under `longThreshold` bytes) use tiktoken's scan over a small array, the fastest for the
 ///   pieces of real text; their results are kept in a small direct-mapped cache, since text repeats words.
+/// - A piece the caches do not know, with non-ASCII bytes, is first cut where no token can span (see
+///   `SpanningTokenFilter`), and its parts go through the caches: CJK or Thai runs without spaces are all distinct,
+///   but the words inside them repeat.
 /// - Long pieces use a linked list of parts and a priority queue of candidate merges keyed by (rank, position).
 ///   Candidates of one rank that arrive in increasing position order wait in a per-rank FIFO, with only its
 ///   head in the binary heap; so long repetitive runs (`"a" * 1_000_000`, a CJK character repeated) cost O(1)
