@@ -209,35 +209,33 @@ public final class BytePairEncoder {
     /// Appends the tokens of the piece `p[0..<n]` (n ≥ 1) to `out`.
     @inlinable
     public func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
-        if n == 1 { out.append(byteRank[Int(p[0])]); return }
-        if n <= BytePairEncoder.cacheKeyBytes {
-            let prefix = ByteKey.prefixWord(p, n)
-            let h = ByteKey.hash(p, n, prefix: prefix)
-            if n <= maxTokenLength {
-                let r = table.rank(p, n, prefix: prefix, hash: h)
-                if r != .max { out.append(r); return }
-            }
-            encodeCached(p, n, hash: h, cut: true, into: &out)
-            return
-        }
-        encodeLongPiece(p, n, cut: true, into: &out)
+        encode(p, n, asPart: false, into: &out)
     }
 
-    /// `encodePiece` for a part between cuts: the same caches, no search for cuts.
+    /// `encodePiece` for a part between cuts: the same caches, no search for cuts, and a whole token only if
+    /// merging reaches it.
     @usableFromInline
     func encodePart(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
+        encode(p, n, asPart: true, into: &out)
+    }
+
+    @inlinable @inline(__always)
+    func encode(_ p: UnsafePointer<UInt8>, _ n: Int, asPart: Bool, into out: inout TokenBuffer) {
         if n == 1 { out.append(byteRank[Int(p[0])]); return }
         if n <= BytePairEncoder.cacheKeyBytes {
             let prefix = ByteKey.prefixWord(p, n)
             let h = ByteKey.hash(p, n, prefix: prefix)
             if n <= maxTokenLength {
                 let r = table.rank(p, n, prefix: prefix, hash: h)
-                if r != .max && appendPartToken(r, p, n, into: &out) { return }
+                if r != .max && (!asPart || appendPartToken(r, p, n, into: &out)) {
+                    if !asPart { out.append(r) }
+                    return
+                }
             }
-            encodeCached(p, n, hash: h, cut: false, into: &out)
+            encodeCached(p, n, hash: h, cut: !asPart, into: &out)
             return
         }
-        encodeLongPiece(p, n, cut: false, into: &out)
+        encodeLongPiece(p, n, cut: !asPart, into: &out)
     }
 
     /// For a part `p[0..<n]` that is the token `r`: appends what BPE makes of it and returns true, unless `r` is
