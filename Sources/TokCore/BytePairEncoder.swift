@@ -281,7 +281,7 @@ public final class BytePairEncoder {
                 sampleBytes += n
                 sampleMerges += n - (out.count - before)
                 samplePieces += 1
-                if samplePieces >= BytePairEncoder.piecesToDecideCuts {
+                if samplePieces >= piecesToDecideCuts {
                     tok_store_relaxed_u8(model.cutDecision, sampleMerges * 4 >= sampleBytes ? BPEModel.cutsPay : BPEModel.cutsDoNotPay)
                 }
                 return true
@@ -303,8 +303,14 @@ public final class BytePairEncoder {
         return true
     }
 
-    /// Non-ASCII pieces merged whole, and counted, before the model decides whether to cut.
-    @usableFromInline static let piecesToDecideCuts = 4096
+    /// Non-ASCII pieces merged whole, and counted, before the model decides whether to cut: 512 when the filter
+    /// came with the vocabulary image (the merge counts of o200k and of an English-trained 8k vocabulary differ
+    /// 70-fold, so a small sample tells them apart), 4,096 when deciding yes means building it.
+    @usableFromInline var piecesToDecideCuts: Int {
+        model.builtSpanningTokenFilter() == nil ? BytePairEncoder.piecesToDecideCutsBuilding : BytePairEncoder.piecesToDecideCutsBuilt
+    }
+    @usableFromInline static let piecesToDecideCutsBuilding = 4096
+    @usableFromInline static let piecesToDecideCutsBuilt = 512
     var samplePieces = 0, sampleBytes = 0, sampleMerges = 0
 
     /// Merges a piece that is not cut: `mergeShort`, or for a long piece `encodeChunked` (`mergeLong` when the
