@@ -4,6 +4,7 @@ import TokIO
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measure in-process encoding speed on a file.",
         discussion: """
             Loads the file into memory, encodes it --repeat times on --threads threads (special strings as \

@@ -4,6 +4,7 @@ import TokIO
 
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "decode",
         abstract: "Decode token ids to text.",
         discussion: """
             Reads whitespace-separated decimal ids from the files or standard input and writes the bytes they \

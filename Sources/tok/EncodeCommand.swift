@@ -8,6 +8,7 @@ extension InvalidUTF8Policy: ExpressibleByArgument {}
 
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "encode",
         abstract: "Encode text to token ids.",
         discussion: """
             Reads the files (plain or zstd-compressed, detected by content) or standard input, and writes the \

@@ -7,6 +7,7 @@ import TokTrain
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "eval",
         abstract: "Compare tokenizers: compression, fertility, parity, purity, morphology and more.",
         discussion: """
             Encodes the corpus files (one text per file; plain or zstd) with every -t tokenizer and prints the \

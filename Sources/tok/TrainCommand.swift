@@ -8,6 +8,7 @@ extension BPETrainer.TieBreak: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a byte-level BPE vocabulary on a corpus.",
         discussion: """
             Reads the corpus (files, directories, globs or standard input; plain or zstd; text or JSONL), \
@@ -93,6 +94,7 @@ struct Train: ParsableCommand {
 
 struct Count: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "count",
         abstract: "Count the pre-tokens of a corpus (the map step of distributed training).",
         discussion: """
             Writes one `piece<TAB>count` line per distinct pre-token, sorted by the pieces' bytes, with \
