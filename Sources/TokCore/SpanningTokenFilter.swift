@@ -40,7 +40,6 @@ public struct SpanningTokenFilter: @unchecked Sendable {
         shift = UInt64(64 - (words * 64).trailingZeroBitCount)
     }
 
-    @usableFromInline static let wholeTag: UInt64 = 0
     @usableFromInline static let endsInsideTag: UInt64 = 0x9E37_79B9_0000_0000
     @usableFromInline static let startsInsideTag: UInt64 = 0x7F4A_7C15_0000_0000
     @usableFromInline static let bothInsideTag: UInt64 = 0xC2B2_AE3D_0000_0000
