@@ -183,12 +183,15 @@ public final class BytePairEncoder {
         junctionBytes = .allocate(capacity: 2 * model.maxTokenLength + 16)
         cache = .allocate(byteCount: BytePairEncoder.cacheEntries * 64, alignment: 64)
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
+        charCache = .allocate(capacity: 4 << BytePairEncoder.charCacheBits)
+        charCache.initialize(repeating: .max, count: 4 << BytePairEncoder.charCacheBits)
     }
 
     /// Forgets every cached piece and pair (keeping the memory), so the next encode runs as on a fresh encoder.
     public func clearCaches() {
         longMemo.removeAll()
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: BytePairEncoder.cacheEntries * 64)
+        charCache.update(repeating: .max, count: 4 << BytePairEncoder.charCacheBits)
         pairCache.update(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
         junctionKey.update(repeating: .max, count: 1 << BytePairEncoder.junctionCacheBits)
         samplePieces = 0; sampleBytes = 0; sampleMerges = 0
@@ -200,7 +203,7 @@ public final class BytePairEncoder {
         pairCache.deallocate()
         junctionKey.deallocate(); junctionValid.deallocate(); junctionBytes.deallocate()
         keys.deallocate(); nextPart.deallocate(); prevPart.deallocate(); tokens.deallocate()
-        cache.deallocate()
+        cache.deallocate(); charCache.deallocate()
         next.deallocate(); prev.deallocate(); pair.deallocate(); tok.deallocate(); heap.deallocate()
         nodePos.deallocate(); nodeNext.deallocate(); bucketHead.deallocate(); bucketTail.deallocate(); bucketRank.deallocate()
         bucketOf?.deallocate()
@@ -213,11 +216,40 @@ public final class BytePairEncoder {
     }
 
     /// `encodePiece` for a part between cuts: the same caches, no search for cuts, and a whole token only if
-    /// merging reaches it.
+    /// merging reaches it. A part that is one character of 2-4 bytes (most parts of CJK text with cl100k) goes
+    /// through `charCache` first, which needs no hashing of bytes and no probe of the rank table.
     @usableFromInline
     func encodePart(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
+        if n >= 2 && n <= 4 && n == SpanningTokenFilter.declaredLength(p[0]) {
+            let key = UInt32(truncatingIfNeeded: SpanningTokenFilter.pack(p, n))
+            let e = charCache + (Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - BytePairEncoder.charCacheBits)) << 2)
+            if e[0] == key && e[1] != .max {
+                out.append(e[1])
+                if e[2] != .max {
+                    out.append(e[2])
+                    if e[3] != .max { out.append(e[3]) }
+                }
+                return
+            }
+            let before = out.count
+            encode(p, n, asPart: true, into: &out)
+            let c = out.count - before
+            if c <= 3 {
+                let ids = out.ids
+                e[0] = key
+                e[1] = ids[before]
+                e[2] = c > 1 ? ids[before + 1] : .max
+                e[3] = c > 2 ? ids[before + 2] : .max
+            }
+            return
+        }
         encode(p, n, asPart: true, into: &out)
     }
+
+    /// Parts of one character: entries of four words, the character's bytes (little-endian) and up to three
+    /// tokens (`UInt32.max` past the last). An empty entry has no first token.
+    @usableFromInline let charCache: UnsafeMutablePointer<UInt32>
+    @usableFromInline static let charCacheBits = 12
 
     @inlinable @inline(__always)
     func encode(_ p: UnsafePointer<UInt8>, _ n: Int, asPart: Bool, into out: inout TokenBuffer) {
