@@ -763,7 +763,7 @@ class Bench:
         if not a.skip_pathological:
             paths = build_pathological()
             for enc in encs if a.patho_all_encodings else encs[:1]:
-                results["pathological"][enc] = self.pathological(enc, paths, peers)
+                results["pathological"][enc] = self.pathological(enc, paths, peers, input_path)
 
         results["meta"]["wall_seconds"] = time.perf_counter() - t_start
         results["meta"]["loadavg_end"] = os.getloadavg()[0]
@@ -773,7 +773,9 @@ class Bench:
         print(f"\nwrote {os.path.relpath(OUT / 'encode.json', REPO)}; bench wall time {results['meta']['wall_seconds']:.0f}s")
         shutil.rmtree(self.tmp_cache, ignore_errors=True)
 
-    def pathological(self, enc, paths, peers) -> dict:
+    def pathological(self, enc, paths, peers, input_path) -> dict:
+        """Seconds per MB on each pathological input, and for tok its ratio to its per-byte time on the bench
+        input measured right before it (the machine's speed drifts too much for a ratio across tables)."""
         a = self.args
         out = {}
         for name, path in paths.items():
@@ -783,7 +785,10 @@ class Bench:
             if ref.exists():
                 ref.unlink()
             row = {"bytes": nbytes}
+            base = self.tok_bench(enc, input_path, 1, 3, a.timeout)
             t = self.tok_bench(enc, path, 1, 3, a.patho_timeout)  # best of 3, as the peers get
+            if base.get("ok") and t.get("ok"):
+                t["x_ordinary"] = (t["seconds"] / nbytes) / (base["seconds"] / os.path.getsize(input_path))
             row["tok"] = t
             order = ["tiktoken"] + [p for p in peers if p != "tiktoken"] if "tiktoken" in peers else peers
             for peer in order:
@@ -932,6 +937,10 @@ class Bench:
                 table.append((name, str(row["bytes"])) + tuple(cells))
             print(f"== pathological inputs, seconds per MB (1 thread, timeout {self.args.patho_timeout:.0f}s per peer; mm = mismatches vs tiktoken)")
             print(render(table, right=set(range(1, len(table[0])))))
+            xs = [(n, row["tok"]["x_ordinary"]) for n, row in patho.items() if (row.get("tok") or {}).get("x_ordinary")]
+            if xs:
+                print("   tok per byte / tok per byte on the bench input, measured right before each row: "
+                      + ", ".join(f"{n} {x:.2f}x" for n, x in xs))
             errs = [(n, c, row[c].get("error")) for n, row in patho.items() for c in cols
                     if isinstance(row.get(c), dict) and not row[c].get("ok") and not row[c].get("timeout")]
             for n, c, e in errs:
