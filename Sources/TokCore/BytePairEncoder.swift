@@ -8,9 +8,9 @@ public final class BPEModel: @unchecked Sendable {
     /// Rank of each two-byte string (`b0 << 8 | b1`), or `UInt32.max`: the first merge step without hashing.
     @usableFromInline let pairRank: UnsafeMutablePointer<UInt32>
     @usableFromInline let maxTokenLength: Int
-    /// Whether pieces may be cut where no token spans (see `SpanningTokenFilter`): not when some byte is not a
-    /// token, since then merging may fail to start.
-    @usableFromInline let cutsPossible: Bool
+    /// Whether every single byte is a token. Only then may pieces be cut where no token spans (see
+    /// `SpanningTokenFilter`; otherwise merging may fail to start) and the pair cache be used (every part has an id).
+    @usableFromInline let everyByteIsToken: Bool
     /// The filter, built on first need (o200k: about 5 ms, which text without non-ASCII pieces never pays) and
     /// published once for every encoder of the model.
     let filterSlot: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -40,7 +40,7 @@ public final class BPEModel: @unchecked Sendable {
         maxTokenLength = table.maxKeyLength
         var everyByte = true
         for b in 0..<256 where byteRank[b] == .max { everyByte = false }
-        cutsPossible = everyByte
+        everyByteIsToken = everyByte
         filterSlot = .allocate(capacity: 1)
         filterSlot.initialize(to: nil)
         cutDecision = .allocate(capacity: 1)
@@ -69,14 +69,14 @@ public final class BPEModel: @unchecked Sendable {
     /// The spanning-token filter, built by the first caller (concurrent first callers may each build one; one is
     /// kept).
     func spanningTokenFilter() -> SpanningTokenFilter {
-        if let p = tok_load_acquire_ptr(filterSlot) { return p.assumingMemoryBound(to: SpanningTokenFilter.self).pointee }
+        if let f = builtSpanningTokenFilter() { return f }
         let mine = UnsafeMutablePointer<SpanningTokenFilter>.allocate(capacity: 1)
         mine.initialize(to: SpanningTokenFilter(table: table))
         if tok_publish_ptr(filterSlot, mine) != 0 { return mine.pointee }
         mine.pointee.deallocate()
         mine.deinitialize(count: 1)
         mine.deallocate()
-        return tok_load_acquire_ptr(filterSlot)!.assumingMemoryBound(to: SpanningTokenFilter.self).pointee
+        return builtSpanningTokenFilter()!
     }
 
     deinit {
@@ -175,7 +175,7 @@ public final class BytePairEncoder {
         ranksFitKeys = model.table.rankLimit < (1 << 24) - 1
         pairCache = .allocate(capacity: 1 << BytePairEncoder.pairCacheBits)
         pairCache.initialize(repeating: .max, count: 1 << BytePairEncoder.pairCacheBits)
-        pairCacheUsable = model.table.rankLimit < (1 << 20) && (0..<256).allSatisfy { model.byteRank[$0] != .max }
+        pairCacheUsable = model.table.rankLimit < (1 << 20) && model.everyByteIsToken
         junctionKey = .allocate(capacity: 1 << BytePairEncoder.junctionCacheBits)
         junctionKey.initialize(repeating: .max, count: 1 << BytePairEncoder.junctionCacheBits)
         junctionValid = .allocate(capacity: 1 << BytePairEncoder.junctionCacheBits)
@@ -259,15 +259,20 @@ public final class BytePairEncoder {
             let h = ByteKey.hash(p, n, prefix: prefix)
             if n <= maxTokenLength {
                 let r = table.rank(p, n, prefix: prefix, hash: h)
-                if r != .max && (!asPart || appendPartToken(r, p, n, into: &out)) {
-                    if !asPart { out.append(r) }
-                    return
-                }
+                if r != .max && appendToken(r, p, n, asPart: asPart, into: &out) { return }
             }
             encodeCached(p, n, hash: h, cut: !asPart, into: &out)
             return
         }
         encodeLongPiece(p, n, cut: !asPart, into: &out)
+    }
+
+    /// For `p[0..<n]`, found to be the token `r`: appends `r` for a whole piece (tiktoken looks a piece up before
+    /// merging), and for a part `appendPartToken`'s answer. Returns whether it appended.
+    @usableFromInline @inline(__always)
+    func appendToken(_ r: UInt32, _ p: UnsafePointer<UInt8>, _ n: Int, asPart: Bool, into out: inout TokenBuffer) -> Bool {
+        if !asPart { out.append(r); return true }
+        return appendPartToken(r, p, n, into: &out)
     }
 
     /// For a part `p[0..<n]` that is the token `r`: appends what BPE makes of it and returns true, unless `r` is
@@ -278,7 +283,7 @@ public final class BytePairEncoder {
         if state == 1 { out.append(r); return true }
         if state == 2 { return false }
         let before = out.count
-        if n < BytePairEncoder.longThreshold { mergeShort(p, n, into: &out) } else { mergeLong(p, n, into: &out) }
+        mergeShort(p, n, into: &out)
         let itself = out.count - before == 1 && out.ids[before] == r
         tok_store_relaxed_u8(reachable + Int(r), itself ? 1 : 2)
         return true
@@ -288,7 +293,7 @@ public final class BytePairEncoder {
     /// through the caches. Returns false, having appended nothing, when there is no such place.
     @usableFromInline
     func encodeAtCuts(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) -> Bool {
-        guard model.cutsPossible else { return false }
+        guard model.everyByteIsToken else { return false }
         // Cuts are only looked for next to non-ASCII bytes.
         var high: UInt8 = 0
         for i in 0..<n { high |= p[i] }
@@ -380,10 +385,7 @@ public final class BytePairEncoder {
         let h = ByteKey.hash(p, n, prefix: prefix)
         if n <= maxTokenLength {
             let r = table.rank(p, n, prefix: prefix, hash: h)
-            if r != .max {
-                if cut { out.append(r); return true }
-                if appendPartToken(r, p, n, into: &out) { return true }
-            }
+            if r != .max && appendToken(r, p, n, asPart: !cut, into: &out) { return true }
         }
         if longMemo.lookup(p, n, hash: h, into: &out) { return true }
         let before = out.count
@@ -453,7 +455,7 @@ public final class BytePairEncoder {
         (junctionBytes + ba.count).update(from: bb.baseAddress!, count: bb.count)
         let n = ba.count + bb.count
         junctionOut.removeAll()
-        if n < BytePairEncoder.longThreshold { mergeShort(junctionBytes, n, into: &junctionOut) } else { mergeLong(junctionBytes, n, into: &junctionOut) }
+        mergeShort(junctionBytes, n, into: &junctionOut)
         let ids = junctionOut.ids
         let valid = ids.count == 2 && ids[0] == a && ids[1] == b
         junctionKey[slot] = k
@@ -544,12 +546,13 @@ public final class BytePairEncoder {
         return r
     }
 
-    /// tiktoken's merge loop for a piece of 2 ≤ n < `longThreshold` bytes. Parts are linked by start offset;
-    /// each step finds the minimum key in one pass over `keys` (dead entries hold `Int32.max`), so nothing is
-    /// shifted and the pass has no data-dependent branches.
+    /// tiktoken's merge loop for a piece of 2 ≤ n < `longThreshold` bytes (longer ones, and vocabularies whose
+    /// ranks do not fit `keys`, go to `mergeLong`). Parts are linked by start offset; each step finds the minimum
+    /// key in one pass over `keys` (dead entries hold `Int32.max`), so nothing is shifted and the pass has no
+    /// data-dependent branches.
     @usableFromInline
     func mergeShort(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
-        if !ranksFitKeys { mergeLong(p, n, into: &out); return }
+        if !ranksFitKeys || n >= BytePairEncoder.longThreshold { mergeLong(p, n, into: &out); return }
         let keys = self.keys, nx = self.nextPart, pv = self.prevPart, toks = self.tokens
         @inline(__always) func key(_ r: UInt32, _ i: Int) -> Int32 { r == .max ? .max : Int32(truncatingIfNeeded: r << 7 | UInt32(truncatingIfNeeded: i)) }
         var i = 0

@@ -66,12 +66,13 @@ public struct SpanningTokenFilter: @unchecked Sendable {
                 while js >= 0 && t[js] & 0xC0 == 0x80 { js -= 1 }
                 let d = SpanningTokenFilter.declaredLength(t[j])
                 let wholeRight = n - j >= d
+                // The same readers as `isCut`'s, so a token and a piece holding it give the same characters.
+                let c2 = SpanningTokenFilter.rightCharacter(t, j, n)
                 if js >= 0 {
-                    let c1 = SpanningTokenFilter.pack(t + max(js, j - 4), j - max(js, j - 4))
-                    keys.append(wholeRight ? SpanningTokenFilter.wholeKey(c1, SpanningTokenFilter.pack(t + j, d))
-                                           : SpanningTokenFilter.endsInsideKey(c1, t[j]))
+                    let c1 = SpanningTokenFilter.leftCharacter(t, j)
+                    keys.append(wholeRight ? SpanningTokenFilter.wholeKey(c1, c2) : SpanningTokenFilter.endsInsideKey(c1, t[j]))
                 } else {
-                    keys.append(wholeRight ? SpanningTokenFilter.startsInsideKey(t[j - 1], SpanningTokenFilter.pack(t + j, d))
+                    keys.append(wholeRight ? SpanningTokenFilter.startsInsideKey(t[j - 1], c2)
                                            : SpanningTokenFilter.bothInsideKey(t[j - 1], t[j]))
                 }
             }

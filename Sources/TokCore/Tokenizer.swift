@@ -91,8 +91,7 @@ public final class Tokenizer: Sendable {
 
     /// Empties the piece and pair caches of the pooled encoders, keeping their memory, and forgets what the model
     /// learnt from text (which tokens merges reach, whether cutting pieces pays): the next encode computes every
-    /// piece afresh, as on a new instance. Benchmarks
-    /// call this between timed runs, with no encode running.
+    /// piece afresh, as on a new instance. Benchmarks call this between timed runs, with no encode running.
     public func clearCaches() {
         idle.withLock { for e in $0 { e.bpe.clearCaches() } }
         model.forgetLearnedFacts()
