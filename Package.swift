@@ -39,7 +39,7 @@ let package = Package(
         // Corpus reading, pre-token counting and vocabulary training, with their file formats.
         .target(name: "TokTrain", dependencies: ["TokCore", "TokICU", "TokIO"]),
         // Tokenizer metrics (compression, fertility, parity, purity, morphology, information) and their reports.
-        .target(name: "TokMetrics", dependencies: ["TokCore", "TokICU", "TokIO", "TokTrain"]),
+        .target(name: "TokMetrics", dependencies: ["CByteClasses", "TokCore", "TokICU", "TokIO", "TokTrain"]),
 
         .executableTarget(name: "tok", dependencies: [
             "TokCore", "TokICU", "TokIO", "TokTrain", "TokMetrics",

@@ -84,6 +84,17 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// More idle iterators than threads that ever run at once would only waste memory.
     private static let poolLimit = 16
 
+    /// ASCII lines are segmented without ICU when this table agrees with ICU (checked once, in `init`).
+    private var asciiRules: ASCIIWordBreak?
+    /// Whether whole ASCII lines are segmented without ICU (the class table agreed with this ICU), and how ":" and
+    /// "@" were found to behave.
+    public var asciiPath: (enabled: Bool, colonJoinsLetters: Bool, atIsLetter: Bool) {
+        guard let r = asciiRules else { return (false, false, false) }
+        return (true, r.classes[0x3A] != 0, r.classes[0x40] != 0)
+    }
+    /// ASCII stretches shorter than this stay with the ICU call around them (each ICU call costs a `UText` set-up).
+    static let minimumASCIIStretch = 256
+
     /// ubrk works with 32-bit offsets; longer texts are processed in windows of at most this many bytes.
     static let maximumWindow = 1 << 30
 
@@ -98,6 +109,26 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         prototype = bi
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
+        asciiRules = Self.calibratedASCIIRules(self)
+    }
+
+    /// The ASCII class table that agrees with this ICU on `ASCIIWordBreak.probeText`, or nil (then ICU does all).
+    private static func calibratedASCIIRules(_ t: ICUWordBreakPreTokenizer) -> ASCIIWordBreak? {
+        let want = t.icuProbePieces()
+        for (colon, at) in [(false, true), (false, false), (true, true), (true, false)] {
+            let rules = ASCIIWordBreak(colonJoinsLetters: colon, atIsLetter: at)
+            if rules.probePieces() == want { return rules }
+        }
+        return nil
+    }
+
+    /// ICU's pieces of the probe text, as (end, 1 for a word or 0) pairs.
+    func icuProbePieces() -> [Int] {
+        ASCIIWordBreak.probeText.withUnsafeBufferPointer { b in
+            var want: [Int] = []
+            forEachICUPiece(b, ruleStatus: { _, _ in true }) { end, status in want += [end, status >= 100 ? 1 : 0] }
+            return want
+        }
     }
 
     deinit {
@@ -134,14 +165,15 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     /// Appends the end offset of every word-break piece of `text` (see `PreTokenizer`).
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        forEachPiece(text) { end, _ in ends.append(end) }
+        forEachPiece(text, ruleStatus: { _, _ in false }) { end, _ in ends.append(end) }
     }
 
-    /// Returns every piece of `text` with its rule status; `isWord` tells words from spaces and punctuation.
+    /// Returns every piece of `text` with its rule status; `isWord` tells words from spaces and punctuation. Always
+    /// by ICU alone, for the exact status values (the tests' reference for the ASCII path).
     public func wordSpans(_ text: UnsafeBufferPointer<UInt8>) -> [WordSpan] {
         var spans: [WordSpan] = []
         var start = 0
-        forEachPiece(text) { end, status in
+        forEachICUPiece(text, ruleStatus: { _, _ in true }) { end, status in
             spans.append(WordSpan(start: start, end: end, ruleStatus: status))
             start = end
         }
@@ -167,10 +199,68 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         }
     }
 
-    /// Calls `body(end, ruleStatus)` for each piece in order. The ends strictly increase and the last is
-    /// `text.count`, whatever ICU does with ill-formed input.
-    private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool = { _, _ in true },
+    /// Calls `body(end, status)` for each piece in order, where `status` is 0 for a piece that is not a word and
+    /// at least 100 for a word (ICU's rule status where `wanted` says to ask ICU, which the ASCII path never does).
+    /// Whole ASCII lines go to `asciiRules` and the rest to ICU, in order: a line feed always has a boundary on
+    /// both sides (WB3a, WB3b), so segmenting the two kinds of stretch apart finds ICU's boundaries of the whole.
+    private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool,
                               _ body: (Int, Int32) -> Void) {
+        guard let rules = asciiRules, let base = text.baseAddress else {
+            forEachICUPiece(text, ruleStatus: wanted, body)
+            return
+        }
+        let n = text.count
+        var done = 0   // pieces before `done` have been reported
+        var lineStart = 0
+        @inline(__always) func icu(_ end: Int) {
+            if done < end {
+                let from = done
+                forEachICUPiece(UnsafeBufferPointer(rebasing: text[from..<end]), ruleStatus: { wanted(from + $0, from + $1) }) {
+                    body(from + $0, $1)
+                }
+                done = end
+            }
+        }
+        while lineStart < n {
+            let k = firstNonASCII(base, lineStart, n)
+            // Whole ASCII lines from `lineStart`: up to the last line feed before `k`, or to the end.
+            var asciiEnd = n
+            if k < n {
+                asciiEnd = lineStart
+                var j = k
+                while j > lineStart { if base[j - 1] == 0x0A { asciiEnd = j; break }; j -= 1 }
+            }
+            if asciiEnd - lineStart >= Self.minimumASCIIStretch || (asciiEnd == n && asciiEnd > lineStart && done == lineStart) {
+                icu(lineStart)
+                rules.forEachPiece(base, lineStart, asciiEnd) { end, word in body(end, word ? 100 : 0) }
+                done = asciiEnd
+            }
+            if k == n { break }
+            // The line with the non-ASCII byte goes to ICU, with whatever short stretch came before it.
+            var e = k + 1
+            while e < n && base[e] != 0x0A { e += 1 }
+            lineStart = min(e + 1, n)
+        }
+        icu(n)
+    }
+
+    /// The offset of the first byte >= 0x80 in `p[from..<n]`, or `n`.
+    @inline(__always)
+    private func firstNonASCII(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {
+        var i = from
+        while i + 8 <= n {
+            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080
+            if w != 0 { return i + w.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < n && p[i] < 0x80 { i += 1 }
+        return i
+    }
+
+    /// `forEachPiece` by ICU alone. The ends strictly increase and the last is `text.count`, whatever ICU does
+    /// with ill-formed input.
+    private func forEachICUPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool,
+                                 _ body: (Int, Int32) -> Void) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         guard var entry = checkOut() else {
             // Only under memory exhaustion; one piece still tiles the text.

@@ -1,4 +1,5 @@
 import TokCore
+internal import CByteClasses
 
 /// What one tokenizer did on one text (a corpus, or one language of a parallel corpus): sums over its segments,
 /// so that threads can count parts of the text and add them up.
@@ -76,39 +77,49 @@ struct TextLandmarks {
 
     /// Whitespace words and the character count of `t`.
     static func whitespaceWords(_ t: UnsafeBufferPointer<UInt8>, into spans: inout [Int]) -> Int {
+        guard let p = t.baseAddress else { return 0 }
         var chars = 0
         var i = 0
-        var wordStart = -1
+        var inWord = false
         let n = t.count
+        // Spans are appended as they are found (start, end, start, ...), so they alternate as the caller expects.
         while i < n {
-            // Inside a word, skip printable ASCII eight bytes at a time (bytes 0x21...0x7E: no space, no
-            // control, no lead byte).
-            if wordStart >= 0 {
-                while i + 8 <= n {
-                    let w = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                    // Bit 7 of a lane of `low` is set iff its byte is >= 0x21, of `high` iff it is 0x7F.
-                    let low = (w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x5F5F_5F5F_5F5F_5F5F
-                    let high = (w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x0101_0101_0101_0101
-                    if (~low | high | w) & 0x8080_8080_8080_8080 != 0 { break }
-                    i += 8
-                    chars += 8
+            // ASCII blocks of 64 bytes: word starts and ends from the space mask, one step per boundary.
+            if i + 64 <= n {
+                let m = tok_python_space64(p + i)
+                if m.nonascii == 0 {
+                    let S = m.space
+                    let before = S << 1 | (inWord ? 0 : 1)   // bit k: byte k - 1 is space (or no word is open)
+                    var events = (~S & before) | (S & ~before)
+                    while events != 0 {
+                        spans.append(i + events.trailingZeroBitCount)
+                        events &= events - 1
+                    }
+                    inWord = S >> 63 == 0
+                    chars += 64
+                    i += 64
+                    continue
                 }
-                if i >= n { break }
             }
-            let b = t[i]
-            var cp = UInt32(b), len = 1
-            if b >= 0x80 {
-                if let (c, l) = TokenTraits.decodeCharacter(t, i) { cp = c; len = l } else { cp = 0xFFFD }
+            // Byte by byte (one character at a time) to the end of the block.
+            let stop = min(i + 64, n)
+            while i < stop {
+                let b = t[i]
+                var cp = UInt32(b), len = 1
+                if b >= 0x80 {
+                    if let (c, l) = TokenTraits.decodeCharacter(t, i) { cp = c; len = l } else { cp = 0xFFFD }
+                }
+                chars += 1
+                if isSpace(cp) {
+                    if inWord { spans.append(i); inWord = false }
+                } else if !inWord {
+                    spans.append(i)
+                    inWord = true
+                }
+                i += len
             }
-            chars += 1
-            if isSpace(cp) {
-                if wordStart >= 0 { spans.append(wordStart); spans.append(i); wordStart = -1 }
-            } else if wordStart < 0 {
-                wordStart = i
-            }
-            i += len
         }
-        if wordStart >= 0 { spans.append(wordStart); spans.append(n) }
+        if inWord { spans.append(n) }
         return chars
     }
 }
@@ -131,7 +142,16 @@ extension TokenCounts {
         idCounts.withUnsafeMutableBufferPointer { counts in
         traits.shortLength.withUnsafeBufferPointer { lengths in
             var a = 0, w = 0, v = 0, r = 0
-            for id in ids {
+            let ahead = 16
+            for k in 0..<ids.count {
+                // The counts of a large vocabulary (o200k: 1.6 MB) do not stay in cache, and each token's
+                // increment and length lookup used to stall on a miss: fetch them `ahead` tokens early.
+                if k &+ ahead < ids.count {
+                    let next = Int(ids[k &+ ahead])
+                    tok_prefetch_write(counts.baseAddress! + next)
+                    tok_prefetch_read(lengths.baseAddress! + next)
+                }
+                let id = ids[k]
                 var len = Int(lengths[Int(id)])
                 if len == 255 { len = Int(traits.length[Int(id)]) }
                 let b = a + len

@@ -1,7 +1,7 @@
 import XCTest
 import Dispatch
 import TokCore
-import TokICU
+@testable import TokICU
 import TokTestSupport
 
 private func pieces(_ t: ICUWordBreakPreTokenizer, _ s: String) -> [String] {
@@ -23,6 +23,8 @@ final class WordBreakTests: XCTestCase {
     /// and on the corpora.
     func testForEachWordFindsTheSameWords() throws {
         let t = try ICUWordBreakPreTokenizer()
+        print("ASCII path:", t.asciiPath)
+        XCTAssertTrue(t.asciiPath.enabled, "the ASCII class table disagrees with this ICU on the probe")
         var texts: [[UInt8]] = []
         var pairs: [UInt8] = []
         for a in UInt8(0x20)...0x7E {
@@ -50,6 +52,77 @@ final class WordBreakTests: XCTestCase {
                 XCTAssertEqual(got, want)
             }
         }
+    }
+
+    /// Whole ASCII lines are segmented without ICU (`ASCIIWordBreak`); the pieces and words must be ICU's, on
+    /// texts that mix ASCII lines (short and long, CRLF and bare CR, every class next to every other) with lines
+    /// in other scripts, and on the corpora.
+    func testASCIILinesSegmentLikeICU() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        XCTAssertTrue(t.asciiPath.enabled)
+        var rng = SeededRandom(seed: 2029)
+        func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+        let asciiUnits = ["a", "Zq", "7", "42", "_", "@", ".", "'", ":", ",", ";", " ", "  ", "\t", "\r", "\r\n", "\u{0B}",
+                          "\u{0C}", "\"", "-", "x.y", "1.5", "1,000", "can't", "a:b", "a_1", "__", "e@x.org", "\u{00}", "\u{7F}"]
+        let otherUnits = ["é", "日本語の", "สวัสดีครับ", "\u{0301}", "\u{200D}", "\u{2028}", "\u{85}", "Ω", "٣", "🇫🇷", "ア"]
+        var texts: [[UInt8]] = []
+        for round in 0..<400 {
+            var text = ""
+            for _ in 0..<(1 + round % 12) {
+                var line = ""
+                let long = rng.next() % 3 == 0
+                let mixed = rng.next() % 3 == 0
+                for _ in 0..<(long ? 120 : 1 + Int(rng.next() % 8)) {
+                    line += mixed && rng.next() % 6 == 0 ? pick(otherUnits) : pick(asciiUnits)
+                }
+                text += line + (rng.next() % 5 == 0 ? "" : "\n")
+            }
+            texts.append(Array(text.utf8))
+        }
+        // Every pair of classes on either side of every joiner, in long ASCII lines between non-ASCII ones.
+        var quads = ""
+        let reps = ["a", "1", "_", "@", ".", "'", ":", ",", ";", " ", "\t", "\r", "\"", "-"]
+        for a in reps { for b in reps { for c in reps { for d in reps { quads += a + b + c + d + "\n" } } } }
+        texts.append(Array(("é\n" + quads + "日本\n" + quads).utf8))
+        for path in ScanTestData.corpusFiles() where path.hasSuffix(".txt.zst") {
+            texts.append(try ScanTestData.read(path, cap: 2_000_000))
+        }
+        var asciiLines = 0
+        for bytes in texts {
+            bytes.withUnsafeBufferPointer { b in
+                let spans = t.wordSpans(b)
+                var got: [Int] = []
+                t.split(b, into: &got)
+                XCTAssertEqual(got, spans.map(\.end))
+                var words: [Int] = []
+                t.forEachWord(b) { words += [$0, $1] }
+                XCTAssertEqual(words, spans.filter(\.isWord).flatMap { [$0.start, $0.end] })
+            }
+            asciiLines += bytes.split(separator: 0x0A).filter { $0.allSatisfy { $0 < 0x80 } }.count
+        }
+        XCTAssertGreaterThan(asciiLines, 10_000)
+    }
+
+    /// The probe that decides whether to trust the ASCII class table must notice any single wrong class.
+    func testProbeNoticesEveryWrongASCIIClass() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        let path = t.asciiPath
+        XCTAssertTrue(path.enabled)
+        let right = ASCIIWordBreak(colonJoinsLetters: path.colonJoinsLetters, atIsLetter: path.atIsLetter)
+        let want = t.icuProbePieces()
+        XCTAssertEqual(right.probePieces(), want)
+        let W = ASCIIWordBreak.self
+        let kinds: [UInt8] = [0, W.letter, W.number, W.underscore, W.joinsLetters, W.joinsNumbers,
+                              W.joinsLetters | W.joinsNumbers, W.space, W.carriageReturn]
+        var unnoticed: [String] = []
+        for b in 0..<128 where b != 0x0A {
+            for k in kinds where k != right.classes[b] {
+                var c = right.classes
+                c[b] = k
+                if ASCIIWordBreak(classes: c).probePieces() == want { unnoticed.append("byte \(b) as \(k)") }
+            }
+        }
+        XCTAssertEqual(unnoticed, [])
     }
 
     func testEnglishPiecesAndWordFlags() throws {

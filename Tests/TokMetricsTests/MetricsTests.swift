@@ -41,6 +41,53 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(v[.unusedTokens]!, 255)
     }
 
+    /// Whitespace words (Python's `str.split()`) come from 64-byte masks on ASCII blocks and a character loop
+    /// elsewhere; they must be what a plain character loop finds, on texts whose words and space runs cross block
+    /// edges, with every ASCII space (0x1C-0x1F too), non-ASCII spaces, other scripts and ill-formed bytes.
+    func testWhitespaceWordsAcrossBlocks() {
+        func reference(_ t: UnsafeBufferPointer<UInt8>) -> ([Int], Int) {
+            var spans: [Int] = [], chars = 0, i = 0, start = -1
+            while i < t.count {
+                let (cp, len) = TokenTraits.decodeCharacter(t, i) ?? (0xFFFD, 1)
+                chars += 1
+                if TextLandmarks.isSpace(cp) {
+                    if start >= 0 { spans += [start, i]; start = -1 }
+                } else if start < 0 { start = i }
+                i += len
+            }
+            if start >= 0 { spans += [start, t.count] }
+            return (spans, chars)
+        }
+        let units: [[UInt8]] = ["a", "word", "x1", " ", "  ", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1F}", "\u{00A0}",
+                                "\u{3000}", "\u{2028}", "\u{85}", "é", "日本", "🙂", "\u{7F}", "\u{00}"].map { Array($0.utf8) }
+            + [[0xFF], [0xE6, 0x97], [0xC3]]
+        var state: UInt64 = 7
+        var checked = 0
+        for round in 0..<600 {
+            var text: [UInt8] = []
+            let asciiOnly = round % 3 == 0
+            for _ in 0..<(round % 200) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let r = Int(state >> 33)
+                if r % 7 == 0 { text += [UInt8](repeating: UInt8(ascii: "a"), count: r % 150) }        // long words
+                else if r % 11 == 0 { text += [UInt8](repeating: 0x20, count: r % 130) }              // long runs
+                else {
+                    let u = units[r % units.count]
+                    text += asciiOnly && u.contains(where: { $0 >= 0x80 }) ? [0x20] : u
+                }
+            }
+            text.withUnsafeBufferPointer { b in
+                var spans: [Int] = []
+                let chars = TextLandmarks.whitespaceWords(b, into: &spans)
+                let (want, wantChars) = reference(b)
+                XCTAssertEqual(spans, want, "\(text)")
+                XCTAssertEqual(chars, wantChars)
+            }
+            checked += text.count
+        }
+        XCTAssertGreaterThan(checked, 100_000)
+    }
+
     func testSplitWordsAreNotRetained() throws {
         // Without "ab" every byte is a token: "ab ab" is 5 tokens and no word lies in one token.
         let (c, v) = try measure(try tiny([]), "ab ab")

@@ -70,6 +70,32 @@ static inline __attribute__((always_inline)) tok_byte_classes tok_classify64(con
     return r;
 }
 
+/// Python's `str.isspace()` on the 64 ASCII bytes at `p` (0x09-0x0D and 0x1C-0x20) as a bit mask, and the mask of
+/// bytes >= 0x80 (for which the space mask says nothing), for tok eval's whitespace words.
+typedef struct { uint64_t space; uint64_t nonascii; } tok_space_mask;
+
+static inline __attribute__((always_inline)) tok_space_mask tok_python_space64(const uint8_t *p) {
+    tok_space_mask r = {0, 0};
+#if defined(__SSE2__)
+    for (int k = 0; k < 4; k++) {
+        const __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        const __m128i controls = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x77)), _mm_set1_epi8(-128 + 5));
+        const __m128i separators = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x64)), _mm_set1_epi8(-128 + 5));
+        const unsigned s = 16 * (unsigned)k;
+        r.space |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(controls, separators)) << s;
+        r.nonascii |= (uint64_t)(uint16_t)_mm_movemask_epi8(x) << s;
+    }
+#else
+    for (int k = 0; k < 64; k++) {
+        const uint8_t b = p[k];
+        const uint64_t bit = (uint64_t)1 << k;
+        if ((b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x20)) r.space |= bit;
+        if (b >= 0x80) r.nonascii |= bit;
+    }
+#endif
+    return r;
+}
+
 // Relaxed atomic byte access, for per-token facts that threads work out lazily and share: every thread that
 // writes a byte writes the same value, so relaxed order is enough, and the atomics keep the race defined.
 static inline __attribute__((always_inline)) uint8_t tok_load_relaxed_u8(const uint8_t *p) {
@@ -87,6 +113,15 @@ static inline __attribute__((always_inline)) void *tok_load_acquire_ptr(void *co
 static inline __attribute__((always_inline)) int tok_publish_ptr(void **p, void *value) {
     void *expected = 0;
     return __atomic_compare_exchange_n(p, &expected, value, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+// A hint to load the cache line at `p` for writing or reading: for loops that know the addresses they will touch a
+// few iterations ahead (tok eval's per-id counts), where the out-of-order window is too short to overlap the misses.
+static inline __attribute__((always_inline)) void tok_prefetch_write(const void *p) {
+    __builtin_prefetch(p, 1, 3);
+}
+static inline __attribute__((always_inline)) void tok_prefetch_read(const void *p) {
+    __builtin_prefetch(p, 0, 3);
 }
 
 #endif

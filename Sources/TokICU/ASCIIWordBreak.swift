@@ -1,0 +1,120 @@
+// UAX #29 word boundaries of ASCII text without ICU.
+//
+// `tok eval` needs the words of every line it measures, and ICU's break iterator was a quarter of its time on
+// English prose and code, where almost every line is ASCII. On ASCII the word break rules reduce to a handful of
+// classes: letters (with ICU 72's "@"), digits, "_", the joiners "." "'" (letters and digits), ":" (letters, if the
+// ICU build says so) and "," ";" (digits), U+0020, CR, and the line breaks LF, VT, FF. No ASCII character is
+// Extend, Format, ZWJ, Katakana, Hebrew or a dictionary character, so WB4, WB7a-c, WB13 and the dictionary never
+// apply. The class table is not trusted blindly: `ICUWordBreakPreTokenizer` checks it against ICU on a probe that
+// puts every ASCII character in the contexts that tell the classes apart (`ASCIIWordBreak.probeText`) and uses ICU
+// alone if they differ, so an ICU version with other classes costs speed, never exactness.
+
+/// Word boundaries of ASCII text, equal to ICU's `UBRK_WORD` iterator's where the class table is right.
+struct ASCIIWordBreak {
+    /// Class flags by ASCII byte.
+    static let letter: UInt8 = 1        // ALetter
+    static let number: UInt8 = 2        // Numeric
+    static let underscore: UInt8 = 4    // ExtendNumLet
+    static let joinsLetters: UInt8 = 8  // MidLetter, MidNumLet, Single_Quote: WB6/7
+    static let joinsNumbers: UInt8 = 16 // MidNum, MidNumLet, Single_Quote: WB11/12
+    static let space: UInt8 = 32        // WSegSpace: WB3d
+    static let carriageReturn: UInt8 = 64
+    static let wordish: UInt8 = letter | number | underscore
+
+    /// 128 entries, the flags of each ASCII byte.
+    let classes: [UInt8]
+
+    /// The classes of ICU 72's root word rules; `colonJoinsLetters` and `atIsLetter` are the two that ICU versions
+    /// and tailorings are known to change.
+    init(colonJoinsLetters: Bool, atIsLetter: Bool) {
+        var c = [UInt8](repeating: 0, count: 128)
+        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { c[Int(b)] = Self.letter }
+        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { c[Int(b)] = Self.letter }
+        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { c[Int(b)] = Self.number }
+        c[0x5F] = Self.underscore
+        if atIsLetter { c[0x40] = Self.letter }
+        c[0x2E] = Self.joinsLetters | Self.joinsNumbers   // "." MidNumLet
+        c[0x27] = Self.joinsLetters | Self.joinsNumbers   // "'" Single_Quote
+        if colonJoinsLetters { c[0x3A] = Self.joinsLetters }
+        c[0x2C] = Self.joinsNumbers                        // "," MidNum
+        c[0x3B] = Self.joinsNumbers                        // ";" MidNum
+        c[0x20] = Self.space
+        c[0x0D] = Self.carriageReturn
+        classes = c
+    }
+
+    /// A table of given classes (for tests that check the probe notices a wrong one).
+    init(classes: [UInt8]) {
+        precondition(classes.count == 128)
+        self.classes = classes
+    }
+
+    /// The pieces of the probe text, as (end, 1 for a word or 0) pairs.
+    func probePieces() -> [Int] {
+        Self.probeText.withUnsafeBufferPointer { b in
+            var got: [Int] = []
+            forEachPiece(b.baseAddress!, 0, b.count) { end, word in got += [end, word ? 1 : 0] }
+            return got
+        }
+    }
+
+    /// Calls `body(end, isWord)` for each piece of `p[start..<end]` (ASCII only), in order: the pieces tile the
+    /// range as ICU's boundaries do, and `isWord` is ICU's rule status >= 100 (letters or digits).
+    @inline(__always)
+    func forEachPiece(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ body: (Int, Bool) -> Void) {
+        classes.withUnsafeBufferPointer { cb in
+            let cls = cb.baseAddress!
+            var i = start
+            while i < end {
+                let f = cls[Int(p[i])]
+                var j = i &+ 1
+                var word = false
+                if f & Self.wordish != 0 {
+                    // WB5, WB8-10, WB13a/b: letters, digits and "_" stick together in any order; WB6/7 and
+                    // WB11/12: one joiner between two letters or two digits.
+                    while j < end {
+                        let g = cls[Int(p[j])]
+                        if g & Self.wordish != 0 { j &+= 1; continue }
+                        if g & (Self.joinsLetters | Self.joinsNumbers) != 0 && j &+ 1 < end {
+                            let before = cls[Int(p[j &- 1])], after = cls[Int(p[j &+ 1])]
+                            if (before & after & Self.letter != 0 && g & Self.joinsLetters != 0)
+                                || (before & after & Self.number != 0 && g & Self.joinsNumbers != 0) {
+                                j &+= 2
+                                continue
+                            }
+                        }
+                        break
+                    }
+                    // A lone "_" is matched by no word rule (status 0); anything longer is.
+                    word = j &- i > 1 || f & Self.underscore == 0
+                } else if f & Self.space != 0 {
+                    while j < end && p[j] == 0x20 { j &+= 1 }
+                } else if f & Self.carriageReturn != 0 {
+                    if j < end && p[j] == 0x0A { j &+= 1 }
+                }
+                body(j, word)
+                i = j
+            }
+        }
+    }
+
+    /// Short lines that put every ASCII character between letters, digits, "_", spaces and "." in every order,
+    /// next to itself, across a joiner from a letter and a digit, and next to CR and LF: enough to tell each
+    /// character's class from every other (testProbeNoticesEveryWrongASCIIClass checks that; about 22 KB,
+    /// which ICU segments in well under a millisecond). The tests compare the two on much more.
+    static var probeText: [UInt8] {
+        var t: [UInt8] = []
+        let context: [UInt8] = Array("a1_ .".utf8)
+        for c in UInt8(0)..<128 where c != 0x0A {
+            for x in context {
+                for y in context { t += [x, c, y, 0x0A] }
+            }
+            // Across a joiner from a letter and from a digit: tells letters, digits and joiners apart.
+            for x in [UInt8(ascii: "a"), UInt8(ascii: "1")] {
+                for j in [UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ":")] { t += [x, j, c, 0x0A, c, j, x, 0x0A] }
+            }
+            t += [c, c, c, 0x0A, c, 0x0D, 0x0A, 0x0D, c, 0x0A]
+        }
+        return t
+    }
+}
