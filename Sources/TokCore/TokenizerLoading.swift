@@ -64,10 +64,7 @@ extension Tokenizer {
     public static func load(contentsOf path: String, name: String? = nil, pattern: String? = nil,
                             specialTokens: [(String, UInt32)]? = nil,
                             preTokenizer: (any PreTokenizer)? = nil) throws(VocabularyError) -> Tokenizer {
-        let data = try FileBytes.contents(of: path)
-        let table = try data.withUnsafeBufferPointer { b in
-            Result { () throws(VocabularyError) -> RankTable in try VocabularyCache.table(parsing: b, path: path) }
-        }.get()
+        let table = try VocabularyCache.table(path: path)
         let sidecar = pattern == nil || specialTokens == nil ? try Sidecar.find(for: path) : nil
         guard let pat = pattern ?? sidecar?.pattern else {
             throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: give one, or put pat_str in \(Sidecar.candidates(for: path)[0])")

@@ -27,14 +27,67 @@ public enum VocabularyCache {
     /// there, else parsed (errors name `path`) and then cached.
     public static func table(parsing data: UnsafeBufferPointer<UInt8>, path: String) throws(VocabularyError) -> RankTable {
         let fingerprint = Fingerprint64.of(UnsafeRawBufferPointer(data))
-        // The format version is in the name, so binaries of two versions do not keep replacing each other's image.
-        let file = directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(data.count)-v\(RankTable.imageVersion).tokrank" }
-        if let file, let cached = RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: data.count) {
+        if let cached = cachedTable(fingerprint: fingerprint, length: data.count) { return cached }
+        let table = try TiktokenFile.parse(data, name: path)
+        if let file = imagePath(fingerprint: fingerprint, length: data.count) {
+            write(table.image(sourceFingerprint: fingerprint, sourceLength: data.count), to: file)
+        }
+        return table
+    }
+
+    /// The rank table of the `.tiktoken` file at `path`. To find a cached image the file is only streamed through
+    /// a small buffer for its fingerprint (reading o200k's 3.6 MB into one fresh array cost more than the rest of
+    /// loading the image); it is read whole only when it has to be parsed.
+    public static func table(path: String) throws(VocabularyError) -> RankTable {
+        if directory() != nil, let (fingerprint, length) = try streamedFingerprint(path),
+           let cached = cachedTable(fingerprint: fingerprint, length: length) {
             return cached
         }
-        let table = try TiktokenFile.parse(data, name: path)
-        if let file { write(table.image(sourceFingerprint: fingerprint, sourceLength: data.count), to: file) }
-        return table
+        let data = try FileBytes.contents(of: path)
+        return try data.withUnsafeBufferPointer { b in
+            Result { () throws(VocabularyError) -> RankTable in try table(parsing: b, path: path) }
+        }.get()
+    }
+
+    /// Where the image of a vocabulary file with this fingerprint and length lives, if caching is on. The format
+    /// version is in the name, so binaries of two versions do not keep replacing each other's image.
+    static func imagePath(fingerprint: UInt64, length: Int) -> String? {
+        directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(length)-v\(RankTable.imageVersion).tokrank" }
+    }
+
+    static func cachedTable(fingerprint: UInt64, length: Int) -> RankTable? {
+        guard let file = imagePath(fingerprint: fingerprint, length: length) else { return nil }
+        return RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: length)
+    }
+
+    /// The fingerprint and length of a regular file, read 256 KB at a time; nil for other kinds of file (a pipe
+    /// cannot be read twice). Errors name the file as `FileBytes.contents` does.
+    static func streamedFingerprint(_ path: String) throws(VocabularyError) -> (UInt64, Int)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let chunk = 1 << 18
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
+        defer { buffer.deallocate() }
+        var hasher = Fingerprint64.Hasher()
+        while true {
+            // Fill the whole chunk (or reach the end), so that every piece but the last is a multiple of 32 bytes.
+            var got = 0
+            while got < chunk {
+                let n = read(fd, buffer + got, chunk - got)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno)))
+                }
+                if n == 0 { break }
+                got += n
+            }
+            hasher.combine(UnsafeRawBufferPointer(start: buffer, count: got))
+            if got < chunk { break }
+        }
+        return (hasher.finish(), hasher.count)
     }
 
     /// Best effort: creates the directory, writes a temporary file, renames it over `path`.

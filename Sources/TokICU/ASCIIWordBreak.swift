@@ -10,23 +10,30 @@
 // alone if they differ, so an ICU version with other classes costs speed, never exactness.
 
 /// Word boundaries of ASCII text, equal to ICU's `UBRK_WORD` iterator's where the class table is right.
-struct ASCIIWordBreak {
-    /// Class flags by ASCII byte.
-    static let letter: UInt8 = 1        // ALetter
-    static let number: UInt8 = 2        // Numeric
-    static let underscore: UInt8 = 4    // ExtendNumLet
-    static let joinsLetters: UInt8 = 8  // MidLetter, MidNumLet, Single_Quote: WB6/7
-    static let joinsNumbers: UInt8 = 16 // MidNum, MidNumLet, Single_Quote: WB11/12
-    static let space: UInt8 = 32        // WSegSpace: WB3d
-    static let carriageReturn: UInt8 = 64
-    static let wordish: UInt8 = letter | number | underscore
+public struct ASCIIWordBreak: Sendable {
+    /// Class flag: ALetter.
+    public static let letter: UInt8 = 1
+    /// Class flag: Numeric.
+    public static let number: UInt8 = 2
+    /// Class flag: ExtendNumLet.
+    public static let underscore: UInt8 = 4
+    /// Class flag: joins two letters (MidLetter, MidNumLet, Single_Quote; WB6/7).
+    public static let joinsLetters: UInt8 = 8
+    /// Class flag: joins two digits (MidNum, MidNumLet, Single_Quote; WB11/12).
+    public static let joinsNumbers: UInt8 = 16
+    /// Class flag: WSegSpace (WB3d).
+    public static let space: UInt8 = 32
+    /// Class flag: CR (kept with a following LF, WB3).
+    public static let carriageReturn: UInt8 = 64
+    /// Letters, digits and "_": any run of them is one piece.
+    public static let wordish: UInt8 = letter | number | underscore
 
-    /// 128 entries, the flags of each ASCII byte.
-    let classes: [UInt8]
+    /// 128 entries, the class flags of each ASCII byte (0: a character no rule joins to anything).
+    public let classes: [UInt8]
 
     /// The classes of ICU 72's root word rules; `colonJoinsLetters` and `atIsLetter` are the two that ICU versions
     /// and tailorings are known to change.
-    init(colonJoinsLetters: Bool, atIsLetter: Bool) {
+    public init(colonJoinsLetters: Bool, atIsLetter: Bool) {
         var c = [UInt8](repeating: 0, count: 128)
         for b in UInt8(ascii: "a")...UInt8(ascii: "z") { c[Int(b)] = Self.letter }
         for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { c[Int(b)] = Self.letter }
@@ -44,13 +51,13 @@ struct ASCIIWordBreak {
     }
 
     /// A table of given classes (for tests that check the probe notices a wrong one).
-    init(classes: [UInt8]) {
+    public init(classes: [UInt8]) {
         precondition(classes.count == 128)
         self.classes = classes
     }
 
     /// The pieces of the probe text, as (end, 1 for a word or 0) pairs.
-    func probePieces() -> [Int] {
+    public func probePieces() -> [Int] {
         Self.probeText.withUnsafeBufferPointer { b in
             var got: [Int] = []
             forEachPiece(b.baseAddress!, 0, b.count) { end, word in got += [end, word ? 1 : 0] }
@@ -102,7 +109,7 @@ struct ASCIIWordBreak {
     /// next to itself, across a joiner from a letter and a digit, and next to CR and LF: enough to tell each
     /// character's class from every other (testProbeNoticesEveryWrongASCIIClass checks that; about 22 KB,
     /// which ICU segments in well under a millisecond). The tests compare the two on much more.
-    static var probeText: [UInt8] {
+    public static var probeText: [UInt8] {
         var t: [UInt8] = []
         let context: [UInt8] = Array("a1_ .".utf8)
         for c in UInt8(0)..<128 where c != 0x0A {

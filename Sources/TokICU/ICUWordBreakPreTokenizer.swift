@@ -123,7 +123,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     }
 
     /// ICU's pieces of the probe text, as (end, 1 for a word or 0) pairs.
-    func icuProbePieces() -> [Int] {
+    public func icuProbePieces() -> [Int] {
         ASCIIWordBreak.probeText.withUnsafeBufferPointer { b in
             var want: [Int] = []
             forEachICUPiece(b, ruleStatus: { _, _ in true }) { end, status in want += [end, status >= 100 ? 1 : 0] }

@@ -63,4 +63,51 @@ final class RankTableImageTests: XCTestCase {
         XCTAssertNil(RankTable(imageFile: "/nonexistent/x.tokrank", sourceFingerprint: 1, sourceLength: 2))
         XCTAssertNil(RankTable(imageFile: NSTemporaryDirectory(), sourceFingerprint: 1, sourceLength: 2))
     }
+
+    /// A forged image (right checksum) whose slot points outside the arena is refused: lookups follow slot tags
+    /// without looking at the rank's own entries.
+    func testForgedSlotOutsideTheArenaIsRefused() throws {
+        var image = Shipped.cl100k.ranks.image(sourceFingerprint: 1, sourceLength: 2)
+        let hw = RankTable.imageHeaderWords
+        func word(_ k: Int) -> UInt64 { image.withUnsafeBytes { $0.load(fromByteOffset: k * 8, as: UInt64.self) } }
+        let capacity = Int(word(5)), arenaBytes = word(8)
+        // The first used slot: its tag (offset 8 in the 16-byte slot) gets an arena offset past the end.
+        let slot = try XCTUnwrap((0..<capacity).first { k in
+            image.withUnsafeBytes { $0.load(fromByteOffset: hw * 8 + k * 16 + 8, as: UInt32.self) } != 0
+        })
+        image.withUnsafeMutableBytes { b in
+            let at = hw * 8 + slot * 16 + 8
+            let tag = b.load(fromByteOffset: at, as: UInt32.self)
+            b.storeBytes(of: (tag & 0xFF) | UInt32(arenaBytes) << 8, toByteOffset: at, as: UInt32.self)
+            let payload = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[(hw * 8)...])
+            b.storeBytes(of: Fingerprint64.of(payload), toByteOffset: 10 * 8, as: UInt64.self)
+        }
+        XCTAssertNil(image.withUnsafeBytes { RankTable(image: $0, sourceFingerprint: 1, sourceLength: 2) })
+    }
+
+    /// The fingerprint of a file streamed in 256 KB reads is the fingerprint of its bytes, at every length around
+    /// the read and lane sizes; files that cannot be read twice are not streamed.
+    func testStreamedFingerprintIsTheWholeFingerprint() throws {
+        var rng = SeededRandom(seed: 11)
+        for length in [0, 1, 31, 32, 33, 63, 1 << 18 - 1, 1 << 18, 1 << 18 + 1, 3 << 18 + 17, 1 << 20] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let path = temporaryFile(bytes)
+            let streamed = try XCTUnwrap(try VocabularyCache.streamedFingerprint(path))
+            XCTAssertEqual(streamed.0, bytes.withUnsafeBytes { Fingerprint64.of($0) }, "\(length)")
+            XCTAssertEqual(streamed.1, length)
+            // Pieces of 32 bytes and a ragged last one.
+            var h = Fingerprint64.Hasher()
+            bytes.withUnsafeBytes { b in
+                var i = 0
+                while i < b.count {
+                    let n = min(32 * Int.random(in: 1...9, using: &rng), b.count - i)
+                    h.combine(UnsafeRawBufferPointer(rebasing: b[i..<(i + n)]))
+                    i += n
+                }
+            }
+            XCTAssertEqual(h.finish(), streamed.0, "\(length)")
+        }
+        XCTAssertThrowsError(try VocabularyCache.streamedFingerprint("/nonexistent/x.tiktoken"))
+        XCTAssertNil(try VocabularyCache.streamedFingerprint("/dev/null"))
+    }
 }

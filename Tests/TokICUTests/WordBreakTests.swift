@@ -1,7 +1,7 @@
 import XCTest
 import Dispatch
 import TokCore
-@testable import TokICU
+import TokICU
 import TokTestSupport
 
 private func pieces(_ t: ICUWordBreakPreTokenizer, _ s: String) -> [String] {
