@@ -254,6 +254,13 @@ public final class BytePairEncoder {
     @inlinable @inline(__always)
     func encode(_ p: UnsafePointer<UInt8>, _ n: Int, asPart: Bool, into out: inout TokenBuffer) {
         if n == 1 { out.append(byteRank[Int(p[0])]); return }
+        if n == 2 {
+            // Two bytes are one token when the pair is one (merging reaches it, so parts may take it too), and
+            // two otherwise: one lookup in the pair table, no hashing, no cache.
+            let r = pairRank[Int(p[0]) << 8 | Int(p[1])]
+            if r != .max { out.append(r) } else { out.append(byteRank[Int(p[0])]); out.append(byteRank[Int(p[1])]) }
+            return
+        }
         if n <= BytePairEncoder.cacheKeyBytes {
             let prefix = ByteKey.prefixWord(p, n)
             let h = ByteKey.hash(p, n, prefix: prefix)
@@ -261,10 +268,30 @@ public final class BytePairEncoder {
                 let r = table.rank(p, n, prefix: prefix, hash: h)
                 if r != .max && appendToken(r, p, n, asPart: asPart, into: &out) { return }
             }
+            if n == 3 && (asPart || p[0] < 0x80 && p[1] < 0x80 && p[2] < 0x80) {
+                mergeThree(p, into: &out)
+                return
+            }
             encodeCached(p, n, hash: h, cut: !asPart, into: &out)
             return
         }
         encodeLongPiece(p, n, cut: !asPart, into: &out)
+    }
+
+    /// BPE of three bytes that are not one token (random text and code are full of such pieces): the lower-ranked
+    /// of the two pairs merges (the left one on a tie, which only "aaa" can have), and then nothing more can, as
+    /// the only pair left would be the whole. Pieces with non-ASCII bytes keep the path through the cut search,
+    /// which also decides whether cutting pays.
+    @inlinable @inline(__always)
+    func mergeThree(_ p: UnsafePointer<UInt8>, into out: inout TokenBuffer) {
+        let left = pairRank[Int(p[0]) << 8 | Int(p[1])], right = pairRank[Int(p[1]) << 8 | Int(p[2])]
+        if left == .max && right == .max {
+            out.append(byteRank[Int(p[0])]); out.append(byteRank[Int(p[1])]); out.append(byteRank[Int(p[2])])
+        } else if left <= right {
+            out.append(left); out.append(byteRank[Int(p[2])])
+        } else {
+            out.append(byteRank[Int(p[0])]); out.append(right)
+        }
     }
 
     /// For `p[0..<n]`, found to be the token `r`: appends `r` for a whole piece (tiktoken looks a piece up before

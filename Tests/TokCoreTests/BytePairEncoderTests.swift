@@ -256,9 +256,43 @@ final class BytePairEncoderTests: XCTestCase {
         XCTAssertEqual(llama.model.reachable[Int(shinai)], 2, "しない is a Llama 3 token that merging does not reach")
     }
 
+    /// Pieces and parts of two and three bytes take shortcuts (the pair table; the lower of two pairs): every
+    /// two-byte string and 20,000 three-byte ones, of every byte, must encode as the reference merge does, as
+    /// pieces and as parts, with each shipped vocabulary and one without every two-byte merge (mixed-8k).
+    func testTwoAndThreeBytePiecesAgreeWithReferenceMerge() throws {
+        let mixed = try Tokenizer.load(name: "mixed-8k")
+        var rng = SeededRandom(seed: 23)
+        for tok in Shipped.all + [mixed] {
+            let bpe = BytePairEncoder(model: tok.model)
+            var pieces: [[UInt8]] = []
+            for a in 0..<256 { for b in 0..<256 { pieces.append([UInt8(a), UInt8(b)]) } }
+            let common = Array(" etaoinsrhl.,\n0123456789'".utf8) + [0xE3, 0x81, 0x82, 0xC3, 0xA9]
+            for k in 0..<20_000 {
+                pieces.append((0..<3).map { _ in
+                    k % 2 == 0 ? UInt8.random(in: 0...255, using: &rng) : common[Int.random(in: 0..<common.count, using: &rng)]
+                })
+            }
+            var failures = 0
+            for piece in pieces {
+                for asPart in [false, true] {
+                    let want = referenceMerge(piece, tok.ranks, wholeLookup: !asPart)
+                    var out = TokenBuffer()
+                    piece.withUnsafeBufferPointer { b in
+                        if asPart { bpe.encodePart(b.baseAddress!, b.count, into: &out) } else { bpe.encodePiece(b.baseAddress!, b.count, into: &out) }
+                    }
+                    if out.array != want && failures < 5 {
+                        failures += 1
+                        XCTFail("\(tok.name) \(piece) asPart \(asPart): \(out.array) != \(want)")
+                    }
+                }
+            }
+        }
+    }
+
     /// tiktoken's `_byte_pair_merge`, written as plainly as possible.
-    private func referenceMerge(_ piece: [UInt8], _ table: RankTable) -> [UInt32] {
-        if let r = table.rank(of: piece) { return [r] }
+    /// `wholeLookup: false` is BPE as a part between cuts gets it: merging only, no lookup of the whole first.
+    private func referenceMerge(_ piece: [UInt8], _ table: RankTable, wholeLookup: Bool = true) -> [UInt32] {
+        if wholeLookup, let r = table.rank(of: piece) { return [r] }
         var parts = Array(0...piece.count)   // part boundaries
         func rank(_ a: Int, _ b: Int) -> UInt32 { table.rank(of: piece[parts[a]..<parts[b]]) ?? .max }
         var pairRank = (0..<(parts.count - 2)).map { rank($0, $0 + 2) }
