@@ -55,4 +55,12 @@ public struct TokenBuffer: ~Copyable {
 
     /// A copy of the ids as an array.
     public var array: [UInt32] { Array(ids) }
+
+    /// Ends the buffer and hands its storage over without copying: the ids are the buffer's first `count`
+    /// elements, and the caller must deallocate `baseAddress`.
+    public consuming func takeStorage() -> UnsafeMutableBufferPointer<UInt32> {
+        let storage = UnsafeMutableBufferPointer(start: base, count: _count)
+        discard self
+        return storage
+    }
 }
