@@ -210,7 +210,7 @@ public final class BytePairEncoder {
     }
 
     /// Appends the tokens of the piece `p[0..<n]` (n ≥ 1) to `out`.
-    @inlinable
+    @inlinable @inline(__always)
     public func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
         encode(p, n, asPart: false, into: &out)
     }
