@@ -34,9 +34,9 @@ public final class Evaluator: @unchecked Sendable {
     public func measure(files: [String], threads: Int, invalidUTF8: CorpusOptions.InvalidUTF8 = .error) throws -> [TokenCounts] {
         var options = CorpusOptions()
         options.invalidUTF8 = invalidUTF8
-        // Segments of 256 KB rather than 1 MB: a segment costs every tokenizer's encode plus the metrics, and with
+        // Segments of 128 KB rather than 1 MB: a segment costs every tokenizer's encode plus the metrics, and with
         // large ones the last few keep one thread busy while the others wait.
-        options.segmentBytes = 1 << 18
+        options.segmentBytes = 1 << 17
         let reader = CorpusReader(files: files, options: options)
         let boxes = (0..<max(1, threads)).map { _ in Box(self) }
         try reader.process(workers: threads) { k, segment in boxes[k].process(segment) }
