@@ -218,7 +218,7 @@ public final class BytePairEncoder {
     /// `encodePiece` for a part between cuts: the same caches, no search for cuts, and a whole token only if
     /// merging reaches it. A part that is one character of 2-4 bytes (most parts of CJK text with cl100k) goes
     /// through `charCache` first, which needs no hashing of bytes and no probe of the rank table.
-    @usableFromInline
+    @usableFromInline @inline(__always)
     func encodePart(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
         if n >= 2 && n <= 4 && n == SpanningTokenFilter.declaredLength(p[0]) {
             let key = UInt32(truncatingIfNeeded: SpanningTokenFilter.pack(p, n))
