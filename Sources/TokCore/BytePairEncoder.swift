@@ -400,7 +400,7 @@ public final class BytePairEncoder {
                              into out: inout TokenBuffer) {
         var s = start
         for end in ends {
-            encodePiece(base + s, end - s, into: &out)
+            encodePiece(base + s, end &- s, into: &out)
             s = end
         }
     }

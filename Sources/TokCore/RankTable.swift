@@ -147,7 +147,7 @@ public struct RankTable: @unchecked Sendable {
                     if RankTable.tailEqual(UnsafePointer(arena + start), p, len) { return s.rank }
                 }
             }
-            idx += 1
+            idx &+= 1
             if idx == capacity { idx = 0 }
         }
     }

@@ -19,7 +19,7 @@ public struct TokenBuffer: ~Copyable {
     public mutating func append(_ id: UInt32) {
         if _count == capacity { grow(_count + 1) }
         base[_count] = id
-        _count += 1
+        _count &+= 1
     }
 
     /// Makes room for `n` more ids and returns the pointer to write them at; call `didAppend(n)` afterwards.
@@ -30,7 +30,7 @@ public struct TokenBuffer: ~Copyable {
     }
 
     @inlinable @inline(__always)
-    public mutating func didAppend(_ n: Int) { _count += n }
+    public mutating func didAppend(_ n: Int) { _count &+= n }
 
     @usableFromInline
     mutating func grow(_ needed: Int) {
