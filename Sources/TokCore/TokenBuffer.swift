@@ -32,7 +32,8 @@ public struct TokenBuffer: ~Copyable {
     @inlinable @inline(__always)
     public mutating func didAppend(_ n: Int) { _count &+= n }
 
-    @usableFromInline
+    /// Out of line: inlined at every append it made the encoder's hot loop several times larger.
+    @usableFromInline @inline(never)
     mutating func grow(_ needed: Int) {
         var c = capacity * 2
         while c < needed { c *= 2 }
