@@ -43,6 +43,12 @@ public enum ByteKey {
         return h ^ (h >> 31)
     }
 
+    /// Slot of the 64-bit key `k` in a table of `2^(64 - shift)` entries (Fibonacci multiply-shift hashing).
+    @inlinable @inline(__always)
+    public static func slot(_ k: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
     /// Whether `a[0..<n]` equals `b[0..<n]`, eight bytes at a time.
     @inlinable @inline(__always)
     public static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {

@@ -222,7 +222,7 @@ public final class BytePairEncoder {
     func encodePart(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout TokenBuffer) {
         if n >= 2 && n <= 4 && n == SpanningTokenFilter.declaredLength(p[0]) {
             let key = UInt32(truncatingIfNeeded: SpanningTokenFilter.pack(p, n))
-            let e = charCache + (Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - BytePairEncoder.charCacheBits)) << 2)
+            let e = charCache + ByteKey.slot(UInt64(key), shift: UInt64(64 - BytePairEncoder.charCacheBits)) << 2
             if e[0] == key && e[1] != .max {
                 out.append(e[1])
                 if e[2] != .max {
@@ -257,7 +257,7 @@ public final class BytePairEncoder {
         if n == 2 {
             // Two bytes are one token when the pair is one (merging reaches it, so parts may take it too), and
             // two otherwise: one lookup in the pair table, no hashing, no cache.
-            let r = pairRank[Int(p[0]) << 8 | Int(p[1])]
+            let r = pairRank(at: p)
             if r != .max { out.append(r) } else { out.append(byteRank[Int(p[0])]); out.append(byteRank[Int(p[1])]) }
             return
         }
@@ -279,13 +279,17 @@ public final class BytePairEncoder {
         encodeLongPiece(p, n, cut: !asPart, into: &out)
     }
 
+    /// The rank of the two bytes at `p`, or max.
+    @inlinable @inline(__always)
+    func pairRank(at p: UnsafePointer<UInt8>) -> UInt32 { pairRank[Int(p[0]) << 8 | Int(p[1])] }
+
     /// BPE of three bytes that are not one token (random text and code are full of such pieces): the lower-ranked
     /// of the two pairs merges (the left one on a tie, which only "aaa" can have), and then nothing more can, as
     /// the only pair left would be the whole. Pieces with non-ASCII bytes keep the path through the cut search,
     /// which also decides whether cutting pays.
     @inlinable @inline(__always)
     func mergeThree(_ p: UnsafePointer<UInt8>, into out: inout TokenBuffer) {
-        let left = pairRank[Int(p[0]) << 8 | Int(p[1])], right = pairRank[Int(p[1]) << 8 | Int(p[2])]
+        let left = pairRank(at: p), right = pairRank(at: p + 1)
         if left == .max && right == .max {
             out.append(byteRank[Int(p[0])]); out.append(byteRank[Int(p[1])]); out.append(byteRank[Int(p[2])])
         } else if left <= right {
@@ -425,13 +429,17 @@ public final class BytePairEncoder {
     /// Starts loading the piece-cache entry of hash `h`. Pieces of nine bytes and more are mostly not tokens (57%
     /// of them on the bench input), so the entry will be read, and the whole-piece lookup hides its latency.
     @usableFromInline @inline(__always)
-    func prefetchCacheEntry(_ h: UInt64) {
-        tok_prefetch_read(cache + (Int(truncatingIfNeeded: h >> 7) & (BytePairEncoder.cacheEntries - 1)) * 64)
+    func prefetchCacheEntry(_ h: UInt64) { tok_prefetch_read(cacheEntry(h)) }
+
+    /// The piece-cache entry (one 64-byte line) of hash `h`.
+    @usableFromInline @inline(__always)
+    func cacheEntry(_ h: UInt64) -> UnsafeMutableRawPointer {
+        cache + (Int(truncatingIfNeeded: h >> 7) & (BytePairEncoder.cacheEntries - 1)) * 64
     }
 
     @usableFromInline
     func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, cut: Bool, into out: inout TokenBuffer) {
-        let e = cache + (Int(truncatingIfNeeded: h >> 7) & (BytePairEncoder.cacheEntries - 1)) * 64
+        let e = cacheEntry(h)
         let key = (e + 40).assumingMemoryBound(to: UInt8.self)
         if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && ByteKey.equal(key, p, n) {
             let c = Int(e.load(fromByteOffset: 9, as: UInt8.self))
@@ -483,7 +491,7 @@ public final class BytePairEncoder {
     @usableFromInline
     func isJunction(_ a: UInt32, _ b: UInt32) -> Bool {
         let k = UInt64(a) << 32 | UInt64(b)
-        let slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - BytePairEncoder.junctionCacheBits))
+        let slot = ByteKey.slot(k, shift: UInt64(64 - BytePairEncoder.junctionCacheBits))
         if junctionKey[slot] == k { return junctionValid[slot] }
         guard let ba = table.bytes(ofRank: a), let bb = table.bytes(ofRank: b) else { return false }
         junctionBytes.update(from: ba.baseAddress!, count: ba.count)
@@ -570,7 +578,7 @@ public final class BytePairEncoder {
     func mergedRank(_ left: UInt32, _ right: UInt32, _ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int) -> UInt32 {
         if !pairCacheUsable { return spanRank(p, a, b) }
         let k = UInt64(left) << 20 | UInt64(right)
-        let slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - BytePairEncoder.pairCacheBits))
+        let slot = ByteKey.slot(k, shift: UInt64(64 - BytePairEncoder.pairCacheBits))
         let e = pairCache[slot]
         if e >> 21 == k {
             let r = UInt32(truncatingIfNeeded: e & 0x1F_FFFF)
@@ -592,7 +600,7 @@ public final class BytePairEncoder {
         @inline(__always) func key(_ r: UInt32, _ i: Int) -> Int32 { r == .max ? .max : Int32(truncatingIfNeeded: r << 7 | UInt32(truncatingIfNeeded: i)) }
         var i = 0
         while i < n - 1 {
-            keys[i] = key(pairRank[Int(p[i]) << 8 | Int(p[i + 1])], i)
+            keys[i] = key(pairRank(at: p + i), i)
             toks[i] = byteRank[Int(p[i])]
             nx[i] = Int32(i + 1); pv[i] = Int32(i - 1)
             i += 1
@@ -729,7 +737,7 @@ public final class BytePairEncoder {
         while i < n {
             next[i] = Int32(i + 1); prev[i] = Int32(i - 1); tok[i] = byteRank[Int(p[i])]
             if i < n - 1 {
-                let r = pairRank[Int(p[i]) << 8 | Int(p[i + 1])]
+                let r = pairRank(at: p + i)
                 pair[i] = r
                 if r != .max {
                     var b = lastBucket

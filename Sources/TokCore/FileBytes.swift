@@ -20,16 +20,29 @@ enum FileBytes {
         var count = 0
         while true {
             if count == out.count { out += [UInt8](repeating: 0, count: max(out.count, 1 << 16)) }
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
+            let n = out.withUnsafeMutableBytes { readFully(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
             count += n
+            if count < out.count { break }
         }
         out.removeLast(out.count - count)
         return out
+    }
+
+    /// Reads from `fd` into `buffer` until `count` bytes or the end of the file, retrying on EINTR. Returns the
+    /// bytes read, or -1 on a read error (with `errno` set).
+    static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        var got = 0
+        while got < count {
+            let n = read(fd, buffer + got, count - got)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return -1
+            }
+            if n == 0 { break }
+            got += n
+        }
+        return got
     }
 
     static func exists(_ path: String) -> Bool {

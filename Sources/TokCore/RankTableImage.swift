@@ -68,13 +68,7 @@ extension RankTable {
 #if os(Linux)
         _ = madvise(aligned, length - huge, MADV_HUGEPAGE)
 #endif
-        var got = 0
-        while got < size {
-            let n = read(fd, aligned + got, size - got)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
-            got += n
-        }
+        guard FileBytes.readFully(fd, aligned, size) == size else { return nil }
         self.init(image: UnsafeRawBufferPointer(start: aligned, count: size), storage: storage,
                   sourceFingerprint: sourceFingerprint, sourceLength: sourceLength)
     }

@@ -148,7 +148,7 @@ public struct SpanningTokenFilter: @unchecked Sendable {
 
     @inlinable @inline(__always)
     static func slot(_ k: UInt64, _ shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        ByteKey.slot(k, shift: shift)
     }
 
     @inlinable @inline(__always)

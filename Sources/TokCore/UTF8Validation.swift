@@ -50,9 +50,9 @@ private func checkSequence(_ p: UnsafePointer<UInt8>, at i: Int, end n: Int) -> 
     return .valid(continuationCount + 1)
 }
 
-/// Skips ASCII from `i`, eight (or sixteen) bytes per step; returns the offset of the first non-ASCII byte or `n`.
+/// The offset of the first byte >= 0x80 in `p[start..<n]`, or `n`: sixteen (then eight) bytes per step.
 @inline(__always)
-private func skipASCII(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int) -> Int {
+public func firstNonASCII(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int) -> Int {
     var i = start
     let raw = UnsafeRawPointer(p)
     while i + 16 <= n {
@@ -75,7 +75,7 @@ private func skipASCII(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int) -
 private func scanUTF8(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int) -> (offset: Int, problem: SequenceCheck?) {
     var i = start
     while true {
-        i = skipASCII(p, from: i, end: n)
+        i = firstNonASCII(p, from: i, end: n)
         if i >= n { return (n, nil) }
         // Stay out of the word-sized fast path while inside non-ASCII text: it would fail on almost every word.
         repeat {

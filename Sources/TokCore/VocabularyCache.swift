@@ -73,17 +73,9 @@ public enum VocabularyCache {
         defer { buffer.deallocate() }
         var hasher = Fingerprint64.Hasher()
         while true {
-            // Fill the whole chunk (or reach the end), so that every piece but the last is a multiple of 32 bytes.
-            var got = 0
-            while got < chunk {
-                let n = read(fd, buffer + got, chunk - got)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno)))
-                }
-                if n == 0 { break }
-                got += n
-            }
+            // Whole chunks (but the last), so that every piece but the last is a multiple of 32 bytes.
+            let got = FileBytes.readFully(fd, buffer, chunk)
+            if got < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
             hasher.combine(UnsafeRawBufferPointer(start: buffer, count: got))
             if got < chunk { break }
         }

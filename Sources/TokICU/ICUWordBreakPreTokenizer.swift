@@ -222,7 +222,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
             }
         }
         while lineStart < n {
-            let k = firstNonASCII(base, lineStart, n)
+            let k = firstNonASCII(base, from: lineStart, end: n)
             // Whole ASCII lines from `lineStart`: up to the last line feed before `k`, or to the end.
             var asciiEnd = n
             if k < n {
@@ -242,19 +242,6 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
             lineStart = min(e + 1, n)
         }
         icu(n)
-    }
-
-    /// The offset of the first byte >= 0x80 in `p[from..<n]`, or `n`.
-    @inline(__always)
-    private func firstNonASCII(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {
-        var i = from
-        while i + 8 <= n {
-            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080
-            if w != 0 { return i + w.trailingZeroBitCount >> 3 }
-            i += 8
-        }
-        while i < n && p[i] < 0x80 { i += 1 }
-        return i
     }
 
     /// `forEachPiece` by ICU alone. The ends strictly increase and the last is `text.count`, whatever ICU does
