@@ -1,8 +1,11 @@
 /// An append-only byte buffer for formatting output quickly (decimal ids, token strings, JSON).
+///
+/// Not thread-safe. Its fields skip the runtime's dynamic exclusivity checks, which a call per appended id would
+/// otherwise pay for nothing.
 public final class ByteBuilder {
-    @usableFromInline var base: UnsafeMutablePointer<UInt8>
-    @usableFromInline var capacity: Int
-    @usableFromInline var _count = 0
+    @usableFromInline @exclusivity(unchecked) var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline @exclusivity(unchecked) var capacity: Int
+    @usableFromInline @exclusivity(unchecked) var _count = 0
     public var count: Int { _count }
 
     public init(capacity: Int = 1 << 16) {

@@ -48,12 +48,12 @@ public final class Evaluator: @unchecked Sendable {
         return total
     }
 
-    /// One worker's counts and scratch memory.
+    /// One worker's counts and scratch memory (only that worker touches them, so no dynamic exclusivity checks).
     final class Box: @unchecked Sendable {
         let evaluator: Evaluator
-        var counts: [TokenCounts]
-        var landmarks = TextLandmarks()
-        var buffer = TokenBuffer(capacity: 1 << 16)
+        @exclusivity(unchecked) var counts: [TokenCounts]
+        @exclusivity(unchecked) var landmarks = TextLandmarks()
+        @exclusivity(unchecked) var buffer = TokenBuffer(capacity: 1 << 16)
 
         init(_ e: Evaluator) {
             evaluator = e
