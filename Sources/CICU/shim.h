@@ -59,5 +59,6 @@ CICU_INLINE UChar *cicu_strFromUTF8(UChar *dst, int32_t cap, int32_t *dlen, cons
 CICU_INLINE char *cicu_strToUTF8(char *dst, int32_t cap, int32_t *dlen, const UChar *src, int32_t slen, UErrorCode *st) { return u_strToUTF8(dst, cap, dlen, src, slen, st); }
 CICU_INLINE UBool cicu_hasBinaryProperty(UChar32 c, UProperty p) { return u_hasBinaryProperty(c, p); }
 CICU_INLINE int8_t cicu_charType(UChar32 c) { return u_charType(c); }
+CICU_INLINE int32_t cicu_getIntPropertyValue(UChar32 c, UProperty p) { return u_getIntPropertyValue(c, p); }
 CICU_INLINE UScriptCode cicu_getScript(UChar32 c, UErrorCode *st) { return uscript_getScript(c, st); }
 #endif

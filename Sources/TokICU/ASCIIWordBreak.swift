@@ -105,6 +105,80 @@ public struct ASCIIWordBreak: Sendable {
         }
     }
 
+    /// `forEachPiece` for text whose non-ASCII characters are all letters or digits (`letters` gives their class,
+    /// `letter` or `number`, by code point; the caller has checked every one of them, see
+    /// `isLettersLine`): such a character only ever joins a run of letters, digits and "_", exactly as an ASCII
+    /// letter or digit does, so the same rules apply character by character. On ASCII text it finds the same
+    /// pieces as `forEachPiece`.
+    func forEachPieceUTF8(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, letters: UnsafePointer<UInt8>,
+                          _ body: (Int, Bool) -> Void) {
+        classes.withUnsafeBufferPointer { cb in
+            let cls = cb.baseAddress!
+            // Class and length of the character at `i`.
+            @inline(__always) func at(_ i: Int) -> (UInt8, Int) {
+                let b = p[i]
+                if b < 0x80 { return (cls[Int(b)], 1) }
+                if b < 0xE0 { return (letters[Int(b & 0x1F) << 6 | Int(p[i &+ 1] & 0x3F)], 2) }
+                return (letters[Int(b & 0x0F) << 12 | Int(p[i &+ 1] & 0x3F) << 6 | Int(p[i &+ 2] & 0x3F)], 3)
+            }
+            var i = start
+            while i < end {
+                let (f, fl) = at(i)
+                var j = i &+ fl
+                var word = false
+                if f & Self.wordish != 0 {
+                    var last = f
+                    while j < end {
+                        let (g, gl) = at(j)
+                        if g & Self.wordish != 0 { last = g; j &+= gl; continue }
+                        // Joiners are ASCII here (one byte).
+                        if g & (Self.joinsLetters | Self.joinsNumbers) != 0 && j &+ 1 < end {
+                            let (after, al) = at(j &+ 1)
+                            if (last & after & Self.letter != 0 && g & Self.joinsLetters != 0)
+                                || (last & after & Self.number != 0 && g & Self.joinsNumbers != 0) {
+                                last = after
+                                j &+= 1 &+ al
+                                continue
+                            }
+                        }
+                        break
+                    }
+                    word = j &- i > 1 || f & Self.underscore == 0
+                } else if f & Self.space != 0 {
+                    while j < end && p[j] == 0x20 { j &+= 1 }
+                } else if f & Self.carriageReturn != 0 {
+                    if j < end && p[j] == 0x0A { j &+= 1 }
+                }
+                body(j, word)
+                i = j
+            }
+        }
+    }
+
+    /// Whether every non-ASCII character of `p[from..<end]` is a well-formed character of 2 or 3 bytes that
+    /// `letters` classes as a letter or digit (then `forEachPieceUTF8` may segment the line).
+    static func isLettersLine(_ p: UnsafePointer<UInt8>, from: Int, end: Int, letters: UnsafePointer<UInt8>) -> Bool {
+        var i = from
+        while i < end {
+            let b = p[i]
+            if b < 0x80 { i &+= 1; continue }
+            if b >= 0xC2 && b < 0xE0 {
+                guard i &+ 1 < end, p[i &+ 1] & 0xC0 == 0x80 else { return false }
+                if letters[Int(b & 0x1F) << 6 | Int(p[i &+ 1] & 0x3F)] == 0 { return false }
+                i &+= 2
+            } else if b >= 0xE0 && b < 0xF0 {
+                guard i &+ 2 < end, p[i &+ 1] & 0xC0 == 0x80, p[i &+ 2] & 0xC0 == 0x80 else { return false }
+                let cp = Int(b & 0x0F) << 12 | Int(p[i &+ 1] & 0x3F) << 6 | Int(p[i &+ 2] & 0x3F)
+                // Overlong forms and surrogates are ill-formed (and their table entries are 0 anyway).
+                if cp < 0x800 || cp & 0xF800 == 0xD800 || letters[cp] == 0 { return false }
+                i &+= 3
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
     /// Short lines that put every ASCII character between letters, digits, "_", spaces and "." in every order,
     /// next to itself, across a joiner from a letter and a digit, and next to CR and LF: enough to tell each
     /// character's class from every other (testProbeNoticesEveryWrongASCIIClass checks that; about 22 KB,

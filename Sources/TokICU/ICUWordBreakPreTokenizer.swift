@@ -95,6 +95,18 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// ASCII stretches shorter than this stay with the ICU call around them (each ICU call costs a `UText` set-up).
     static let minimumASCIIStretch = 256
 
+    /// By BMP code point: `ASCIIWordBreak.letter` or `.number` for the non-ASCII characters ICU's word rules treat
+    /// as letters or digits without a dictionary (Word_Break ALetter or Numeric, minus Hangul syllables and the Han
+    /// and kana characters, which ICU 72 hands to its CJK dictionary), else 0. Lines of ASCII and such characters only (Cyrillic, Greek,
+    /// Arabic without marks, Armenian, Georgian, Latin with precomposed accents...) are segmented by
+    /// `ASCIIWordBreak.forEachPieceUTF8` instead of ICU, once a probe has found ICU agreeing; nil otherwise.
+    /// Built on the first non-ASCII line (about 2 ms), so that ASCII text and short runs never pay for it; guarded
+    /// by `lock`, with `lettersKnown`.
+    private var letters: UnsafeMutablePointer<UInt8>?
+    private var lettersKnown = false
+    /// Whether lines of letters and digits of other scripts are segmented without ICU (see `letters`).
+    public var lettersPath: Bool { lettersTable() != nil }
+
     /// ubrk works with 32-bit offsets; longer texts are processed in windows of at most this many bytes.
     static let maximumWindow = 1 << 30
 
@@ -110,6 +122,93 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
         asciiRules = Self.calibratedASCIIRules(self)
+    }
+
+    /// `letters`, built and probed by the first caller (outside `lock`, since the probe checks an iterator out;
+    /// concurrent first callers may each build one, and one is kept).
+    private func lettersTable() -> UnsafePointer<UInt8>? {
+        pthread_mutex_lock(lock)
+        let known = lettersKnown, current = letters
+        pthread_mutex_unlock(lock)
+        if known { return current.map { UnsafePointer($0) } }
+        var built: UnsafeMutablePointer<UInt8>? = nil
+        if let rules = asciiRules {
+            let table = Self.letterTable()
+            if Self.lettersProbePieces(rules, table) == icuPieces(Self.lettersProbeText(table)) {
+                built = table
+            } else {
+                table.deallocate()
+            }
+        }
+        pthread_mutex_lock(lock)
+        if !lettersKnown {
+            letters = built
+            lettersKnown = true
+            built = nil
+        }
+        let result = letters
+        pthread_mutex_unlock(lock)
+        built?.deallocate()
+        return result.map { UnsafePointer($0) }
+    }
+
+    /// The table `letters` holds, from ICU's own Word_Break property data (65,536 lookups, about a millisecond).
+    private static func letterTable() -> UnsafeMutablePointer<UInt8> {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 0x10000)
+        t.initialize(repeating: 0, count: 0x10000)
+        let aletter = Int32(U_WB_ALETTER.rawValue), numeric = Int32(U_WB_NUMERIC.rawValue)
+        for cp in 0x80..<0x10000 where cp & 0xF800 != 0xD800 && !(0xAC00...0xD7A3).contains(cp) {
+            let wb = cicu_getIntPropertyValue(UChar32(cp), UCHAR_WORD_BREAK)
+            if wb == numeric { t[cp] = ASCIIWordBreak.number; continue }
+            guard wb == aletter else { continue }
+            // ICU's $ALetterPlus leaves out its dictionary's scripts: a few Han and kana characters are ALetter.
+            var status = U_ZERO_ERROR
+            let script = cicu_getScript(UChar32(cp), &status)
+            if script == USCRIPT_HAN || script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA { continue }
+            t[cp] = ASCIIWordBreak.letter
+        }
+        return t
+    }
+
+    /// Probe lines for the letters path: the first letter and the first digit of every block of 256 code points
+    /// that has one, next to itself, to ASCII letters, digits, "_", spaces and across each joiner. Where ICU's
+    /// rules set such a character apart (a tailoring, a dictionary), the two disagree and ICU keeps every line.
+    static func lettersProbeText(_ letters: UnsafePointer<UInt8>) -> [UInt8] {
+        var t: [UInt8] = []
+        var block = 0
+        while block < 0x100 {
+            for kind in [ASCIIWordBreak.letter, ASCIIWordBreak.number] {
+                guard let cp = (block << 8..<(block + 1) << 8).first(where: { letters[$0] == kind }) else { continue }
+                let c = Array(String(UnicodeScalar(UInt32(cp))!).utf8)
+                for x in [Array("a".utf8), Array("1".utf8), Array("_".utf8), Array(" ".utf8), c] {
+                    t += x + c + x + [0x0A]
+                    for j in [UInt8(ascii: "."), UInt8(ascii: "'"), UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";")] {
+                        t += c + [j] + x + [0x0A] + x + [j] + c + [0x0A]
+                    }
+                }
+                t += c + [0x0A]
+            }
+            block += 1
+        }
+        return t
+    }
+
+    /// The letters path's pieces of the probe, as (end, 1 for a word or 0) pairs.
+    static func lettersProbePieces(_ rules: ASCIIWordBreak, _ letters: UnsafePointer<UInt8>) -> [Int] {
+        lettersProbeText(letters).withUnsafeBufferPointer { b in
+            var got: [Int] = []
+            rules.forEachPieceUTF8(b.baseAddress!, 0, b.count, letters: letters) { end, word in got += [end, word ? 1 : 0] }
+            return got
+        }
+    }
+
+    /// ICU's pieces of `text`, as (end, 1 for a word or 0) pairs.
+    func icuPieces(_ text: [UInt8]) -> [Int] {
+        text.withUnsafeBufferPointer { b in
+            var want: [Int] = []
+            forEachICUPiece(b, ruleStatus: { _, _ in true }) { end, status in want += [end, status >= 100 ? 1 : 0] }
+            return want
+        }
     }
 
     /// The ASCII class table that agrees with this ICU on `ASCIIWordBreak.probeText`, or nil (then ICU does all).
@@ -137,6 +236,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
             if let t = entry.text { _ = cicu_utext_close(UnsafeMutablePointer<UText>(t)) }
         }
         cicu_ubrk_close(prototype)
+        letters?.deallocate()
         pthread_mutex_destroy(lock)
         lock.deallocate()
     }
@@ -211,7 +311,6 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         }
         let n = text.count
         var done = 0   // pieces before `done` have been reported
-        var lineStart = 0
         @inline(__always) func icu(_ end: Int) {
             if done < end {
                 let from = done
@@ -221,26 +320,47 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
                 done = end
             }
         }
+        // Lines the rules can take (ASCII, or with `letters` only letters and digits of other scripts) are
+        // gathered into stretches; a stretch long enough, or one with nothing before it left for ICU, goes to the
+        // rules, and every other line to ICU.
+        var stretch = 0          // start of the current stretch
+        var lettersSeen = false  // whether the stretch has non-ASCII lines
+        var table: UnsafePointer<UInt8>? = nil
+        var tableAsked = false
+        @inline(__always) func rulesTake(_ end: Int) {
+            icu(stretch)
+            if lettersSeen, let table {
+                rules.forEachPieceUTF8(base, stretch, end, letters: table) { e, word in body(e, word ? 100 : 0) }
+            } else {
+                rules.forEachPiece(base, stretch, end) { e, word in body(e, word ? 100 : 0) }
+            }
+            done = end
+        }
+        var lineStart = 0
         while lineStart < n {
             let k = firstNonASCII(base, from: lineStart, end: n)
-            // Whole ASCII lines from `lineStart`: up to the last line feed before `k`, or to the end.
-            var asciiEnd = n
-            if k < n {
-                asciiEnd = lineStart
-                var j = k
-                while j > lineStart { if base[j - 1] == 0x0A { asciiEnd = j; break }; j -= 1 }
-            }
-            if asciiEnd - lineStart >= Self.minimumASCIIStretch || (asciiEnd == n && asciiEnd > lineStart && done == lineStart) {
-                icu(lineStart)
-                rules.forEachPiece(base, lineStart, asciiEnd) { end, word in body(end, word ? 100 : 0) }
-                done = asciiEnd
-            }
             if k == n { break }
-            // The line with the non-ASCII byte goes to ICU, with whatever short stretch came before it.
-            var e = k + 1
-            while e < n && base[e] != 0x0A { e += 1 }
-            lineStart = min(e + 1, n)
+            // The line holding the non-ASCII byte at `k`.
+            var ls = k
+            while ls > lineStart && base[ls - 1] != 0x0A { ls -= 1 }
+            var le = k + 1
+            while le < n && base[le] != 0x0A { le += 1 }
+            let next = min(le + 1, n)
+            if !tableAsked {
+                table = lettersTable()
+                tableAsked = true
+            }
+            if let table, ASCIIWordBreak.isLettersLine(base, from: k, end: le, letters: table) {
+                lettersSeen = true
+            } else {
+                // The line goes to ICU, with whatever short stretch came before it.
+                if ls - stretch >= Self.minimumASCIIStretch { rulesTake(ls) }
+                stretch = next
+                lettersSeen = false
+            }
+            lineStart = next
         }
+        if n - stretch >= Self.minimumASCIIStretch || (n > stretch && done == stretch) { rulesTake(n) }
         icu(n)
     }
 

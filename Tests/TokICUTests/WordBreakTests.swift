@@ -103,6 +103,47 @@ final class WordBreakTests: XCTestCase {
         XCTAssertGreaterThan(asciiLines, 10_000)
     }
 
+    /// Lines whose non-ASCII characters are all letters or digits of scripts without a dictionary are segmented
+    /// without ICU (`ASCIIWordBreak.forEachPieceUTF8`); pieces and words must be ICU's. Every BMP code point is put
+    /// next to itself, to ASCII letters and digits, "_", spaces and every joiner (a wrong entry of the letter table
+    /// shows up here whatever the character), then random lines mix letters and digits of many scripts with ASCII.
+    func testLettersLinesSegmentLikeICU() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        XCTAssertTrue(t.lettersPath, "ICU disagreed with the letters path on its probe")
+        var sweep = ""
+        for cp in 0x80..<0x10000 {
+            guard let u = Unicode.Scalar(UInt32(cp)) else { continue }
+            let c = String(u)
+            sweep += "a\(c)b \(c)\(c) 1\(c)2 _\(c)_ \(c).\(c) a'\(c) \(c)'a \(c):\(c) 1,\(c) \(c);1 \(c)\n"
+        }
+        var texts: [[UInt8]] = [Array(sweep.utf8)]
+        var rng = SeededRandom(seed: 3011)
+        func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+        let letters = ["é", "Ж", "щука", "Ω", "λόγος", "ب", "كتاب", "Ա", "ბ", "ñ", "ß", "Ǆ", "ক", "अ", "ᄀ", "ｆ", "ʼ",
+                       "٣", "٠١٢", "७", "５", "Ⅷ", "ª", "µ", "々", "한", "ア", "日", "ก"]
+        let ascii = ["a", "Zq", "7", "42", "_", ".", "'", ":", ",", ";", " ", "  ", "-", "x.y", "1.5", "1,000", "\t"]
+        for round in 0..<600 {
+            var text = ""
+            for _ in 0..<(1 + round % 9) {
+                var line = ""
+                for _ in 0..<(1 + Int(rng.next() % 40)) { line += rng.next() % 2 == 0 ? pick(letters) : pick(ascii) }
+                text += line + "\n"
+            }
+            texts.append(Array(text.utf8))
+        }
+        for bytes in texts {
+            bytes.withUnsafeBufferPointer { b in
+                let spans = t.wordSpans(b)
+                var got: [Int] = []
+                t.split(b, into: &got)
+                XCTAssertEqual(got, spans.map(\.end))
+                var words: [Int] = []
+                t.forEachWord(b) { words += [$0, $1] }
+                XCTAssertEqual(words, spans.filter(\.isWord).flatMap { [$0.start, $0.end] })
+            }
+        }
+    }
+
     /// The probe that decides whether to trust the ASCII class table must notice any single wrong class.
     func testProbeNoticesEveryWrongASCIIClass() throws {
         let t = try ICUWordBreakPreTokenizer()
