@@ -105,11 +105,15 @@ public struct ASCIIWordBreak: Sendable {
         }
     }
 
-    /// `forEachPiece` for text whose non-ASCII characters are all letters or digits (`letters` gives their class,
-    /// `letter` or `number`, by code point; the caller has checked every one of them, see
-    /// `isLettersLine`): such a character only ever joins a run of letters, digits and "_", exactly as an ASCII
-    /// letter or digit does, so the same rules apply character by character. On ASCII text it finds the same
-    /// pieces as `forEachPiece`.
+    /// Class flag, non-ASCII only: Word_Break Extend (combining marks, vowel signs), which WB4 attaches to the
+    /// character before it, except after a line break.
+    public static let extend: UInt8 = 128
+
+    /// `forEachPiece` for text whose non-ASCII characters are all letters, digits or marks (`letters` gives their
+    /// class, `letter`, `number` or `extend`, by code point; the caller has checked every one, see
+    /// `isLettersLine`). Such a letter or digit only ever joins a run of letters, digits and "_", exactly as an
+    /// ASCII one does, and a mark is skipped where it follows anything but a line break (WB4), so the same rules
+    /// apply character by character. On ASCII text it finds the same pieces as `forEachPiece`.
     func forEachPieceUTF8(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, letters: UnsafePointer<UInt8>,
                           _ body: (Int, Bool) -> Void) {
         classes.withUnsafeBufferPointer { cb in
@@ -121,6 +125,16 @@ public struct ASCIIWordBreak: Sendable {
                 if b < 0xE0 { return (letters[Int(b & 0x1F) << 6 | Int(p[i &+ 1] & 0x3F)], 2) }
                 return (letters[Int(b & 0x0F) << 12 | Int(p[i &+ 1] & 0x3F) << 6 | Int(p[i &+ 2] & 0x3F)], 3)
             }
+            // The end of the marks from `j` (WB4).
+            @inline(__always) func marks(_ j: Int) -> Int {
+                var j = j
+                while j < end && p[j] >= 0x80 {
+                    let (g, gl) = at(j)
+                    if g != Self.extend { break }
+                    j &+= gl
+                }
+                return j
+            }
             var i = start
             while i < end {
                 let (f, fl) = at(i)
@@ -128,26 +142,51 @@ public struct ASCIIWordBreak: Sendable {
                 var word = false
                 if f & Self.wordish != 0 {
                     var last = f
+                    var count = 1
+                    // ICU's status is that of the last rule in the chain: marks after a final "_" are matched by
+                    // the rule without a status, so such a run is not a word.
+                    var k0 = j
+                    j = marks(j)
+                    var underscoreMarked = f & Self.underscore != 0 && j > k0
                     while j < end {
                         let (g, gl) = at(j)
-                        if g & Self.wordish != 0 { last = g; j &+= gl; continue }
+                        if g & Self.wordish != 0 {
+                            last = g
+                            count &+= 1
+                            k0 = j &+ gl
+                            j = marks(k0)
+                            underscoreMarked = g & Self.underscore != 0 && j > k0
+                            continue
+                        }
                         // Joiners are ASCII here (one byte).
-                        if g & (Self.joinsLetters | Self.joinsNumbers) != 0 && j &+ 1 < end {
-                            let (after, al) = at(j &+ 1)
-                            if (last & after & Self.letter != 0 && g & Self.joinsLetters != 0)
-                                || (last & after & Self.number != 0 && g & Self.joinsNumbers != 0) {
-                                last = after
-                                j &+= 1 &+ al
-                                continue
+                        if g & (Self.joinsLetters | Self.joinsNumbers) != 0 {
+                            let k = marks(j &+ 1)
+                            if k < end {
+                                let (after, al) = at(k)
+                                if (last & after & Self.letter != 0 && g & Self.joinsLetters != 0)
+                                    || (last & after & Self.number != 0 && g & Self.joinsNumbers != 0) {
+                                    last = after
+                                    count &+= 2
+                                    j = marks(k &+ al)
+                                    underscoreMarked = false
+                                    continue
+                                }
                             }
                         }
                         break
                     }
-                    word = j &- i > 1 || f & Self.underscore == 0
+                    // A lone "_" (marks or not) is matched by no word rule (status 0); anything longer is.
+                    word = (count > 1 || f & Self.underscore == 0) && !underscoreMarked
+                } else if f == Self.extend {
+                    // Marks after a line break or at the start: a piece of their own.
+                    j = marks(j)
                 } else if f & Self.space != 0 {
                     while j < end && p[j] == 0x20 { j &+= 1 }
+                    j = marks(j)
                 } else if f & Self.carriageReturn != 0 {
                     if j < end && p[j] == 0x0A { j &+= 1 }
+                } else if p[i] != 0x0A && p[i] != 0x0B && p[i] != 0x0C {
+                    j = marks(j)
                 }
                 body(j, word)
                 i = j
@@ -156,7 +195,7 @@ public struct ASCIIWordBreak: Sendable {
     }
 
     /// Whether every non-ASCII character of `p[from..<end]` is a well-formed character of 2 or 3 bytes that
-    /// `letters` classes as a letter or digit (then `forEachPieceUTF8` may segment the line).
+    /// `letters` classes as a letter, digit or mark (then `forEachPieceUTF8` may segment the line).
     static func isLettersLine(_ p: UnsafePointer<UInt8>, from: Int, end: Int, letters: UnsafePointer<UInt8>) -> Bool {
         var i = from
         while i < end {

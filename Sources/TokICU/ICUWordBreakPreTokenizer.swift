@@ -97,8 +97,9 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     /// By BMP code point: `ASCIIWordBreak.letter` or `.number` for the non-ASCII characters ICU's word rules treat
     /// as letters or digits without a dictionary (Word_Break ALetter or Numeric, minus Hangul syllables and the Han
-    /// and kana characters, which ICU 72 hands to its CJK dictionary), else 0. Lines of ASCII and such characters only (Cyrillic, Greek,
-    /// Arabic without marks, Armenian, Georgian, Latin with precomposed accents...) are segmented by
+    /// and kana characters, which ICU 72 hands to its CJK dictionary), `.extend` for marks (Word_Break Extend),
+    /// else 0. Lines of ASCII and such characters only (Cyrillic, Greek, Arabic, Devanagari, Armenian, Georgian,
+    /// accented Latin...) are segmented by
     /// `ASCIIWordBreak.forEachPieceUTF8` instead of ICU, once a probe has found ICU agreeing; nil otherwise.
     /// Built on the first non-ASCII line (about 2 ms), so that ASCII text and short runs never pay for it; guarded
     /// by `lock`, with `lettersKnown`.
@@ -156,10 +157,11 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     private static func letterTable() -> UnsafeMutablePointer<UInt8> {
         let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 0x10000)
         t.initialize(repeating: 0, count: 0x10000)
-        let aletter = Int32(U_WB_ALETTER.rawValue), numeric = Int32(U_WB_NUMERIC.rawValue)
+        let aletter = Int32(U_WB_ALETTER.rawValue), numeric = Int32(U_WB_NUMERIC.rawValue), extend = Int32(U_WB_EXTEND.rawValue)
         for cp in 0x80..<0x10000 where cp & 0xF800 != 0xD800 && !(0xAC00...0xD7A3).contains(cp) {
             let wb = cicu_getIntPropertyValue(UChar32(cp), UCHAR_WORD_BREAK)
             if wb == numeric { t[cp] = ASCIIWordBreak.number; continue }
+            if wb == extend { t[cp] = ASCIIWordBreak.extend; continue }
             guard wb == aletter else { continue }
             // ICU's $ALetterPlus leaves out its dictionary's scripts: a few Han and kana characters are ALetter.
             var status = U_ZERO_ERROR
@@ -170,14 +172,14 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         return t
     }
 
-    /// Probe lines for the letters path: the first letter and the first digit of every block of 256 code points
-    /// that has one, next to itself, to ASCII letters, digits, "_", spaces and across each joiner. Where ICU's
+    /// Probe lines for the letters path: the first letter, digit and mark of every block of 256 code points that
+    /// has one, next to itself, to ASCII letters, digits, "_", spaces, across each joiner and after a line feed. Where ICU's
     /// rules set such a character apart (a tailoring, a dictionary), the two disagree and ICU keeps every line.
     static func lettersProbeText(_ letters: UnsafePointer<UInt8>) -> [UInt8] {
         var t: [UInt8] = []
         var block = 0
         while block < 0x100 {
-            for kind in [ASCIIWordBreak.letter, ASCIIWordBreak.number] {
+            for kind in [ASCIIWordBreak.letter, ASCIIWordBreak.number, ASCIIWordBreak.extend] {
                 guard let cp = (block << 8..<(block + 1) << 8).first(where: { letters[$0] == kind }) else { continue }
                 let c = Array(String(UnicodeScalar(UInt32(cp))!).utf8)
                 for x in [Array("a".utf8), Array("1".utf8), Array("_".utf8), Array(" ".utf8), c] {

@@ -103,10 +103,11 @@ final class WordBreakTests: XCTestCase {
         XCTAssertGreaterThan(asciiLines, 10_000)
     }
 
-    /// Lines whose non-ASCII characters are all letters or digits of scripts without a dictionary are segmented
-    /// without ICU (`ASCIIWordBreak.forEachPieceUTF8`); pieces and words must be ICU's. Every BMP code point is put
-    /// next to itself, to ASCII letters and digits, "_", spaces and every joiner (a wrong entry of the letter table
-    /// shows up here whatever the character), then random lines mix letters and digits of many scripts with ASCII.
+    /// Lines whose non-ASCII characters are all letters, digits or marks of scripts without a dictionary are
+    /// segmented without ICU (`ASCIIWordBreak.forEachPieceUTF8`); pieces and words must be ICU's. Every BMP code
+    /// point is put next to itself, to ASCII letters and digits, "_", spaces, every joiner and marks (a wrong entry
+    /// of the letter table shows up here whatever the character), then random lines mix letters, digits and marks
+    /// of many scripts with ASCII.
     func testLettersLinesSegmentLikeICU() throws {
         let t = try ICUWordBreakPreTokenizer()
         XCTAssertTrue(t.lettersPath, "ICU disagreed with the letters path on its probe")
@@ -115,12 +116,23 @@ final class WordBreakTests: XCTestCase {
             guard let u = Unicode.Scalar(UInt32(cp)) else { continue }
             let c = String(u)
             sweep += "a\(c)b \(c)\(c) 1\(c)2 _\(c)_ \(c).\(c) a'\(c) \(c)'a \(c):\(c) 1,\(c) \(c);1 \(c)\n"
+            // With marks (WB4): after the character, after a joiner, after spaces and at a line start.
+            sweep += "\(c)\u{301}b \(c)'\u{308}\(c) a.\u{301}\(c) 1,\u{93F}\(c)2 _\u{301} \u{301}\(c)  \u{301}\(c)\n\u{301}\(c)\n"
         }
         var texts: [[UInt8]] = [Array(sweep.utf8)]
         var rng = SeededRandom(seed: 3011)
+        // Small alphabets heavy in "_", "@", joiners and marks: ICU's rule status follows the last rule of a chain,
+        // so a run ending in "_" and marks is no word, while one ending in a letter and marks is.
+        for alphabet in [["a", "1", "_", "@", ".", "'", ",", ":", " ", "\t", "\r", "\n", "\u{301}", "\u{93F}", "ж", "٣"],
+                         ["_", "\u{301}", "a", "\n", " ", "."], ["ж", "\u{64B}", "1", ",", "'", "\u{B}", "\r\n"]] {
+            var fuzz = ""
+            for _ in 0..<60_000 { fuzz += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            texts.append(Array(fuzz.utf8))
+        }
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         let letters = ["é", "Ж", "щука", "Ω", "λόγος", "ب", "كتاب", "Ա", "ბ", "ñ", "ß", "Ǆ", "ক", "अ", "ᄀ", "ｆ", "ʼ",
-                       "٣", "٠١٢", "७", "５", "Ⅷ", "ª", "µ", "々", "한", "ア", "日", "ก"]
+                       "٣", "٠١٢", "७", "５", "Ⅷ", "ª", "µ", "々", "한", "ア", "日", "ก", "\u{301}", "\u{93F}", "हिन्दी",
+                       "كَتَبَ", "e\u{301}", "\u{64B}", "ক্ষ", "\u{200D}", "\u{AD}", "\u{2028}"]
         let ascii = ["a", "Zq", "7", "42", "_", ".", "'", ":", ",", ";", " ", "  ", "-", "x.y", "1.5", "1,000", "\t"]
         for round in 0..<600 {
             var text = ""
