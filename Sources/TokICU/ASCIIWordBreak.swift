@@ -108,12 +108,15 @@ public struct ASCIIWordBreak: Sendable {
     /// Class flag, non-ASCII only: Word_Break Extend (combining marks, vowel signs), which WB4 attaches to the
     /// character before it, except after a line break.
     public static let extend: UInt8 = 128
+    /// In a table of non-ASCII classes: a character these rules do not cover (the line goes to ICU).
+    public static let notInRules: UInt8 = 0xFF
 
-    /// `forEachPiece` for text whose non-ASCII characters are all letters, digits or marks (`letters` gives their
-    /// class, `letter`, `number` or `extend`, by code point; the caller has checked every one, see
-    /// `isLettersLine`). Such a letter or digit only ever joins a run of letters, digits and "_", exactly as an
-    /// ASCII one does, and a mark is skipped where it follows anything but a line break (WB4), so the same rules
-    /// apply character by character. On ASCII text it finds the same pieces as `forEachPiece`.
+    /// `forEachPiece` for text whose non-ASCII characters are all letters, digits, marks or characters no rule
+    /// joins (`letters` gives their class, `letter`, `number`, `extend` or 0, by code point; the caller has checked
+    /// every one, see `isLettersLine`). Such a letter or digit only ever joins a run of letters, digits and "_",
+    /// exactly as an ASCII one does, any other such character is a piece of its own, and a mark is skipped where it
+    /// follows anything but a line break (WB4), so the same rules apply character by character. On ASCII text it
+    /// finds the same pieces as `forEachPiece`.
     func forEachPieceUTF8(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, letters: UnsafePointer<UInt8>,
                           _ body: (Int, Bool) -> Void) {
         classes.withUnsafeBufferPointer { cb in
@@ -195,7 +198,7 @@ public struct ASCIIWordBreak: Sendable {
     }
 
     /// Whether every non-ASCII character of `p[from..<end]` is a well-formed character of 2 or 3 bytes that
-    /// `letters` classes as a letter, digit or mark (then `forEachPieceUTF8` may segment the line).
+    /// `letters` does not mark `notInRules` (then `forEachPieceUTF8` may segment the line).
     static func isLettersLine(_ p: UnsafePointer<UInt8>, from: Int, end: Int, letters: UnsafePointer<UInt8>) -> Bool {
         var i = from
         while i < end {
@@ -203,13 +206,13 @@ public struct ASCIIWordBreak: Sendable {
             if b < 0x80 { i &+= 1; continue }
             if b >= 0xC2 && b < 0xE0 {
                 guard i &+ 1 < end, p[i &+ 1] & 0xC0 == 0x80 else { return false }
-                if letters[Int(b & 0x1F) << 6 | Int(p[i &+ 1] & 0x3F)] == 0 { return false }
+                if letters[Int(b & 0x1F) << 6 | Int(p[i &+ 1] & 0x3F)] == Self.notInRules { return false }
                 i &+= 2
             } else if b >= 0xE0 && b < 0xF0 {
                 guard i &+ 2 < end, p[i &+ 1] & 0xC0 == 0x80, p[i &+ 2] & 0xC0 == 0x80 else { return false }
                 let cp = Int(b & 0x0F) << 12 | Int(p[i &+ 1] & 0x3F) << 6 | Int(p[i &+ 2] & 0x3F)
                 // Overlong forms and surrogates are ill-formed (and their table entries are 0 anyway).
-                if cp < 0x800 || cp & 0xF800 == 0xD800 || letters[cp] == 0 { return false }
+                if cp < 0x800 || cp & 0xF800 == 0xD800 || letters[cp] == Self.notInRules { return false }
                 i &+= 3
             } else {
                 return false
