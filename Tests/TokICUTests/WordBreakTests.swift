@@ -17,6 +17,20 @@ private func ends(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8]) -> [Int] {
     return out
 }
 
+/// `split` and `forEachWord` (which take the rules' fast paths) must find exactly ICU's pieces and words.
+private func assertSegmentsLikeICU(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8], file: StaticString = #filePath,
+                                   line: UInt = #line) {
+    bytes.withUnsafeBufferPointer { b in
+        let spans = t.wordSpans(b)
+        var got: [Int] = []
+        t.split(b, into: &got)
+        XCTAssertEqual(got, spans.map(\.end), file: file, line: line)
+        var words: [Int] = []
+        t.forEachWord(b) { words += [$0, $1] }
+        XCTAssertEqual(words, spans.filter(\.isWord).flatMap { [$0.start, $0.end] }, file: file, line: line)
+    }
+}
+
 final class WordBreakTests: XCTestCase {
     /// `forEachWord` does not ask ICU the rule status of ASCII pieces without letters, digits, "_" or "@"; it must
     /// find exactly the words `wordSpans` flags: on every printable ASCII triple, on random ASCII heavy in joiners,
@@ -89,15 +103,7 @@ final class WordBreakTests: XCTestCase {
         }
         var asciiLines = 0
         for bytes in texts {
-            bytes.withUnsafeBufferPointer { b in
-                let spans = t.wordSpans(b)
-                var got: [Int] = []
-                t.split(b, into: &got)
-                XCTAssertEqual(got, spans.map(\.end))
-                var words: [Int] = []
-                t.forEachWord(b) { words += [$0, $1] }
-                XCTAssertEqual(words, spans.filter(\.isWord).flatMap { [$0.start, $0.end] })
-            }
+            assertSegmentsLikeICU(t, bytes)
             asciiLines += bytes.split(separator: 0x0A).filter { $0.allSatisfy { $0 < 0x80 } }.count
         }
         XCTAssertGreaterThan(asciiLines, 10_000)
@@ -144,15 +150,7 @@ final class WordBreakTests: XCTestCase {
             texts.append(Array(text.utf8))
         }
         for bytes in texts {
-            bytes.withUnsafeBufferPointer { b in
-                let spans = t.wordSpans(b)
-                var got: [Int] = []
-                t.split(b, into: &got)
-                XCTAssertEqual(got, spans.map(\.end))
-                var words: [Int] = []
-                t.forEachWord(b) { words += [$0, $1] }
-                XCTAssertEqual(words, spans.filter(\.isWord).flatMap { [$0.start, $0.end] })
-            }
+            assertSegmentsLikeICU(t, bytes)
         }
     }
 
