@@ -23,6 +23,14 @@ public enum ByteKey {
         }
     }
 
+    /// `prefixWord(p, len)` for a key with at least 8 readable bytes at `p` (the key itself may be shorter): one
+    /// load and a mask, no branch on the length, which text makes unpredictable.
+    @inlinable @inline(__always)
+    public static func prefixWord(readable8 p: UnsafePointer<UInt8>, _ len: Int) -> UInt64 {
+        let w = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        return w & (~UInt64(0) >> UInt64(truncatingIfNeeded: 64 &- 8 &* min(len, 8)))
+    }
+
     /// A 64-bit hash of `p[0..<len]` whose high bits are well mixed.
     @inlinable @inline(__always)
     public static func hash(_ p: UnsafePointer<UInt8>, _ len: Int, prefix: UInt64) -> UInt64 {

@@ -197,7 +197,7 @@ public final class Encoder {
         let bpe = self.bpe
         var s = 0
         pre.forEachBatch(text) { batch in
-            bpe.encodePieces(base, from: s, ends: batch, into: &out)
+            bpe.encodePieces(base, from: s, ends: batch, textCount: text.count, into: &out)
             s = batch[batch.count - 1]
         }
     }
@@ -207,7 +207,7 @@ public final class Encoder {
     /// way: for callers that have the pieces already. No normalizer is applied.
     public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, pieceEnds: UnsafeBufferPointer<Int>, into out: inout TokenBuffer) {
         guard let base = text.baseAddress, text.count > 0, !pieceEnds.isEmpty else { return }
-        bpe.encodePieces(base, from: 0, ends: pieceEnds, into: &out)
+        bpe.encodePieces(base, from: 0, ends: pieceEnds, textCount: text.count, into: &out)
     }
 
     /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts

@@ -29,6 +29,44 @@ final class RankTableTests: XCTestCase {
         XCTAssertNil(t.bytes(ofRank: UInt32(keys.count + 5)))
     }
 
+    /// The masked load (for keys with 8 readable bytes after their start) gives the same prefix word as the
+    /// length-branching reader, for every length and whatever the bytes after the key.
+    func testMaskedPrefixWordEqualsPrefixWord() {
+        var rng = SeededRandom(seed: 88)
+        for _ in 0..<2000 {
+            let buf = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            buf.withUnsafeBufferPointer { b in
+                for len in 0...16 {
+                    XCTAssertEqual(ByteKey.prefixWord(readable8: b.baseAddress!, len), ByteKey.prefixWord(b.baseAddress!, len),
+                                   "length \(len)")
+                }
+            }
+        }
+    }
+
+    /// Encoding through the masked path (whole texts, where most pieces have 8 readable bytes) gives the ids of the
+    /// piece-by-piece path without it, on text whose pieces end near the end of the buffer too.
+    func testEncodePiecesWithAndWithoutMaskedLoads() throws {
+        let tok = try Tokenizer.load(name: "cl100k_base")
+        var rng = SeededRandom(seed: 99)
+        let units = ["a", " the", "Hello", " wonderful", "1", "22", "333", "!", "\n", "  ", "é", "日本", "'s", " x"]
+        for round in 0..<300 {
+            var text = ""
+            for _ in 0..<(round % 40) { text += units[Int(rng.next() % UInt64(units.count))] }
+            let bytes = Array(text.utf8)
+            let want = bytes.withUnsafeBufferPointer { b -> [UInt32] in
+                var ends: [Int] = []
+                tok.preTokenizer.split(b, into: &ends)
+                guard let base = b.baseAddress else { return [] }
+                var out = TokenBuffer()
+                let e = BytePairEncoder(model: tok.model)
+                ends.withUnsafeBufferPointer { e.encodePieces(base, from: 0, ends: $0, into: &out) }
+                return Array(out.ids)
+            }
+            XCTAssertEqual(try tok.encode(bytes: bytes), want, text)
+        }
+    }
+
     func testDuplicatesAreRejected() {
         XCTAssertThrowsError(try RankTable(bytes: Array("abab".utf8), ends: [2, 4], ranks: [0, 1]))
         XCTAssertThrowsError(try RankTable(bytes: Array("abcd".utf8), ends: [2, 4], ranks: [3, 3]))
