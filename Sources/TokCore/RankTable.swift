@@ -117,7 +117,15 @@ public struct RankTable: @unchecked Sendable {
     /// Whether the keys at `a` and `b`, both `len` bytes long and with equal first words, are equal.
     @inlinable @inline(__always)
     static func tailEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
-        len <= 8 || ByteKey.equal(a + 8, b + 8, len - 8)
+        // The first 8 bytes were compared as words; up to 16 bytes, the last 8 (overlapping them) cover the rest
+        // without a byte loop, whose exit the key lengths of text make unpredictable.
+        if len <= 8 { return true }
+        if len <= 16 {
+            let last = len &- 8
+            return UnsafeRawPointer(a).loadUnaligned(fromByteOffset: last, as: UInt64.self)
+                == UnsafeRawPointer(b).loadUnaligned(fromByteOffset: last, as: UInt64.self)
+        }
+        return ByteKey.equal(a + 8, b + 8, len - 8)
     }
 
     /// The rank of `p[0..<len]`, or `UInt32.max` if it is not a key.

@@ -25,6 +25,11 @@ final class RankTableTests: XCTestCase {
             var m = k; m[m.count - 1] ^= 0x5A
             if !keys.contains(m) { XCTAssertNil(t.rank(of: m)) }
             if k.count > 1, !keys.contains(Array(k.dropLast())) { XCTAssertNil(t.rank(of: k.dropLast())) }
+            // Any single byte changed, wherever it is (the tail compare reads overlapping words).
+            for i in 0..<k.count {
+                var m = k; m[i] ^= 0x01
+                if !keys.contains(m) { XCTAssertNil(t.rank(of: m), "key \(r) byte \(i)") }
+            }
         }
         XCTAssertNil(t.bytes(ofRank: UInt32(keys.count + 5)))
     }
