@@ -241,4 +241,19 @@ final class WordBreakTests: XCTestCase {
         DispatchQueue.concurrentPerform(iterations: 16) { k in out[k] = ends(t, text) }
         for r in results { XCTAssertEqual(r, expected) }
     }
+
+    /// Threads that meet the first line of other scripts at once each build the letters table; one is kept, and
+    /// every thread segments as ICU does.
+    func testConcurrentFirstUseOfTheLettersPath() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        let text = Array(String(repeating: "Привет, мир! Καλημέρα 42 κόσμε. नमस्ते दुनिया।\n", count: 40).utf8)
+        let want = text.withUnsafeBufferPointer { t.wordSpans($0).map(\.end) }
+        let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: 8)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        nonisolated(unsafe) let out = results
+        DispatchQueue.concurrentPerform(iterations: 8) { k in out[k] = ends(t, text) }
+        for r in results { XCTAssertEqual(r, want) }
+        XCTAssertTrue(t.lettersPath)
+    }
 }
