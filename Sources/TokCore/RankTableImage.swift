@@ -130,10 +130,9 @@ extension RankTable {
         if mask == 0xFF {
             // A slot's tag holds its key's arena offset and length, which lookups follow without looking at the
             // rank's own entries: check those bounds in one sequential pass (matching each slot against
-            // `keyStart`/`keyLength` costs two cache misses per slot, 1-2 ms for o200k). Only a capped length,
-            // where lookups do read `keyLength`, needs the rank's entry.
-            // Without a branch on whether a slot is used (about half are, at random: a mispredicted branch every
-            // other slot cost about 0.7 ms for o200k); only the rare capped lengths branch.
+            // `keyStart`/`keyLength` costs two cache misses per slot, 1-2 ms for o200k), with no branch on whether
+            // a slot is used (about half are, at random: mispredicting every other slot cost about 0.7 ms). Only
+            // a capped length, where lookups do read `keyLength`, needs the rank's entry (and a branch).
             var used = 0
             var bad = 0
             for i in 0..<Int(capacity) {

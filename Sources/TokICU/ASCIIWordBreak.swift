@@ -211,7 +211,7 @@ public struct ASCIIWordBreak: Sendable {
             } else if b >= 0xE0 && b < 0xF0 {
                 guard i &+ 2 < end, p[i &+ 1] & 0xC0 == 0x80, p[i &+ 2] & 0xC0 == 0x80 else { return false }
                 let cp = Int(b & 0x0F) << 12 | Int(p[i &+ 1] & 0x3F) << 6 | Int(p[i &+ 2] & 0x3F)
-                // Overlong forms and surrogates are ill-formed (and their table entries are 0 anyway).
+                // Overlong forms and surrogates are ill-formed (ICU reads them as U+FFFD): not for the rules.
                 if cp < 0x800 || cp & 0xF800 == 0xD800 || letters[cp] == Self.notInRules { return false }
                 i &+= 3
             } else {
@@ -225,7 +225,7 @@ public struct ASCIIWordBreak: Sendable {
     /// next to itself, across a joiner from a letter and a digit, and next to CR and LF: enough to tell each
     /// character's class from every other (testProbeNoticesEveryWrongASCIIClass checks that; about 22 KB,
     /// which ICU segments in well under a millisecond). The tests compare the two on much more.
-    public static var probeText: [UInt8] {
+    public static let probeText: [UInt8] = {
         var t: [UInt8] = []
         let context: [UInt8] = Array("a1_ .".utf8)
         for c in UInt8(0)..<128 where c != 0x0A {
@@ -239,5 +239,5 @@ public struct ASCIIWordBreak: Sendable {
             t += [c, c, c, 0x0A, c, 0x0D, 0x0A, 0x0D, c, 0x0A]
         }
         return t
-    }
+    }()
 }

@@ -104,11 +104,11 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// are not `notInRules` (Cyrillic, Greek, Arabic, Devanagari, Armenian, Georgian, accented Latin, with their
     /// punctuation...) are segmented by
     /// `ASCIIWordBreak.forEachPieceUTF8` instead of ICU, once a probe has found ICU agreeing; nil otherwise.
-    /// Built on the first non-ASCII line (about 2 ms), so that ASCII text and short runs never pay for it; guarded
+    /// Built on the first non-ASCII line (about 3 ms), so that ASCII text and short runs never pay for it; guarded
     /// by `lock`, with `lettersKnown`.
     private var letters: UnsafeMutablePointer<UInt8>?
     private var lettersKnown = false
-    /// Whether lines of letters and digits of other scripts are segmented without ICU (see `letters`).
+    /// Whether lines in other scripts without a dictionary are segmented without ICU (see `letters`).
     public var lettersPath: Bool { lettersTable() != nil }
 
     /// ubrk works with 32-bit offsets; longer texts are processed in windows of at most this many bytes.
@@ -138,7 +138,8 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         var built: UnsafeMutablePointer<UInt8>? = nil
         if let rules = asciiRules {
             let table = Self.letterTable()
-            if Self.lettersProbePieces(rules, table) == icuPieces(Self.lettersProbeText(table)) {
+            let probe = Self.lettersProbeText(table)
+            if Self.lettersPieces(rules, table, probe) == icuPieces(probe) {
                 built = table
             } else {
                 table.deallocate()
@@ -190,16 +191,11 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     static func lettersProbeText(_ letters: UnsafePointer<UInt8>) -> [UInt8] {
         var t: [UInt8] = []
         t.reserveCapacity(1 << 15)
-        var c: [UInt8] = []
         for block in 0..<0x100 {
             for kind in [ASCIIWordBreak.letter, ASCIIWordBreak.number, ASCIIWordBreak.extend, 0] {
                 guard let cp = (block << 8..<(block + 1) << 8).first(where: { letters[$0] == kind }) else { continue }
-                c.removeAll(keepingCapacity: true)
-                if cp < 0x800 {
-                    c = [UInt8(0xC0 | cp >> 6), UInt8(0x80 | cp & 0x3F)]
-                } else {
-                    c = [UInt8(0xE0 | cp >> 12), UInt8(0x80 | cp >> 6 & 0x3F), UInt8(0x80 | cp & 0x3F)]
-                }
+                let c: [UInt8] = cp < 0x800 ? [UInt8(0xC0 | cp >> 6), UInt8(0x80 | cp & 0x3F)]
+                    : [UInt8(0xE0 | cp >> 12), UInt8(0x80 | cp >> 6 & 0x3F), UInt8(0x80 | cp & 0x3F)]
                 // a c b ␠ c c ␠ 1 c 2 ␠ _ c _ ␠ c . c ␠ a . c ␠ 1 , c ␠ c ␤ c ␤
                 for piece in [[0x61], c, [0x62, 0x20], c, c, [0x20, 0x31], c, [0x32, 0x20, 0x5F], c, [0x5F, 0x20], c, [0x2E],
                               c, [0x20, 0x61, 0x2E], c, [0x20, 0x31, 0x2C], c, [0x20], c, [0x0A], c, [0x0A]] as [[UInt8]] {
@@ -210,9 +206,9 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         return t
     }
 
-    /// The letters path's pieces of the probe, as (end, 1 for a word or 0) pairs.
-    static func lettersProbePieces(_ rules: ASCIIWordBreak, _ letters: UnsafePointer<UInt8>) -> [Int] {
-        lettersProbeText(letters).withUnsafeBufferPointer { b in
+    /// The letters path's pieces of `text`, as (end, 1 for a word or 0) pairs.
+    static func lettersPieces(_ rules: ASCIIWordBreak, _ letters: UnsafePointer<UInt8>, _ text: [UInt8]) -> [Int] {
+        text.withUnsafeBufferPointer { b in
             var got: [Int] = []
             rules.forEachPieceUTF8(b.baseAddress!, 0, b.count, letters: letters) { end, word in got += [end, word ? 1 : 0] }
             return got
@@ -239,13 +235,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     }
 
     /// ICU's pieces of the probe text, as (end, 1 for a word or 0) pairs.
-    public func icuProbePieces() -> [Int] {
-        ASCIIWordBreak.probeText.withUnsafeBufferPointer { b in
-            var want: [Int] = []
-            forEachICUPiece(b, ruleStatus: { _, _ in true }) { end, status in want += [end, status >= 100 ? 1 : 0] }
-            return want
-        }
-    }
+    public func icuProbePieces() -> [Int] { icuPieces(ASCIIWordBreak.probeText) }
 
     deinit {
         for entry in pool {
@@ -318,8 +308,9 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     /// Calls `body(end, status)` for each piece in order, where `status` is 0 for a piece that is not a word and
     /// at least 100 for a word (ICU's rule status where `wanted` says to ask ICU, which the ASCII path never does).
-    /// Whole ASCII lines go to `asciiRules` and the rest to ICU, in order: a line feed always has a boundary on
-    /// both sides (WB3a, WB3b), so segmenting the two kinds of stretch apart finds ICU's boundaries of the whole.
+    /// Whole ASCII lines, and lines `letters` covers, go to `asciiRules` and the rest to ICU, in order: a line feed
+    /// always has a boundary on both sides (WB3a, WB3b), so segmenting the kinds of stretch apart finds ICU's
+    /// boundaries of the whole.
     private func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool,
                               _ body: (Int, Int32) -> Void) {
         guard let rules = asciiRules, let base = text.baseAddress else {
@@ -337,7 +328,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
                 done = end
             }
         }
-        // Lines the rules can take (ASCII, or with `letters` only letters and digits of other scripts) are
+        // Lines the rules can take (ASCII, or with `letters` only characters it does not mark `notInRules`) are
         // gathered into stretches; a stretch long enough, or one with nothing before it left for ICU, goes to the
         // rules, and every other line to ICU.
         var stretch = 0          // start of the current stretch

@@ -17,6 +17,16 @@ private func ends(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8]) -> [Int] {
     return out
 }
 
+/// `ends` of `bytes` on `threads` threads at once, one result per thread.
+private func concurrentEnds(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8], threads: Int) -> [[Int]] {
+    let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: threads)
+    results.initialize(repeating: [])
+    defer { results.deallocate() }
+    nonisolated(unsafe) let out = results
+    DispatchQueue.concurrentPerform(iterations: threads) { k in out[k] = ends(t, bytes) }
+    return Array(results)
+}
+
 /// `split` and `forEachWord` (which take the rules' fast paths) must find exactly ICU's pieces and words.
 private func assertSegmentsLikeICU(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt8], file: StaticString = #filePath,
                                    line: UInt = #line) {
@@ -234,12 +244,7 @@ final class WordBreakTests: XCTestCase {
         let t = try ICUWordBreakPreTokenizer()
         let text = Array(String(repeating: "Hello, world! 日本語のテキスト สวัสดีครับ 42. ", count: 200).utf8)
         let expected = ends(t, text)
-        let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: 16)
-        results.initialize(repeating: [])
-        defer { results.deallocate() }
-        nonisolated(unsafe) let out = results
-        DispatchQueue.concurrentPerform(iterations: 16) { k in out[k] = ends(t, text) }
-        for r in results { XCTAssertEqual(r, expected) }
+        for r in concurrentEnds(t, text, threads: 16) { XCTAssertEqual(r, expected) }
     }
 
     /// Threads that meet the first line of other scripts at once each build the letters table; one is kept, and
@@ -248,12 +253,7 @@ final class WordBreakTests: XCTestCase {
         let t = try ICUWordBreakPreTokenizer()
         let text = Array(String(repeating: "Привет, мир! Καλημέρα 42 κόσμε. नमस्ते दुनिया।\n", count: 40).utf8)
         let want = text.withUnsafeBufferPointer { t.wordSpans($0).map(\.end) }
-        let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: 8)
-        results.initialize(repeating: [])
-        defer { results.deallocate() }
-        nonisolated(unsafe) let out = results
-        DispatchQueue.concurrentPerform(iterations: 8) { k in out[k] = ends(t, text) }
-        for r in results { XCTAssertEqual(r, want) }
+        for r in concurrentEnds(t, text, threads: 8) { XCTAssertEqual(r, want) }
         XCTAssertTrue(t.lettersPath)
     }
 }
