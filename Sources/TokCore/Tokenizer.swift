@@ -62,10 +62,17 @@ public final class Tokenizer: Sendable {
     public func encode(bytes: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
         let r = withEncoder { e in
             Result { () throws(SpecialTokenFound) -> [UInt32] in
-                // Real text averages 3-4 bytes per token; text in other scripts can be below 3.
-                var out = TokenBuffer(capacity: bytes.count / 2 + 16)
-                try e.encode(bytes, special: special, into: &out)
-                return out.array
+                // Real text averages 3-4 bytes per token; text in other scripts can be below 3. The ids go straight
+                // into the result's storage (pages of it that are never written cost no memory); only text of more
+                // than one token per two bytes (random bytes) outgrows it and is copied once.
+                var spilled: [UInt32]? = nil
+                let ids = try [UInt32](unsafeUninitializedCapacity: bytes.count / 2 + 16) { (dst: inout UnsafeMutableBufferPointer<UInt32>, n: inout Int) throws(SpecialTokenFound) in
+                    var out = TokenBuffer(writingInto: dst)
+                    n = 0
+                    try e.encode(bytes, special: special, into: &out)
+                    if out.wroteInPlace { n = out.count } else { spilled = out.array }
+                }
+                return spilled ?? ids
             }
         }
         return try r.get()

@@ -48,4 +48,43 @@ final class ParallelEncodingTests: XCTestCase {
             }
         }
     }
+
+    /// `encode(bytes:)` writes into the array it returns and moves to its own storage when the text has more than
+    /// one token per two bytes (random bytes): both ways must give the ids a fresh `TokenBuffer` gets, and the
+    /// error of `.error` must come out of the in-place path unchanged.
+    func testEncodeInPlaceAndSpilled() throws {
+        var rng = SeededRandom(seed: 7)
+        let random = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let prose = Array(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 3000).utf8)
+        for tok in Shipped.all {
+            let e = tok.makeEncoder()
+            for bytes in [random, prose, [], Array("a".utf8)] {
+                try bytes.withUnsafeBufferPointer { b in
+                    var out = TokenBuffer(capacity: 16)
+                    try e.encode(b, special: .plain, into: &out)
+                    let ids = try tok.encode(bytes: b)
+                    XCTAssertEqual(ids, Array(out.ids), "\(tok.name), \(bytes.count) bytes")
+                    if bytes.count == random.count { XCTAssertGreaterThan(ids.count, bytes.count / 2, "the spilling path is taken") }
+                }
+            }
+            let special = try XCTUnwrap(tok.specialTokens.entries.first).text
+            let text = Array(("x y z " + special + " w").utf8)
+            XCTAssertThrowsError(try tok.encode(bytes: text, special: .error)) { error in
+                XCTAssertEqual((error as? SpecialTokenFound)?.offset, 6)
+            }
+        }
+    }
+
+    /// A borrowed buffer keeps writing where it was given until full, then carries on in its own storage.
+    func testTokenBufferWritingIntoBorrowedMemory() {
+        let storage = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 20)
+        defer { storage.deallocate() }
+        var out = TokenBuffer(writingInto: storage)
+        for i in 0..<20 { out.append(UInt32(i)) }
+        XCTAssertTrue(out.wroteInPlace)
+        XCTAssertEqual(Array(storage), Array(0..<20))
+        out.append(20)
+        XCTAssertFalse(out.wroteInPlace)
+        XCTAssertEqual(Array(out.ids), Array(0...20))
+    }
 }
