@@ -157,13 +157,22 @@ public struct SpanningTokenFilter: @unchecked Sendable {
         return bits[h >> 6] & (1 << UInt64(h & 63)) != 0
     }
 
+    /// The bit of key `k`, as 0 or 1.
+    @inlinable @inline(__always)
+    func bit(_ k: UInt64) -> UInt64 {
+        let h = SpanningTokenFilter.slot(k, shift)
+        return bits[h >> 6] >> UInt64(h & 63) & 1
+    }
+
     /// Whether no token can occur in `p[0..<n]` across position `k` (0 < k < n, `isCandidate(p, k)`).
     @inlinable @inline(__always)
     public func isCut(_ p: UnsafePointer<UInt8>, _ k: Int, _ n: Int) -> Bool {
         let c1 = SpanningTokenFilter.leftCharacter(p, k)
         let b = p[k], a = p[k - 1]
         let c2 = SpanningTokenFilter.rightCharacter(p, k, n)
-        return !has(SpanningTokenFilter.wholeKey(c1, c2)) && !has(SpanningTokenFilter.endsInsideKey(c1, b))
-            && !has(SpanningTokenFilter.startsInsideKey(a, c2)) && !has(SpanningTokenFilter.bothInsideKey(a, b))
+        // All four probes, without a branch between them: which of them hits depends on the text, and the
+        // probes are independent loads from a bitset in L2.
+        return (bit(SpanningTokenFilter.wholeKey(c1, c2)) | bit(SpanningTokenFilter.endsInsideKey(c1, b))
+            | bit(SpanningTokenFilter.startsInsideKey(a, c2)) | bit(SpanningTokenFilter.bothInsideKey(a, b))) == 0
     }
 }
