@@ -630,9 +630,20 @@ public final class BytePairEncoder {
         toks[n - 1] = byteRank[Int(p[n - 1])]
         nx[n - 1] = Int32(n); pv[n - 1] = Int32(n - 2)
         let pairs = n - 1
+        // The keys of the two pairs a merge makes wait outside `keys` (which holds max there) until after the next
+        // minimum pass, and join it through a branch that is rarely taken: the pass and the next merge then do not
+        // wait for their lookups (a pair-cache load, or on a miss a rank-table probe), which the core speculates
+        // past instead of stalling on. `dummy` is a slot past every pass.
+        let dummy = BytePairEncoder.longThreshold + 1
+        var pendingRight = dummy, pendingRightKey = Int32.max
+        var pendingLeft = dummy, pendingLeftKey = Int32.max
         while true {
             var m = Int32.max
             for k in 0..<pairs { m = min(m, keys[k]) }
+            let pending = min(pendingRightKey, pendingLeftKey)
+            if pending < m { tok_keep_branch(); m = pending }
+            keys[pendingRight] = pendingRightKey
+            keys[pendingLeft] = pendingLeftKey
             if m == .max { break }
             let mk = UInt32(truncatingIfNeeded: m)
             let a = Int(mk & 127)
@@ -641,15 +652,22 @@ public final class BytePairEncoder {
             toks[a] = mk >> 7
             keys[j] = .max
             nx[a] = Int32(c)
+            keys[a] = .max
+            pendingRight = a
             if c < n {
                 pv[c] = Int32(a)
-                keys[a] = key(mergedRank(mk >> 7, toks[c], p, a, Int(nx[c])), a)
+                pendingRightKey = key(mergedRank(mk >> 7, toks[c], p, a, Int(nx[c])), a)
             } else {
-                keys[a] = .max
+                pendingRightKey = .max
             }
             if a > 0 {
                 let h = Int(pv[a])
-                keys[h] = key(mergedRank(toks[h], mk >> 7, p, h, c), h)
+                keys[h] = .max
+                pendingLeft = h
+                pendingLeftKey = key(mergedRank(toks[h], mk >> 7, p, h, c), h)
+            } else {
+                pendingLeft = dummy
+                pendingLeftKey = .max
             }
         }
         var k = 0

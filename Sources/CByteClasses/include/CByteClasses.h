@@ -124,4 +124,11 @@ static inline __attribute__((always_inline)) void tok_prefetch_read(const void *
     __builtin_prefetch(p, 0, 3);
 }
 
+// An empty instruction the compiler may neither remove nor execute speculatively. Put in the rare arm of a
+// branch, it keeps the branch a branch (LLVM would otherwise make it a select), so that the core can predict it and
+// go on without waiting for the data it tests.
+static inline __attribute__((always_inline)) void tok_keep_branch(void) {
+    __asm__ volatile("");
+}
+
 #endif
