@@ -630,6 +630,11 @@ public final class BytePairEncoder {
         toks[n - 1] = byteRank[Int(p[n - 1])]
         nx[n - 1] = Int32(n); pv[n - 1] = Int32(n - 2)
         let pairs = n - 1
+        // The minimum pass reads whole vectors of 8 keys, with no scalar loop for the rest, whose trip count the
+        // piece lengths make unpredictable: keys up to the next multiple of 8 hold max.
+        let vectors = (pairs + 7) >> 3
+        for k in pairs..<(vectors << 3) { keys[k] = .max }
+        let keyVectors = UnsafeRawPointer(keys)
         // The keys of the two pairs a merge makes wait outside `keys` (which holds max there) until after the next
         // minimum pass, and join it through a branch that is rarely taken: the pass and the next merge then do not
         // wait for their lookups (a pair-cache load, or on a miss a rank-table probe), which the core speculates
@@ -638,8 +643,13 @@ public final class BytePairEncoder {
         var pendingRight = dummy, pendingRightKey = Int32.max
         var pendingLeft = dummy, pendingLeftKey = Int32.max
         while true {
-            var m = Int32.max
-            for k in 0..<pairs { m = min(m, keys[k]) }
+            var v = keyVectors.loadUnaligned(as: SIMD8<Int32>.self)
+            var k = 1
+            while k < vectors {
+                v = pointwiseMin(v, keyVectors.loadUnaligned(fromByteOffset: k << 5, as: SIMD8<Int32>.self))
+                k += 1
+            }
+            var m = v.min()
             let pending = min(pendingRightKey, pendingLeftKey)
             if pending < m { tok_keep_branch(); m = pending }
             keys[pendingRight] = pendingRightKey
