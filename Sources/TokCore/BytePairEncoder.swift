@@ -630,11 +630,10 @@ public final class BytePairEncoder {
         toks[n - 1] = byteRank[Int(p[n - 1])]
         nx[n - 1] = Int32(n); pv[n - 1] = Int32(n - 2)
         let pairs = n - 1
-        // The minimum pass reads whole vectors of 8 keys, with no scalar loop for the rest, whose trip count the
-        // piece lengths make unpredictable: keys up to the next multiple of 8 hold max.
-        let vectors = (pairs + 7) >> 3
-        for k in pairs..<(vectors << 3) { keys[k] = .max }
-        let keyVectors = UnsafeRawPointer(keys)
+        // The minimum pass reads the keys four at a time with no loop for the rest, whose trip count the piece
+        // lengths make unpredictable: keys up to the next multiple of 4 hold max.
+        let quads = (pairs + 3) & ~3
+        for k in pairs..<quads { keys[k] = .max }
         // The keys of the two pairs a merge makes wait outside `keys` (which holds max there) until after the next
         // minimum pass, and join it through a branch that is rarely taken: the pass and the next merge then do not
         // wait for their lookups (a pair-cache load, or on a miss a rank-table probe), which the core speculates
@@ -643,13 +642,18 @@ public final class BytePairEncoder {
         var pendingRight = dummy, pendingRightKey = Int32.max
         var pendingLeft = dummy, pendingLeftKey = Int32.max
         while true {
-            var v = keyVectors.loadUnaligned(as: SIMD8<Int32>.self)
-            var k = 1
-            while k < vectors {
-                v = pointwiseMin(v, keyVectors.loadUnaligned(fromByteOffset: k << 5, as: SIMD8<Int32>.self))
-                k += 1
+            // Scalar loads, in four chains: the keys just written are 4-byte stores, from which a wider load could
+            // not take its data in the store buffer; it would wait for them to reach the cache, behind the lookups
+            // still in flight (`tok_opaque_i32` keeps LLVM from widening the loads again).
+            var m0 = tok_opaque_i32(keys[0]), m1 = tok_opaque_i32(keys[1])
+            var m2 = tok_opaque_i32(keys[2]), m3 = tok_opaque_i32(keys[3])
+            var k = 4
+            while k < quads {
+                m0 = min(m0, tok_opaque_i32(keys[k])); m1 = min(m1, tok_opaque_i32(keys[k &+ 1]))
+                m2 = min(m2, tok_opaque_i32(keys[k &+ 2])); m3 = min(m3, tok_opaque_i32(keys[k &+ 3]))
+                k &+= 4
             }
-            var m = v.min()
+            var m = min(min(m0, m1), min(m2, m3))
             let pending = min(pendingRightKey, pendingLeftKey)
             if pending < m { tok_keep_branch(); m = pending }
             keys[pendingRight] = pendingRightKey

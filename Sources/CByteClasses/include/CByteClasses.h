@@ -131,4 +131,11 @@ static inline __attribute__((always_inline)) void tok_keep_branch(void) {
     __asm__ volatile("");
 }
 
+// A value the compiler cannot see through: keeps a loop of scalar loads scalar (LLVM would widen them into vector
+// loads, which cannot take their data from narrower stores still in the store buffer).
+static inline __attribute__((always_inline)) int32_t tok_opaque_i32(int32_t x) {
+    __asm__("" : "+r"(x));
+    return x;
+}
+
 #endif
