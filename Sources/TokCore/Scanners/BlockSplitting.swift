@@ -29,7 +29,8 @@ extension BlockPieceScanner {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let s = ScanText(base, text.count)
         let batch = 512
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: batch + 64) { buf in
+        // Room for a batch, a window's starts past it, and the eight-at-a-time writes past those.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: batch + 64 + 8) { buf in
             let out = buf.baseAddress!
             var k = 0
             var i = 0
@@ -42,12 +43,21 @@ extension BlockPieceScanner {
                 if i &+ 64 <= s.n && s.p[i] < 0x80 {
                     let (committed, hard) = windowStarts(s, i)
                     if committed != 0 {
+                        // Eight starts at a time, written whether or not there are that many (the ones past the
+                        // count are overwritten later), so that the loop's exit is not a branch on every start:
+                        // text puts an unpredictable number of pieces in a window (about 13 in English prose).
                         var c = committed
-                        while c != 0 {
-                            out[k] = i &+ c.trailingZeroBitCount
-                            k &+= 1
-                            c &= c &- 1
+                        let count = c.nonzeroBitCount
+                        var w = out + k
+                        while true {
+                            for j in 0..<8 {
+                                w[j] = i &+ c.trailingZeroBitCount
+                                c &= c &- 1
+                            }
+                            if c == 0 { break }
+                            w += 8
                         }
+                        k &+= count
                         i &+= 63 &- committed.leadingZeroBitCount
                         stretch = 16
                         if k >= batch {
