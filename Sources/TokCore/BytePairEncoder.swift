@@ -283,7 +283,7 @@ public final class BytePairEncoder {
                 mergeThree(p, into: &out)
                 return
             }
-            encodeCached(p, n, hash: h, cut: !asPart, into: &out)
+            encodeCached(p, n, prefix: prefix, hash: h, cut: !asPart, into: &out)
             return
         }
         encodeLongPiece(p, n, cut: !asPart, into: &out)
@@ -460,10 +460,10 @@ public final class BytePairEncoder {
     }
 
     @usableFromInline
-    func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, cut: Bool, into out: inout TokenBuffer) {
+    func encodeCached(_ p: UnsafePointer<UInt8>, _ n: Int, prefix: UInt64, hash h: UInt64, cut: Bool, into out: inout TokenBuffer) {
         let e = cacheEntry(h)
         let key = (e + 40).assumingMemoryBound(to: UInt8.self)
-        if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && ByteKey.equal(key, p, n) {
+        if e.load(as: UInt64.self) == h && Int(e.load(fromByteOffset: 8, as: UInt8.self)) == n && keyEqual(e, p, n, prefix: prefix) {
             let c = Int(e.load(fromByteOffset: 9, as: UInt8.self))
             let dst = out.reserveTail(c)
             let src = (e + 12).assumingMemoryBound(to: UInt32.self)
@@ -478,11 +478,25 @@ public final class BytePairEncoder {
             e.storeBytes(of: h, as: UInt64.self)
             e.storeBytes(of: UInt8(n), toByteOffset: 8, as: UInt8.self)
             e.storeBytes(of: UInt8(c), toByteOffset: 9, as: UInt8.self)
-            key.update(from: p, count: n)
+            // The first word zero-padded, as `keyEqual` compares it whole.
+            e.storeBytes(of: prefix, toByteOffset: 40, as: UInt64.self)
+            if n > 8 { (key + 8).update(from: p + 8, count: n - 8) }
             let dst = (e + 12).assumingMemoryBound(to: UInt32.self)
             let ids = out.ids
             for k in 0..<c { dst[k] = ids[before + k] }
         }
+    }
+
+    /// Whether the key of piece-cache entry `e` (zero-padded, its length already equal to `n`, 3 ≤ n ≤ 24) is
+    /// `p[0..<n]`, whose first word is `prefix`: whole words, overlapping at the end, and no loop over the length.
+    @usableFromInline @inline(__always)
+    func keyEqual(_ e: UnsafeMutableRawPointer, _ p: UnsafePointer<UInt8>, _ n: Int, prefix: UInt64) -> Bool {
+        if e.load(fromByteOffset: 40, as: UInt64.self) != prefix { return false }
+        if n <= 8 { return true }
+        let q = UnsafeRawPointer(p)
+        let tail = e.loadUnaligned(fromByteOffset: 32 &+ n, as: UInt64.self) == q.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+        if n <= 16 { return tail }
+        return tail && e.load(fromByteOffset: 48, as: UInt64.self) == q.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
     }
 
     // MARK: Long pieces in chunks
