@@ -8,7 +8,9 @@ final class ParallelEncodingTests: XCTestCase {
         var rng = SeededRandom(seed: seed)
         let words = ["the", " quick", " brown", "\n", "  ", "日本語の", "テキスト", " Привет", " мир", " مرحبا", " नमस्ते",
                      " สวัสดีครับ", " 🙂🇫🇷", "1234567", "'s", " can't", "\r\n", "\t", String(repeating: "=", count: 70),
-                     String(repeating: "a", count: 300), " é\u{301}"]
+                     String(repeating: "a", count: 300), " é\u{301}",
+                     // o200k's punctuation pieces take CR, LF and "/" after them: "}\n/" is one piece.
+                     "}\n/", "\n/", ";\n//"]
         let specials = tok.specialTokens.entries.map(\.text).prefix(3)
         var out: [UInt8] = []
         while out.count < bytes {

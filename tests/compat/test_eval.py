@@ -91,6 +91,18 @@ def test_corpus_metrics_match_tiktoken(tok):
     assert got["token_length_histogram"] == hist
 
 
+@pytest.mark.parametrize("corpus", peers.corpus_files(), ids=lambda p: p.name)
+def test_corpus_token_counts_match_tiktoken(tok, corpus):
+    """eval reads a corpus in segments cut at safe places: the token counts must be tiktoken's on the whole text
+    (o200k's count on the multilingual corpus was one off when a segment was cut between "\n" and "/")."""
+    names = ["cl100k_base", "o200k_base", "llama3"]
+    report = run_json(tok, [*sum((["-t", n] for n in names), []), corpus])
+    text = peers.corpus_bytes(corpus).decode("utf-8")
+    for n in names:
+        got = report["corpus"]["tokenizers"][n]["tokens"]
+        assert got == len(peers.encoding(n).encode_ordinary(text)), (n, corpus.name)
+
+
 class _Charts(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()

@@ -351,3 +351,29 @@ def test_random_bytes_roundtrip_whole(tok, vocab, enc, workdir):
     check_bytes(back, data.decode("utf-8", "replace").encode(), f"{vocab} random bytes with newlines, --lossy")
     if CLI.decode_raw_bytes is not None:
         check_bytes(ok(tok.decode(vocab, ids, raw=True), "decode raw"), data, f"{vocab} raw decode")
+
+
+# ----------------------------------------------------------------------------- segment cuts
+def cut_heavy_text(seed: int, size: int) -> str:
+    """Text made of what sits next to the places tok cuts long inputs at (a LF before ASCII, a space between
+    letters), including o200k's punctuation pieces that take CR, LF and "/" after them ("}\\n/")."""
+    import random
+    rng = random.Random(seed)
+    frags = ["\n", "\r\n", " ", "/", "//", "}", ";", "a", "Zq", "x y", "7", "'s", "é", "日本", "\n/", "}\n/",
+             ";\n//", "*/\n", "  ", "\t", "-", "word", " more"]
+    out, n = [], 0
+    while n < size:
+        f = rng.choice(frags)
+        out.append(f)
+        n += len(f)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_segment_cuts_match_tiktoken(tok, vocab, enc, workdir, threads):
+    """A 3 MB input is encoded in segments cut at safe places (256 KB apart over the pipe): every cut must be a
+    piece boundary, so the ids equal tiktoken's on the whole text, with one thread or two."""
+    text = cut_heavy_text(5, 3_000_000)
+    path = write(workdir, f"cuts-{vocab}.txt", text)
+    out = ok(tok.encode(vocab, [path], threads=threads), "cut-heavy text")
+    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} cut-heavy text, --threads {threads}")
