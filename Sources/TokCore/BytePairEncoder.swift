@@ -120,14 +120,15 @@ public final class BytePairEncoder {
     @usableFromInline let reachable: UnsafeMutablePointer<UInt8>
 
     // Short-piece scratch.
-    /// By part start: `rank << 7 | start` of the pair that starts there, or `Int32.max` (no pair, or not a part
-    /// start). The minimum key is the lowest rank, leftmost on ties, found by one branch-free pass.
+    /// By part start: `rank << 7 | start` of the pair that starts there, or `Int32.max` (no pair, not a part
+    /// start, or a pair whose key is still waiting, see `mergeShort`). The minimum key is the lowest rank, leftmost
+    /// on ties, found by one branch-free pass.
     @usableFromInline let keys: UnsafeMutablePointer<Int32>
     @usableFromInline let nextPart: UnsafeMutablePointer<Int32>
     @usableFromInline let prevPart: UnsafeMutablePointer<Int32>
     @usableFromInline let tokens: UnsafeMutablePointer<UInt32>
-    /// Whether every rank fits the 24 bits `keys` leaves it (keys are signed: SSE2 has a signed 32-bit compare
-    /// but no unsigned one, so the minimum pass costs fewer instructions); if not, short pieces go through `mergeLong`.
+    /// Whether every rank fits the 24 bits `keys` leaves it (keys are signed 32-bit words, with `Int32.max` for no
+    /// pair); if not, short pieces go through `mergeLong`.
     @usableFromInline let ranksFitKeys: Bool
 
     // Piece cache, direct-mapped, one 64-byte line per entry so that a hit touches one cache line:
@@ -487,7 +488,8 @@ public final class BytePairEncoder {
         }
     }
 
-    /// Whether the key of piece-cache entry `e` (zero-padded, its length already equal to `n`, 3 ≤ n ≤ 24) is
+    /// Whether the key of piece-cache entry `e` (its first word zero-padded, its length already equal to `n`,
+    /// 3 ≤ n ≤ 24) is
     /// `p[0..<n]`, whose first word is `prefix`: whole words, overlapping at the end, and no loop over the length.
     @usableFromInline @inline(__always)
     func keyEqual(_ e: UnsafeMutableRawPointer, _ p: UnsafePointer<UInt8>, _ n: Int, prefix: UInt64) -> Bool {

@@ -5,7 +5,8 @@
 /// UAX #29 word breaks: right after a LF that is followed by an ASCII byte that is neither white space nor "/",
 /// and right before a space that sits between two ASCII letters. No piece of those patterns extends across either
 /// place, whatever comes before or after. ("/" is left out because o200k's punctuation pieces,
-/// ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece.) User-supplied regular expressions are assumed to respect the same cuts
+/// ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece.)
+/// User-supplied regular expressions are assumed to respect the same cuts
 /// (a pattern that matches across a line break followed by text would need the whole input in one chunk).
 public enum SafeCut {
     @inlinable @inline(__always)

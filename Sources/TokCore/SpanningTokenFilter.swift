@@ -151,12 +151,6 @@ public struct SpanningTokenFilter: @unchecked Sendable {
         ByteKey.slot(k, shift: shift)
     }
 
-    @inlinable @inline(__always)
-    func has(_ k: UInt64) -> Bool {
-        let h = SpanningTokenFilter.slot(k, shift)
-        return bits[h >> 6] & (1 << UInt64(h & 63)) != 0
-    }
-
     /// The bit of key `k`, as 0 or 1.
     @inlinable @inline(__always)
     func bit(_ k: UInt64) -> UInt64 {
