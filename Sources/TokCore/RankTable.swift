@@ -146,7 +146,7 @@ public struct RankTable: @unchecked Sendable {
         let lengthTag = UInt32(truncatingIfNeeded: min(len, Int(mask)))
         while true {
             let s = slots[idx]
-            if s.tag == 0 { return .max }
+            // The match first: most lookups that pass the filter find their key, most of them in its home slot.
             if s.prefix == prefix && s.tag & mask == lengthTag {
                 if len <= 8 { return s.rank }
                 // A capped length (255 and more) says nothing about the real one.
@@ -155,6 +155,7 @@ public struct RankTable: @unchecked Sendable {
                     if RankTable.tailEqual(UnsafePointer(arena + start), p, len) { return s.rank }
                 }
             }
+            if s.tag == 0 { return .max }
             idx &+= 1
             if idx == capacity { idx = 0 }
         }
