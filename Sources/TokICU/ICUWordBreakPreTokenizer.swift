@@ -102,8 +102,8 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// punctuation and symbols), `ASCIIWordBreak.notInRules` for the rest (joiners, spaces and line breaks of
     /// other scripts, Format, ZWJ, Katakana, Hebrew, dictionary scripts). Lines of ASCII and characters that
     /// are not `notInRules` (Cyrillic, Greek, Arabic, Devanagari, Armenian, Georgian, accented Latin, with their
-    /// punctuation...) are segmented by
-    /// `ASCIIWordBreak.forEachPieceUTF8` instead of ICU, once a probe has found ICU agreeing; nil otherwise.
+    /// punctuation...) are segmented by `ASCIIWordBreak.forEachPieceUTF8` instead of ICU, once a probe has found
+    /// ICU agreeing; nil otherwise.
     /// Built on the first non-ASCII line (about 3 ms), so that ASCII text and short runs never pay for it; guarded
     /// by `lock`, with `lettersKnown`.
     private var letters: UnsafeMutablePointer<UInt8>?
