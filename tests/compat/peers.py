@@ -318,6 +318,24 @@ def random_strings(n=3000, seed=20241125, max_pieces=24) -> list[str]:
     return out
 
 
+def random_code_points(docs=120, seed=821) -> str:
+    """Documents of code points drawn from every plane, assigned or not (private use, noncharacters, tags,
+    planes 3 and 14-16 included; surrogates excluded), a third of them pattern-relevant ASCII and white space
+    (space, LF, CR, tab, apostrophes, "s", "L", "1", ".", "/", NBSP, U+3000), joined by LF: every character
+    class the scanners' tables hold meets every other."""
+    rng = random.Random(seed)
+    common = [0x20, 0x20, 0x0A, 0x27, 0x2019, 0x73, 0x74, 0x4C, 0x31, 0x2E, 0x0D, 0x09, 0xA0, 0x3000, 0x2F]
+
+    def cp() -> str:
+        r = rng.random()
+        if r < 0.3:
+            return chr(rng.choice(common))
+        c = rng.randint(0x80, 0xFFFF) if r < 0.6 else rng.randint(0x10000, 0x3FFFF) if r < 0.9 else rng.randint(0xE0000, 0x10FFFF)
+        return chr(0x41 if 0xD800 <= c <= 0xDFFF else c)
+
+    return "\n".join("".join(cp() for _ in range(rng.choice((3, 20, 100, 600, 3000)))) for _ in range(docs))
+
+
 def random_byte_strings(n=4000, seed=77, max_len=64, allow_newline=False) -> list[bytes]:
     """Random byte strings, lengths 0..max_len: half uniform bytes, half from an alphabet of
     ASCII and UTF-8 fragments (lead/continuation bytes, 0xC0/0xFF) for near-valid sequences."""

@@ -264,6 +264,14 @@ def test_long_pieces_small_alphabets(tok, vocab, enc, workdir):
     assert_encodes_lines(tok, vocab, enc, peers.long_pieces(), "long pieces", workdir)
 
 
+def test_random_code_points_every_plane(tok, vocab, enc, workdir):
+    """Random code points from all planes (see `peers.random_code_points`), whole file on one and two threads."""
+    text = peers.random_code_points()
+    assert len(text.encode()) > 200_000
+    assert_encodes(tok, vocab, enc, text, f"{vocab} random code points", workdir)
+    assert_encodes(tok, vocab, enc, text, f"{vocab} random code points --threads 2", workdir, threads=2)
+
+
 # ----------------------------------------------------------------------------- special tokens
 def special_text(vocab) -> str:
     specials = list(peers.vocab_meta(vocab)["special_tokens"])
