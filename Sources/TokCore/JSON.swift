@@ -47,7 +47,9 @@ public enum JSONValue: Equatable, Sendable {
         return try r.get()
     }
 
-    /// `s` as a JSON string literal, quotes included. Non-ASCII characters are written as UTF-8.
+    /// `s` as a JSON string literal, quotes included. Non-ASCII characters are written as UTF-8, except the
+    /// line breaks U+0085, U+2028 and U+2029: JSON allows them raw, but readers that split JSON Lines by Unicode
+    /// line breaks (Python's `str.splitlines`, JavaScript before ES2019) would cut a record in two.
     public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -58,7 +60,7 @@ public enum JSONValue: Equatable, Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || u.value == 0x7F {
+                if u.value < 0x20 || u.value == 0x7F || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029 {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {

@@ -219,6 +219,23 @@ def test_jsonl_offsets(tok):
         assert row["tokens"] == [enc.decode_single_token_bytes(i).decode("utf-8", "replace") for i in row["ids"]]
 
 
+def test_jsonl_records_survive_unicode_line_splitting(tok):
+    """Token strings holding U+0085, U+2028 or U+2029 (o200k has such tokens) are escaped, so each record stays one
+    line for readers that split on every Unicode line break (Python's str.splitlines)."""
+    text = "a\u2028b \u2028\u2028 c\u2029d\u0085e\nx \u2029\u2029\u2029 y\u0085\u0085\n\u2028"
+    enc = peers.encoding("o200k_base")
+    assert any(len(enc.decode_single_token_bytes(i)) >= 3 and enc.decode_single_token_bytes(i).decode("utf-8", "replace") in
+               ("\u2028", "\u2029", "\u2028\u2028", "\u2029\u2029", " \u2028", " \u2029")
+               for i in enc.encode_ordinary(text)), "the text should hold a token that is a whole line separator"
+    for args in (["--lines"], []):
+        out = peers.ok(run(tok, ["encode", "-t", "o200k_base", "--format", "jsonl"] + args, text.encode()), "jsonl").decode()
+        assert not any(c in out for c in "\u0085\u2028\u2029")
+        rows = [json.loads(l) for l in out.splitlines()]
+        lines = text.split("\n") if args else [text]
+        assert [r["ids"] for r in rows] == [enc.encode_ordinary(l) for l in lines]
+        assert [r["tokens"] for r in rows] == [[enc.decode_single_token_bytes(i).decode("utf-8", "replace") for i in r["ids"]] for r in rows]
+
+
 def test_count_names_files_and_total(tok, workdir):
     a, b = workdir / "a.txt", workdir / "b.txt"
     a.write_text("one two three")
