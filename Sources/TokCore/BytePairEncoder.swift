@@ -2,6 +2,7 @@ internal import CByteClasses
 
 /// The immutable, shared part of byte-level BPE: the rank table plus lookup tables derived from it.
 public final class BPEModel: @unchecked Sendable {
+    /// The vocabulary: token bytes to rank (= id).
     public let table: RankTable
     /// Rank of each single byte.
     @usableFromInline let byteRank: UnsafeMutablePointer<UInt32>
@@ -26,6 +27,8 @@ public final class BPEModel: @unchecked Sendable {
     /// whichever thread meets the token, with relaxed atomics (every writer writes the same value).
     @usableFromInline let reachable: UnsafeMutablePointer<UInt8>
 
+    /// Derives the byte and byte-pair tables from `table`. The spanning filter is taken from the table's image, or
+    /// built on first need.
     public init(table: RankTable) {
         self.table = table
         byteRank = .allocate(capacity: 256)
@@ -106,6 +109,7 @@ public final class BPEModel: @unchecked Sendable {
 ///
 /// An encoder owns scratch memory and is not thread-safe: make one per thread from a shared `BPEModel`.
 public final class BytePairEncoder {
+    /// The shared tables this encoder reads.
     public let model: BPEModel
     @usableFromInline let table: RankTable
     @usableFromInline let byteRank: UnsafeMutablePointer<UInt32>
@@ -167,6 +171,8 @@ public final class BytePairEncoder {
     /// Pieces at least this long use the priority queue.
     public static let longThreshold = 128
 
+    /// An encoder over `model` with its own caches and scratch memory (about 0.7 MB, more once it meets long
+    /// pieces), all empty.
     public init(model: BPEModel) {
         self.model = model
         table = model.table
@@ -202,6 +208,7 @@ public final class BytePairEncoder {
         samplePieces = 0; sampleBytes = 0; sampleMerges = 0
     }
 
+    /// An encoder with a model of its own; to share one model between threads, use `init(model:)`.
     public convenience init(table: RankTable) { self.init(model: BPEModel(table: table)) }
 
     deinit {

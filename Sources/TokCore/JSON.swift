@@ -41,6 +41,7 @@ public enum JSONValue: Equatable, Sendable {
         return v
     }
 
+    /// Parses one JSON value from `text` (nothing but white space may follow it).
     public static func parse(_ text: String) throws(JSONError) -> JSONValue {
         var t = text
         let r = t.withUTF8 { b in Result { () throws(JSONError) -> JSONValue in try parse(b) } }
@@ -74,7 +75,9 @@ public enum JSONValue: Equatable, Sendable {
 
 /// A JSON syntax error at a byte offset.
 public struct JSONError: Error, CustomStringConvertible, Sendable {
+    /// Byte offset of the error in the parsed text.
     public var offset: Int
+    /// What is wrong, for the message.
     public var reason: String
     public var description: String { "byte \(offset): \(reason)" }
 }

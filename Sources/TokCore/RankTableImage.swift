@@ -170,6 +170,7 @@ extension RankTable {
 /// A fast 64-bit fingerprint of bytes (four multiply-xor lanes over 8-byte words), to recognise a vocabulary
 /// file and to detect damage in a table image. Not cryptographic.
 public enum Fingerprint64 {
+    /// The fingerprint of `bytes` in one piece.
     public static func of(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h = Hasher()
         h.combine(bytes)
@@ -185,6 +186,7 @@ public enum Fingerprint64 {
         var tailBytes = 0
         var finished = false
 
+        /// A hasher that has seen no bytes.
         public init() {}
 
         @inline(__always)

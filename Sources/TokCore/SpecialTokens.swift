@@ -24,6 +24,7 @@ public struct SpecialTokens: Sendable {
     /// Length in bytes of the longest special token (0 when there are none).
     public let maxLength: Int
 
+    /// The special tokens `(text, id)`, in any order. Fails on an empty string or a repeated string or id.
     public init(_ tokens: [(String, UInt32)]) throws(VocabularyError) {
         let sorted = tokens.sorted { $0.1 < $1.1 }
         entries = sorted.map { (text: $0.0, id: $0.1) }
@@ -52,8 +53,10 @@ public struct SpecialTokens: Sendable {
         }
     }
 
+    /// No special tokens.
     public static let none = try! SpecialTokens([])
 
+    /// Whether there are no special tokens.
     public var isEmpty: Bool { entries.isEmpty }
 
     /// The id of special token `text`, if it is one.

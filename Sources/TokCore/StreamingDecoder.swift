@@ -6,11 +6,14 @@
 /// are replaced by U+FFFD following the Unicode "maximal subpart" practice (the same output as Python's
 /// `bytes.decode("utf-8", errors="replace")`).
 public struct StreamingDecoder {
+    /// Whose tokens the ids name.
     public let tokenizer: Tokenizer
+    /// Whether invalid UTF-8 becomes U+FFFD instead of a `Failure`.
     public let lossy: Bool
     private var pending: [UInt8] = []   // an incomplete but so far valid character, at most 3 bytes
     private var idsSeen = 0
 
+    /// A decoder at the start of a stream.
     public init(tokenizer: Tokenizer, lossy: Bool = false) {
         self.tokenizer = tokenizer
         self.lossy = lossy

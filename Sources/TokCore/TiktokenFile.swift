@@ -96,9 +96,13 @@ public enum TiktokenFile {
 
 /// A vocabulary file that could not be read, with the file name and, when known, the 1-based line.
 public struct VocabularyError: Error, CustomStringConvertible, Sendable {
+    /// The file's name as given (or a description such as "special tokens").
     public var file: String
+    /// The 1-based line, when the error is on one.
     public var line: Int?
+    /// What is wrong, for the message.
     public var reason: String
+    /// An error in `file` (at `line`, if known).
     public init(file: String, line: Int?, reason: String) {
         self.file = file; self.line = line; self.reason = reason
     }

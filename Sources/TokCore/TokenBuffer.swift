@@ -9,6 +9,7 @@ public struct TokenBuffer: ~Copyable {
     /// Number of ids held.
     public var count: Int { _count }
 
+    /// An empty buffer with room for `capacity` ids (at least 16) in storage of its own.
     public init(capacity: Int = 1024) {
         self.capacity = max(capacity, 16)
         self.base = .allocate(capacity: self.capacity)
@@ -32,6 +33,7 @@ public struct TokenBuffer: ~Copyable {
 
     deinit { if ownsStorage { base.deallocate() } }
 
+    /// Appends one id, growing the storage when full.
     @inlinable @inline(__always)
     public mutating func append(_ id: UInt32) {
         if _count == capacity { grow(_count + 1) }
@@ -46,6 +48,7 @@ public struct TokenBuffer: ~Copyable {
         return base + count
     }
 
+    /// Counts the `n` ids written at the pointer `reserveTail(n)` returned.
     @inlinable @inline(__always)
     public mutating func didAppend(_ n: Int) { _count &+= n }
 

@@ -37,6 +37,8 @@ public final class Tokenizer: Sendable {
         max(ranks.rankLimit, Int(specialTokens.entries.last.map { $0.id + 1 } ?? 0))
     }
 
+    /// A tokenizer from its parts; `Tokenizer.load(name:)` and `load(contentsOf:)` build one from a shipped or
+    /// `.tiktoken` vocabulary. `pattern` is only recorded: `preTokenizer` is what splits text.
     public init(name: String, ranks: RankTable, pattern: String, preTokenizer: any PreTokenizer,
                 specialTokens: SpecialTokens, normalizer: (any TextNormalizer)? = nil) {
         self.name = name
@@ -138,6 +140,7 @@ public final class Tokenizer: Sendable {
 
 /// An id that is neither an ordinary nor a special token.
 public struct UnknownTokenID: Error, CustomStringConvertible, Sendable {
+    /// The id.
     public var id: UInt32
     /// 0-based index of the id in the input sequence.
     public var position: Int
@@ -146,6 +149,7 @@ public struct UnknownTokenID: Error, CustomStringConvertible, Sendable {
 
 /// A special-token string found in input under `SpecialTokenPolicy.error`.
 public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
+    /// The special token's text.
     public var token: String
     /// Byte offset of the special string in the input that was encoded.
     public var offset: Int
@@ -154,6 +158,7 @@ public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
 
 /// Encodes on one thread with reusable scratch memory. Make one per thread with `Tokenizer.makeEncoder()`.
 public final class Encoder {
+    /// The tokenizer this encoder encodes for.
     public let tokenizer: Tokenizer
     @usableFromInline let bpe: BytePairEncoder
     @usableFromInline let pre: any PreTokenizer

@@ -92,7 +92,9 @@ extension Tokenizer {
 
 /// The JSON file next to a `.tiktoken` vocabulary that holds its pattern and special tokens.
 public struct Sidecar: Sendable {
+    /// `pat_str`: the pre-tokenization regular expression.
     public var pattern: String?
+    /// `special_tokens`: each special token's text and id.
     public var specialTokens: [(String, UInt32)]?
     /// `icu-words` for a vocabulary whose pieces are UAX #29 words rather than regex matches (`tok train
     /// --pretokenizer icu-words`).

@@ -204,6 +204,7 @@ public struct UTF8StreamValidator: Sendable {
     /// A valid prefix of a character cut off by the end of the previous chunk.
     private var pending: [UInt8] = []
 
+    /// A validator at the start of a stream.
     public init() {}
 
     /// Validates the next chunk. Returns the absolute offset of the first ill-formed sequence seen so far (in this
@@ -265,6 +266,7 @@ public struct UTF8StreamValidator: Sendable {
 public struct UTF8StreamRepairer: Sendable {
     private var pending: [UInt8] = []
 
+    /// A repairer at the start of a stream.
     public init() {}
 
     /// Appends the repaired form of `chunk` to `output`, holding back an incomplete character at its end.
