@@ -21,6 +21,7 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
 
     /// Why normalization failed.
     public struct Failure: Error, CustomStringConvertible, Equatable {
+        /// The kinds of failure.
         public enum Kind: Sendable, Equatable {
             /// The input is not well-formed UTF-8; the payload is the offset of the first ill-formed sequence.
             case invalidUTF8(offset: Int)
@@ -29,6 +30,7 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
             /// ICU reported an error; the payload is its name.
             case icu(String)
         }
+        /// What went wrong.
         public let kind: Kind
         public var description: String {
             switch kind {
@@ -42,10 +44,12 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
     /// The normalization form applied by `normalize(_:)`.
     public let form: Form
 
+    /// A normalizer to `form`. ICU's normalizer instance is fetched on first use, not here.
     public init(_ form: Form) {
         self.form = form
     }
 
+    /// The form's name, `nfc`, `nfkc`, `nfd` or `nfkd` (for the sidecar and messages).
     public var name: String { form.rawValue }
 
     /// ICU string lengths are `int32_t`; NFKD can expand a UTF-16 unit up to 18-fold.

@@ -31,6 +31,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         /// ICU's `ubrk_getRuleStatus` for the boundary at `end` (a `UWordBreak` value).
         public let ruleStatus: Int32
 
+        /// The bytes `start..<end`, ended by a boundary of rule status `ruleStatus`.
         public init(start: Int, end: Int, ruleStatus: Int32) {
             self.start = start
             self.end = end

@@ -6,8 +6,10 @@ public final class ByteBuilder {
     @usableFromInline @exclusivity(unchecked) var base: UnsafeMutablePointer<UInt8>
     @usableFromInline @exclusivity(unchecked) var capacity: Int
     @usableFromInline @exclusivity(unchecked) var _count = 0
+    /// Bytes written so far.
     public var count: Int { _count }
 
+    /// An empty builder with room for `capacity` bytes (at least 64); it grows as needed.
     public init(capacity: Int = 1 << 16) {
         self.capacity = max(capacity, 64)
         base = .allocate(capacity: self.capacity)
@@ -34,6 +36,7 @@ public final class ByteBuilder {
         capacity = c
     }
 
+    /// Appends one byte.
     @inlinable @inline(__always)
     public func append(_ b: UInt8) {
         ensure(1)
@@ -41,6 +44,7 @@ public final class ByteBuilder {
         _count += 1
     }
 
+    /// Appends the bytes of `bytes`.
     @inlinable
     public func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         ensure(bytes.count)
@@ -48,11 +52,13 @@ public final class ByteBuilder {
         _count += bytes.count
     }
 
+    /// Appends the UTF-8 bytes of `s`.
     public func append(_ s: String) {
         var s = s
         s.withUTF8 { append($0) }
     }
 
+    /// Appends `bytes`.
     public func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { append($0) }
     }
@@ -75,6 +81,7 @@ public final class ByteBuilder {
         _count += digits
     }
 
+    /// Empties the builder, keeping its memory for reuse.
     public func removeAll() { _count = 0 }
 
     /// Appends `ids` as decimal numbers separated by single spaces (no leading or trailing space).

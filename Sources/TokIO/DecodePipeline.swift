@@ -2,9 +2,13 @@ import TokCore
 
 /// A failure while decoding ids, naming the input, the 1-based line and the 0-based position of the id.
 public struct DecodeFailure: Error, CustomStringConvertible {
+    /// The input's name, as given to `DecodePipeline.run`.
     public var input: String
+    /// The 1-based line of the id.
     public var line: Int
+    /// The 0-based index of the id among all the ids of the input (not reset at line breaks).
     public var position: Int
+    /// What is wrong, for the message.
     public var reason: String
     public var description: String { "\(input): line \(line): \(reason) (id #\(position))" }
 }
@@ -16,12 +20,16 @@ public struct DecodeFailure: Error, CustomStringConvertible {
 /// soon as characters are complete; an id with no token is an error naming its position, and bytes that do not
 /// form UTF-8 are an error unless `lossy`, which replaces them with U+FFFD.
 public struct DecodePipeline {
+    /// Whose tokens the ids name.
     public let tokenizer: Tokenizer
+    /// Decode each input line on its own and end its output with a newline (the inverse of `encode --lines`).
     public var lines = false
+    /// Replace bytes that do not form UTF-8 with U+FFFD instead of failing.
     public var lossy = false
     /// Write the tokens' bytes unchanged, valid UTF-8 or not (the inverse of `encode --invalid-utf8 bytes`).
     public var raw = false
 
+    /// A pipeline for `tokenizer`; the flags are those of the properties of the same names.
     public init(tokenizer: Tokenizer, lines: Bool = false, lossy: Bool = false, raw: Bool = false) {
         self.tokenizer = tokenizer
         self.lines = lines
@@ -29,6 +37,8 @@ public struct DecodePipeline {
         self.raw = raw
     }
 
+    /// Decodes one input: `read` fills the buffer with the next input bytes and returns how many (0 at the end),
+    /// `write` receives the output in order. Throws `DecodeFailure`, naming the input `name`, for a bad id.
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         var decoder = StreamingDecoder(tokenizer: tokenizer, lossy: lossy)

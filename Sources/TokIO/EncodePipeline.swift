@@ -4,25 +4,33 @@ import TokCore
 
 /// Options of `EncodePipeline`, mirroring `tok encode`'s flags.
 public struct EncodeOptions: Sendable {
+    /// What special-token strings in the input become (by default, ordinary text).
     public var special: SpecialTokenPolicy = .plain
     /// Encode each LF-terminated line on its own, without its LF, and write one output line per input line.
     public var lines = false
+    /// How tokens are written (by default, decimal ids).
     public var format: OutputFormat = .ids
     /// Write token counts instead of tokens.
     public var countOnly = false
     /// Worker threads (1 = encode on the calling thread).
     public var threads = 1
+    /// What to do with input that is not UTF-8 (by default, stop with an error).
     public var invalidUTF8: InvalidUTF8Policy = .error
     /// Target bytes per independently encoded segment. 256 KB rather than 1 MB: with few large segments the last
     /// ones keep one thread busy while the others wait (10 MB over a pipe on 2 threads: 6-9% faster).
     public var segmentBytes = 1 << 18
+    /// Default options: plain special tokens, ids, the input whole, one thread, invalid UTF-8 an error.
     public init() {}
 }
 
 /// Totals of one encoded input.
 public struct EncodeSummary: Sendable {
+    /// Input bytes read (before any `replace` repair of invalid UTF-8).
     public var bytes = 0
+    /// Tokens produced.
     public var tokens = 0
+    /// With `EncodeOptions.lines`, the input lines encoded (a last line without LF included); without it, 0, or 1
+    /// for jsonl output.
     public var lines = 0
 }
 
@@ -49,12 +57,15 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 /// the block size, except that a single pre-token (or, with `lines`, a single line without a safe cut) is always
 /// held whole.
 public final class EncodePipeline: @unchecked Sendable {
+    /// The tokenizer that encodes.
     public let tokenizer: Tokenizer
+    /// The settings every `run` uses.
     public let options: EncodeOptions
 
     /// Output buffers of written segments, reused by later segments.
     let spare = SpareBuilders()
 
+    /// A pipeline that encodes with `tokenizer` per `options`; one pipeline can `run` several inputs in turn.
     public init(tokenizer: Tokenizer, options: EncodeOptions) {
         self.tokenizer = tokenizer
         self.options = options

@@ -43,6 +43,7 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
     /// For zstd failures: `ZSTD_getErrorName` of the error code.
     public let zstdErrorName: String?
 
+    /// An error of `kind` about the file `name`, with the details `description` reports for that kind.
     public init(kind: Kind, name: String, errno: Int32? = nil, compressedOffset: Int? = nil, zstdErrorName: String? = nil) {
         self.kind = kind
         self.name = name

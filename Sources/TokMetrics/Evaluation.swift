@@ -10,18 +10,23 @@ import TokTrain
 public struct EvaluationOptions: Sendable {
     /// Order of the Renyi entropy in `Metric.renyiEfficiency`.
     public var alpha = 2.5
+    /// Worker threads for encoding (1 = everything on the calling thread).
     public var threads = 1
     /// The language the premiums of a parallel corpus are relative to.
     public var pivot = "en"
+    /// What to do with text that is not UTF-8 (by default, stop with an error).
     public var invalidUTF8: CorpusOptions.InvalidUTF8 = .error
+    /// Default settings: alpha 2.5, one thread, pivot `en`, invalid UTF-8 an error.
     public init() {}
 }
 
 /// The result of `tok eval`: metrics per tokenizer for the corpus, and per language for a parallel corpus.
 public struct EvaluationReport: Sendable {
+    /// The measurements on one text: the corpus, or one language of a parallel corpus.
     public struct Scope: Sendable {
         /// "corpus", or the language.
         public var name: String
+        /// Bytes of text measured (0 for a corpus scope that holds only gold segmentation scores).
         public var bytes: Int
         /// Metric values by tokenizer (same order as `tokenizers`).
         public var values: [[Metric: Double]]
@@ -31,19 +36,27 @@ public struct EvaluationReport: Sendable {
         public var lengthHistograms: [[Int]]
     }
 
+    /// Tokenizer names, in the order of every per-tokenizer array of the report.
     public var tokenizers: [String]
+    /// Ordinary tokens of each tokenizer (its rank table's size; special tokens not counted).
     public var vocabularySizes: [Int]
+    /// Order of the Renyi entropy in `Metric.renyiEfficiency`.
     public var alpha: Double
     /// The positional corpus files, measured together, if any.
     public var corpus: Scope?
     /// One scope per language of the parallel corpus, pivot first.
     public var languages: [Scope] = []
+    /// The language the premiums are relative to, when there is a parallel corpus.
     public var pivot: String?
     /// Tokenizer fairness Gini of the premiums, by tokenizer (when there is a parallel corpus).
     public var gini: [Double] = []
+    /// The corpus arguments as given (before directories and glob patterns are expanded).
     public var corpusFiles: [String] = []
+    /// The parallel corpus directory, if any.
     public var parallelDirectory: String?
+    /// The gold segmentation file, if any.
     public var segmentationFile: String?
+    /// The lexicon file, if any.
     public var lexiconFile: String?
 
     /// The metrics that have a value for at least one tokenizer in the corpus scope.
@@ -53,6 +66,7 @@ public struct EvaluationReport: Sendable {
     }
 }
 
+/// `tok eval`: measures tokenizers on corpus files, a parallel corpus and a gold segmentation.
 public enum Evaluation {
     /// Measures `tokenizers` on the corpus files (one scope) and on each language file of `parallel` (a
     /// directory holding one file per language, `LANG.txt` or `LANG.txt.zst`, aligned line by line; other files

@@ -10,7 +10,9 @@ import TokTrain
 /// (whitespace words, UAX #29 words, the reference pre-tokenizer's pieces) are found once, then every tokenizer
 /// encodes it; each worker sums into counts of its own, added up at the end.
 public final class Evaluator: @unchecked Sendable {
+    /// The tokenizers measured, in the order of the counts `measure` returns.
     public let tokenizers: [Tokenizer]
+    /// Each tokenizer's `TokenTraits`, in `tokenizers` order.
     public let traits: [TokenTraits]
     /// The pre-tokenizer whose pieces define pre-token purity (default: o200k's pattern).
     public let reference: any PreTokenizer

@@ -4,7 +4,9 @@ import TokIO
 /// A gold morphological segmentation: one `word<TAB>morph morph ...` line per word, the morphs concatenating to
 /// the word.
 public struct GoldSegmentation: Sendable {
+    /// One word of the segmentation and its morphs.
     public struct Entry: Sendable {
+        /// The word's UTF-8 bytes.
         public var word: [UInt8]
         /// Byte offsets inside the word where a morph ends and the next begins.
         public var boundaries: [Int]
@@ -12,6 +14,7 @@ public struct GoldSegmentation: Sendable {
         public var morphs: [(Int, Int)]
     }
 
+    /// The words in file order (empty lines and lines starting with `#` skipped).
     public var entries: [Entry]
 
     /// Reads a segmentation file (plain or zstd). Throws naming the file and line of a line whose morphs do not
@@ -79,8 +82,11 @@ public struct GoldSegmentation: Sendable {
 
 /// A lexicon of valid words and morphemes, one per line.
 public struct Lexicon: Sendable {
+    /// The words and morphemes, trimmed of white space.
     public var entries: Set<String>
 
+    /// Reads a lexicon file (UTF-8, plain or zstd): one entry per line; empty lines and lines starting with `#` are
+    /// skipped.
     public init(path: String) throws {
         entries = []
         for line in try TextLines.read(path) {

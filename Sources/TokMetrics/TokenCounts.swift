@@ -4,9 +4,11 @@ internal import CByteClasses
 /// What one tokenizer did on one text (a corpus, or one language of a parallel corpus): sums over its segments,
 /// so that threads can count parts of the text and add them up.
 public struct TokenCounts: Sendable {
+    /// Bytes of text encoded.
     public var bytes = 0
     /// Unicode scalars (UTF-8 lead bytes).
     public var characters = 0
+    /// Tokens the tokenizer produced.
     public var tokens = 0
     /// Runs of characters that are not white space (Python's `str.split()`).
     public var whitespaceWords = 0
@@ -26,8 +28,10 @@ public struct TokenCounts: Sendable {
     /// `finish(traits:)` from `idCounts`.
     public var lengthHistogram: [Int]
 
+    /// Buckets of `lengthHistogram`: 1 to 15 bytes, then 16 bytes or more.
     public static let histogramBuckets = 16
 
+    /// Zero counts for a tokenizer with `vocabularySize` ids (`Tokenizer.vocabularySize`).
     public init(vocabularySize: Int) {
         idCounts = [UInt64](repeating: 0, count: vocabularySize)
         crossingIDs = [UInt64](repeating: 0, count: (vocabularySize + 63) / 64)

@@ -29,6 +29,7 @@ public final class TokenTraits: @unchecked Sendable {
     /// Only white space.
     public static let whitespace: UInt8 = 8
 
+    /// Works out the length of every id of `tokenizer` now; the flags are worked out by `flags(_:)` on first use.
     public init(tokenizer: Tokenizer) {
         self.tokenizer = tokenizer
         let n = tokenizer.vocabularySize

@@ -32,7 +32,9 @@ public final class BPETrainer {
 
     /// One learned merge.
     public struct Merge: Sendable, Equatable {
+        /// Id of the pair's left token.
         public var left: UInt32
+        /// Id of the pair's right token.
         public var right: UInt32
         /// The token the merge produces (an earlier id when its bytes were already a token).
         public var token: UInt32

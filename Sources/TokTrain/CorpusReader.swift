@@ -11,6 +11,7 @@ import TokIO
 
 /// How a corpus is read: its format, which part of it, and what is done to its text before pre-tokenization.
 public struct CorpusOptions: Sendable {
+    /// How corpus files are laid out.
     public enum Format: String, Sendable, CaseIterable {
         /// Plain text; each file is one text.
         case text
@@ -26,27 +27,34 @@ public struct CorpusOptions: Sendable {
         case replace
     }
 
+    /// The files' format (by default, plain text).
     public var format: Format = .text
+    /// The member of each JSONL record whose string is the text.
     public var jsonlField = "text"
     /// Stop after this many bytes of text (at the end of the line or record that reaches it).
     public var maxBytes: Int?
     /// Keep each line (text) or record (JSONL) with this probability, decided by a hash of `seed`, the file's
     /// position in the input list and the line's number: the same sample on every run and for any thread count.
     public var sample: Double?
+    /// Seed of the `sample` hash: another seed keeps another sample.
     public var seed: UInt64 = 0
     /// Unicode normalization applied to the text before pre-tokenization.
     public var normalize: ICUNormalizer.Form?
+    /// What to do with bytes that are not UTF-8 (by default, stop with an error).
     public var invalidUTF8: InvalidUTF8 = .error
     /// Target size of the pieces of text handed to counting threads.
     public var segmentBytes = 1 << 20
 
+    /// Default options: plain text, the whole corpus, no normalization, invalid UTF-8 an error, 1 MB segments.
     public init() {}
 }
 
 /// A stretch of corpus text handed to a counting thread: one or more texts back to back, each pre-tokenized on
 /// its own (`ends` holds where each ends).
 public struct CorpusSegment: Sendable {
+    /// The texts' bytes, back to back.
     public var bytes: [UInt8] = []
+    /// Offset in `bytes` just past the end of each text, in order.
     public var ends: [Int] = []
 }
 
@@ -58,20 +66,26 @@ public struct CorpusProgress: Sendable {
     public var textBytes = 0
     /// Total size of the input files on disk, when known (0 for standard input).
     public var totalRawBytes = 0
+    /// Files read to the end so far.
     public var filesDone = 0
+    /// Files in the corpus.
     public var files = 0
 }
 
 /// Reads a corpus as `CorpusSegment`s: files in order, plain or zstd, text or JSONL, validated, sampled, cut at
 /// safe points (`SafeCut`, so that counting segments separately equals counting each text whole) and normalized.
 public final class CorpusReader {
+    /// The files to read, in order (`-` is standard input).
     public let files: [String]
+    /// How the files are read.
     public let options: CorpusOptions
+    /// The counters as of the last chunk read.
     public private(set) var progress = CorpusProgress()
     private let normalizer: ICUNormalizer?
     private let field: [UInt8]
     private var stopped = false
 
+    /// A reader of `files`; until `read` it only looks up their sizes, for `progress`.
     public init(files: [String], options: CorpusOptions) {
         self.files = files
         self.options = options

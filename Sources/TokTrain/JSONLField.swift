@@ -5,7 +5,9 @@ import TokCore
 public enum JSONLField {
     /// Why a record could not be read; `column` is the 0-based byte offset in the line.
     public struct Failure: Error, Sendable {
+        /// 0-based byte offset in the line where the record went wrong.
         public var column: Int
+        /// What is wrong, for the message.
         public var reason: String
     }
 

@@ -12,6 +12,7 @@ public enum PieceCounting {
     public final class Counters: Sendable {
         /// Pre-tokens counted so far.
         public let pieces = Atomic<Int>(0)
+        /// Counters at zero.
         public init() {}
     }
 

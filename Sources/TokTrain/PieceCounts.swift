@@ -22,6 +22,7 @@ public struct PieceCounts: ~Copyable {
     /// Sum of all counts.
     public private(set) var total: UInt64 = 0
 
+    /// An empty table with room for about `expected` distinct pieces; it grows as needed.
     public init(expected: Int = 1 << 12) {
         var slotCount = 16
         while slotCount < expected * 2 { slotCount *= 2 }

@@ -11,6 +11,7 @@ import TokIO
 /// Progress of a training run on standard error: a bar that redraws itself on a terminal, a plain line every few
 /// seconds otherwise, one JSON object per line with `json`, nothing with `quiet`.
 public final class ProgressReporter {
+    /// How progress is shown.
     public enum Style: String, Sendable, CaseIterable {
         /// A bar when standard error is a terminal, plain lines when it is not.
         case auto
@@ -29,6 +30,7 @@ public final class ProgressReporter {
     private var phaseStart = monotonicSeconds()
     private var barShown = false
 
+    /// A reporter in `style`; with `auto` it checks now whether standard error is a terminal.
     public init(style: Style) {
         self.style = style
         isTerminal = style == .auto && isatty(2) != 0

@@ -8,6 +8,7 @@ public final class SegmentQueue: @unchecked Sendable {
     private let available = DispatchSemaphore(value: 0)
     private let space: DispatchSemaphore
 
+    /// A queue that holds at most `capacity` segments; `put` waits while it is full.
     public init(capacity: Int) { space = DispatchSemaphore(value: capacity) }
 
     /// Adds a segment, waiting while the queue is full.

@@ -16,6 +16,7 @@ public struct TrainedVocabulary: Sendable {
     /// The Unicode normalization applied to the training text (`nfc`, `nfkc`, ...), if any.
     public var normalization: String?
 
+    /// A vocabulary from its parts; the special tokens get the ids after the last ordinary token, in the order given.
     public init(tokens: [[UInt8]], merges: [(left: UInt32, right: UInt32)], specialTokens: [String], pattern: String,
                 preTokenizer: String? = nil, normalization: String? = nil) {
         self.tokens = tokens
