@@ -224,7 +224,7 @@ def test_jsonl_records_survive_unicode_line_splitting(tok):
     line for readers that split on every Unicode line break (Python's str.splitlines)."""
     text = "a\u2028b \u2028\u2028 c\u2029d\u0085e\nx \u2029\u2029\u2029 y\u0085\u0085\n\u2028"
     enc = peers.encoding("o200k_base")
-    assert any(len(enc.decode_single_token_bytes(i)) >= 3 and enc.decode_single_token_bytes(i).decode("utf-8", "replace") in
+    assert any(enc.decode_single_token_bytes(i).decode("utf-8", "replace") in
                ("\u2028", "\u2029", "\u2028\u2028", "\u2029\u2029", " \u2028", " \u2029")
                for i in enc.encode_ordinary(text)), "the text should hold a token that is a whole line separator"
     for args in (["--lines"], []):
