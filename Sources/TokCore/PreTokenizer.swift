@@ -14,9 +14,16 @@ public protocol PreTokenizer: Sendable {
     /// Calls `body` with the piece ends of `text`, in order, a batch at a time (all of them, or a few hundred
     /// whose list stays in the L1 cache while the caller encodes them). Calls nothing for empty text.
     func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void)
+
+    /// Where text may be cut into parts that split into exactly the pieces of the whole (`SafeCut`), so that
+    /// long inputs are streamed and encoded in parallel; nil when no such place is known, and the input is then
+    /// pre-tokenized whole. Defaults to nil.
+    var cutRule: SafeCut.Rule? { get }
 }
 
 extension PreTokenizer {
+    public var cutRule: SafeCut.Rule? { nil }
+
     public func forEachBatch(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int>) -> Void) {
         var ends: [Int] = []
         split(text, into: &ends)

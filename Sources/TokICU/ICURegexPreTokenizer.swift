@@ -47,6 +47,10 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// The pattern handed to ICU (after the `$` rewrite).
     public let icuPattern: String
 
+    /// The standard pattern's cuts when `pattern` is one of them, else nil: a user's expression may match across
+    /// any place, so its input is not cut.
+    public var cutRule: SafeCut.Rule? { StandardPattern(pattern: pattern)?.cutRule }
+
     private let compiled: OpaquePointer
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
     // Guarded by `lock`.

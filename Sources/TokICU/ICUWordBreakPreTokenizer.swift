@@ -22,6 +22,9 @@ import Darwin
 /// Thread-safe: each call works on its own clone of a shared, never-iterated prototype iterator. Clones are kept in
 /// a small pool for reuse, because cloning costs microseconds, as much as segmenting a short line.
 public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
+    /// UAX #29 always breaks on both sides of a LF (WB3a, WB3b) and between an ASCII letter and a space.
+    public var cutRule: SafeCut.Rule? { .standard }
+
     /// A piece together with the ICU rule status of the boundary that ends it.
     public struct WordSpan: Sendable, Equatable {
         /// Byte offset of the first byte.

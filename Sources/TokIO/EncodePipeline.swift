@@ -291,7 +291,7 @@ public final class EncodePipeline: @unchecked Sendable {
             while true {
                 let end = min(s + window, all.count)
                 if end == all.count && !eof && end - s < segmentBytes { break }
-                cut = findCut(UnsafeBufferPointer(rebasing: all[0..<end]), above: s, specials: specials)
+                cut = findCut(all, above: s, below: end, specials: specials, complete: eof)
                 if cut != nil || end == all.count { break }
                 window *= 2
             }
@@ -337,15 +337,20 @@ public final class EncodePipeline: @unchecked Sendable {
         return s
     }
 
-    private func findCut(_ text: UnsafeBufferPointer<UInt8>, above lower: Int, specials: SpecialTokens?) -> Int? {
+    /// The last place in `lower..<upper` of the buffered bytes `text` where they can be cut (`complete`: no
+    /// bytes follow them), or nil. In lines mode every line is encoded alone, so any line start will do;
+    /// otherwise `SafeCut` under the pre-tokenizer's rule, and nowhere if it has none.
+    private func findCut(_ text: UnsafeBufferPointer<UInt8>, above lower: Int, below upper: Int,
+                         specials: SpecialTokens?, complete: Bool) -> Int? {
         if options.lines, let b = text.baseAddress {
-            var i = text.count - 1
+            var i = upper - 1
             while i >= lower {
                 if b[i] == 0x0A { return i + 1 > lower ? i + 1 : nil }
                 i -= 1
             }
         }
-        return SafeCut.lastCut(in: text, above: lower, specials: specials)
+        guard let rule = tokenizer.preTokenizer.cutRule else { return nil }
+        return SafeCut.lastCut(in: text, above: lower, below: upper, rule: rule, specials: specials, complete: complete)
     }
 }
 

@@ -65,6 +65,8 @@ struct TextLandmarks {
     var words: [Int] = []
     /// Ends of the reference pre-tokenizer's pieces.
     var pieceEnds: [Int] = []
+    /// The same ends as a set of positions.
+    var pieceEndBits = PositionBits()
     var characters = 0
 
     /// Python's `str.isspace()` for the characters that are white space in Unicode (White_Space) or in its
@@ -129,23 +131,24 @@ struct TextLandmarks {
 }
 
 extension TokenCounts {
-    /// Counts one text (`text`) already split into tokens `ids`, against its landmarks, in one pass over the
-    /// tokens: a word is whole when the token holding its first byte also holds its last, and a token crosses a
-    /// reference piece boundary when a piece ends strictly inside it.
+    /// Counts one text (`text`) already split into tokens `ids`, against its landmarks: a word is whole when no
+    /// token ends strictly inside it, and a token crosses a reference piece boundary when a piece ends strictly
+    /// inside it. `tokenEnds` is scratch space (this text's token ends are put there).
     mutating func count(text: UnsafeBufferPointer<UInt8>, ids: UnsafeBufferPointer<UInt32>, traits: TokenTraits,
-                        landmarks l: TextLandmarks) {
+                        landmarks l: TextLandmarks, tokenEnds: inout PositionBits) {
         bytes += text.count
         characters += l.characters
         tokens += ids.count
         whitespaceWords += l.whitespaceWords.count / 2
         words += l.words.count / 2
-        var wsWhole = 0, wordsWhole = 0, crossing = 0
-        l.whitespaceWords.withUnsafeBufferPointer { ws in
-        l.words.withUnsafeBufferPointer { wd in
-        l.pieceEnds.withUnsafeBufferPointer { ends in
+        tokenEnds.reset(count: text.count)
+        var crossing = 0
+        l.pieceEndBits.words.withUnsafeBufferPointer { pieceEnds in
+        tokenEnds.words.withUnsafeMutableBufferPointer { ends in
         idCounts.withUnsafeMutableBufferPointer { counts in
+        crossingIDs.withUnsafeMutableBufferPointer { crossed in
         traits.shortLength.withUnsafeBufferPointer { lengths in
-            var a = 0, w = 0, v = 0, r = 0
+            var a = 0
             let ahead = 16
             for k in 0..<ids.count {
                 // The counts of a large vocabulary (o200k: 1.6 MB) do not stay in cache, and each token's
@@ -155,27 +158,32 @@ extension TokenCounts {
                     tok_prefetch_write(counts.baseAddress! + next)
                     tok_prefetch_read(lengths.baseAddress! + next)
                 }
-                let id = ids[k]
-                var len = Int(lengths[Int(id)])
-                if len == 255 { len = Int(traits.length[Int(id)]) }
-                let b = a + len
-                counts[Int(id)] &+= 1
-                while w < ws.count && ws[w] < b {
-                    if ws[w + 1] <= b { wsWhole += 1 }
-                    w += 2
-                }
-                while v < wd.count && wd[v] < b {
-                    if wd[v + 1] <= b { wordsWhole += 1 }
-                    v += 2
-                }
-                while r < ends.count && ends[r] <= a { r += 1 }
-                if r < ends.count && ends[r] < b {
-                    crossing += 1
-                    crossingIDs[Int(id) >> 6] |= 1 << UInt64(Int(id) & 63)
-                }
+                let id = Int(ids[k])
+                var len = Int(lengths[id])
+                if len == 255 { len = Int(traits.length[id]) }
+                let b = a &+ len
+                counts[id] &+= 1
+                ends[b >> 6] |= 1 &<< UInt64(b & 63)
+                // No branch on the answer: crossing tokens are a few percent, scattered.
+                let cross: UInt64 = pieceEnds.anyBit(a &+ 1, b) ? 1 : 0
+                crossing &+= Int(cross)
+                crossed[id >> 6] |= cross &<< UInt64(id & 63)
                 a = b
             }
         }}}}}
+        var wsWhole = 0, wordsWhole = 0
+        tokenEnds.words.withUnsafeBufferPointer { ends in
+            @inline(__always) func whole(_ spans: UnsafeBufferPointer<Int>) -> Int {
+                var n = 0, w = 0
+                while w < spans.count {
+                    n &+= ends.anyBit(spans[w] &+ 1, spans[w &+ 1]) ? 0 : 1  // no branch on the answer
+                    w &+= 2
+                }
+                return n
+            }
+            wsWhole = l.whitespaceWords.withUnsafeBufferPointer(whole)
+            wordsWhole = l.words.withUnsafeBufferPointer(whole)
+        }
         whitespaceWordsWhole += wsWhole
         self.wordsWhole += wordsWhole
         crossingTokens += crossing

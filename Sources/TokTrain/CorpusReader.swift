@@ -44,6 +44,10 @@ public struct CorpusOptions: Sendable {
     public var invalidUTF8: InvalidUTF8 = .error
     /// Target size of the pieces of text handed to counting threads.
     public var segmentBytes = 1 << 20
+    /// Where texts may be cut into segments (`SafeCut`): the pre-tokenizer's rule. Training and eval use
+    /// `.standard` for pre-tokenizers that have none (a user's pattern), so that a corpus is never held whole; the
+    /// counts then treat those places as the end of a text.
+    public var cutRule: SafeCut.Rule = .standard
 
     /// Default options: plain text, the whole corpus, no normalization, invalid UTF-8 an error, 1 MB segments.
     public init() {}
@@ -184,7 +188,8 @@ public final class CorpusReader {
             while cut == nil {
                 let end = min(start + window, f.pending.count)
                 cut = f.pending.withUnsafeBufferPointer { b in
-                    SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<end]), above: start)
+                    SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: start, below: end,
+                                    rule: options.cutRule)
                 }
                 if end == f.pending.count { break }
                 window *= 2
@@ -299,7 +304,7 @@ public final class CorpusReader {
         }
         // Only the last text of the segment can still grow.
         let lastStart = segment.ends.count > 1 ? segment.ends[segment.ends.count - 2] : 0
-        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart) }
+        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart, rule: options.cutRule) }
         guard let c = cut else { return }
         var done = CorpusSegment()
         done.bytes = Array(segment.bytes[0..<c])

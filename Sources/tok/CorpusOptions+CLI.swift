@@ -94,9 +94,11 @@ struct CorpusArguments: ParsableArguments {
     /// Reads and counts the corpus, reporting progress.
     func count(reporter: ProgressReporter) throws -> PieceCounts {
         let files = try CorpusInputs.expand(corpus.isEmpty ? ["-"] : corpus)
-        let reader = CorpusReader(files: files, options: options)
-        let counters = PieceCounting.Counters()
         let pre = try makePreTokenizer()
+        var opts = options
+        opts.cutRule = pre.cutRule ?? .standard
+        let reader = CorpusReader(files: files, options: opts)
+        let counters = PieceCounting.Counters()
         let counts: PieceCounts
         do {
             counts = try PieceCounting.count(reader: reader, preTokenizer: pre, threads: threads ?? onlineCPUs(),

@@ -8,11 +8,14 @@ final class SafeCutTests: XCTestCase {
     let scanners: [(String, any PreTokenizer)] = [("gpt2", GPT2Scanner()), ("cl100k", Cl100kScanner()),
                                                   ("o200k", O200kScanner()), ("llama3", Llama3Scanner())]
 
-    /// Random text from fragments heavy in what sits next to the cuts: LFs, spaces between letters, "/", CR,
-    /// punctuation, digits, apostrophes, other scripts and marks.
-    func testEveryCutIsAPieceBoundary() {
+    /// Random text from fragments heavy in what sits next to the cuts: LFs after runs of white space, spaces
+    /// between letters, "/", CR, punctuation, digits, apostrophes, other scripts and marks. At every cut of each
+    /// scanner's rule, the two parts must split into exactly the pieces of the whole (a boundary of the whole is
+    /// not enough: GPT-2's "\n\n" before a letter is two pieces in the whole, one at a part's end).
+    func testEveryCutSplitsThePartsAsTheWhole() {
         let fragments = ["\n", "\r\n", " ", "  ", "\t", "/", "//", "}", ";", "\"", "'", "'s", "a", "b", "Z", "x y",
-                         "7", "123", "é", "\u{301}", "Ж", "日本", "🙂", "\u{2028}", "\u{85}", "-", "*", ".", "\n/", "}\n/"]
+                         "7", "123", "é", "\u{301}", "Ж", "日本", "🙂", "\u{2028}", "\u{85}", "-", "*", ".", "\n/", "}\n/",
+                         "\n\n", " \n", "\t\n", "\u{3000}\n"]
         var rng = SeededRandom(seed: 11)
         var cuts = 0
         for round in 0..<2000 {
@@ -22,17 +25,50 @@ final class SafeCutTests: XCTestCase {
             }
             text.withUnsafeBufferPointer { b in
                 for (name, scanner) in scanners {
-                    var ends: [Int] = []
-                    scanner.split(b, into: &ends)
-                    let boundaries = Set(ends)
-                    for i in 1..<max(b.count, 1) where SafeCut.isCut(b.baseAddress!, i, b.count) {
+                    let rule = scanner.cutRule!
+                    var whole: [Int] = []
+                    scanner.split(b, into: &whole)
+                    for i in 1..<max(b.count, 1) where SafeCut.isCut(b.baseAddress!, i, b.count, rule: rule) {
                         cuts += 1
-                        XCTAssertTrue(boundaries.contains(i), "\(name), round \(round): cut at \(i) of \(Array(b)) is inside a piece")
+                        var parts: [Int] = []
+                        scanner.split(UnsafeBufferPointer(rebasing: b[0..<i]), into: &parts)
+                        var tail: [Int] = []
+                        scanner.split(UnsafeBufferPointer(rebasing: b[i...]), into: &tail)
+                        parts += tail.map { $0 + i }
+                        XCTAssertEqual(parts, whole, "\(name), round \(round): cut at \(i) of \(Array(b))")
                     }
                 }
             }
         }
         XCTAssertGreaterThan(cuts, 10_000, "the texts have cuts to check")
+    }
+
+    /// GPT-2's rule leaves out a LF cut after white space, which the standard rule takes.
+    func testGPT2RuleNeedsTextBeforeTheLineFeed() {
+        let text = Array("a\n\nb x\nc".utf8)
+        text.withUnsafeBufferPointer { b in
+            XCTAssertTrue(SafeCut.isCut(b.baseAddress!, 3, b.count, rule: .standard))
+            XCTAssertFalse(SafeCut.isCut(b.baseAddress!, 3, b.count, rule: .gpt2))
+            XCTAssertTrue(SafeCut.isCut(b.baseAddress!, 7, b.count, rule: .gpt2))
+        }
+    }
+
+    /// A special token that may go on past the bytes at hand rules out the cuts in its reach; the same bytes
+    /// complete allow them.
+    func testNoCutWhereASpecialTokenMayContinue() throws {
+        let specials = try SpecialTokens([("<|end of text|>", 100)])
+        let text = Array("ab cd<|end of".utf8)
+        text.withUnsafeBufferPointer { b in
+            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, specials: specials, complete: true), 10)
+            XCTAssertNil(SafeCut.lastCut(in: b, above: 0, specials: specials, complete: false))
+            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, specials: nil, complete: false), 10)
+        }
+        let whole = Array("ab cd<|end of text|> ef gh".utf8)
+        whole.withUnsafeBufferPointer { b in
+            // The space inside the special token is not a cut; the one before "gh" is.
+            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, below: 20, specials: specials), 2)
+            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, specials: specials), 23)
+        }
     }
 
     /// The case that was wrong: o200k's "}\n/" is one piece, so no cut after its LF.

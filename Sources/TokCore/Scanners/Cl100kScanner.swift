@@ -7,6 +7,8 @@
 public struct Cl100kScanner: PreTokenizer, BlockPieceScanner {
     public init() {}
 
+    public var cutRule: SafeCut.Rule? { .standard }
+
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         splitBlocks(text, into: &ends)
     }

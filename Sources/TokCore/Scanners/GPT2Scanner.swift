@@ -6,6 +6,8 @@
 public struct GPT2Scanner: PreTokenizer, PieceScanner {
     public init() {}
 
+    public var cutRule: SafeCut.Rule? { .gpt2 }
+
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         splitPieces(text, into: &ends)
     }

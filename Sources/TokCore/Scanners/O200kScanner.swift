@@ -8,6 +8,8 @@
 public struct O200kScanner: PreTokenizer, BlockPieceScanner {
     public init() {}
 
+    public var cutRule: SafeCut.Rule? { .standard }
+
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         splitBlocks(text, into: &ends)
     }

@@ -36,6 +36,9 @@ public enum StandardPattern: String, CaseIterable, Sendable {
     /// The scanner for this pattern.
     public var preTokenizer: any PreTokenizer { scanner }
 
+    /// The cuts this pattern allows (`SafeCut`).
+    public var cutRule: SafeCut.Rule { self == .gpt2 ? .gpt2 : .standard }
+
     /// The scanner for this pattern as a concrete enum, for callers that want to avoid an existential.
     public var scanner: StandardScanner {
         switch self {
@@ -70,6 +73,11 @@ public enum StandardScanner: PreTokenizer {
         case .o200k(let s): s.forEachBatch(text, body)
         case .llama3(let s): s.forEachBatch(text, body)
         }
+    }
+
+    public var cutRule: SafeCut.Rule? {
+        if case .gpt2 = self { return .gpt2 }
+        return .standard
     }
 
     /// The exclusive end of the piece that starts at byte offset `start` (`0 <= start < text.count`).
