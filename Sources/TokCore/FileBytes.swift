@@ -4,12 +4,20 @@ import Glibc
 import Darwin
 #endif
 
+/// The C library's message for `code`, with a lower-case first letter as tok's other messages have
+/// ("no such file or directory").
+public func systemErrorMessage(_ code: Int32) -> String {
+    guard let s = strerror(code) else { return "error \(code)" }
+    let m = String(cString: s)
+    return m.prefix(1).lowercased() + m.dropFirst()
+}
+
 /// Whole-file reading for vocabulary and sidecar files, without Foundation.
 enum FileBytes {
     /// The contents of `path`. Throws a one-line error naming the file.
     static func contents(of path: String) throws(VocabularyError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
+        if fd < 0 { throw VocabularyError(file: path, line: nil, reason: systemErrorMessage(errno)) }
         defer { close(fd) }
         var st = stat()
         if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
@@ -21,7 +29,7 @@ enum FileBytes {
         while true {
             if count == out.count { out += [UInt8](repeating: 0, count: max(out.count, 1 << 16)) }
             let n = out.withUnsafeMutableBytes { readFully(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
+            if n < 0 { throw VocabularyError(file: path, line: nil, reason: systemErrorMessage(errno)) }
             count += n
             if count < out.count { break }
         }

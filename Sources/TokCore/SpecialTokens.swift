@@ -48,7 +48,11 @@ public struct SpecialTokens: Sendable {
                 throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token id")
             }
             do { table = try RankTable(bytes: bytes, ends: ends, ranks: Array(0..<UInt32(sorted.count))) } catch {
-                throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token string or id (\(error))")
+                if case .duplicateKey(let i, _, _) = error {
+                    throw VocabularyError(file: "special tokens", line: nil,
+                                          reason: "special token \(JSONValue.quote(sorted[i].0)) is given twice")
+                }
+                throw VocabularyError(file: "special tokens", line: nil, reason: "\(error)")
             }
         }
     }

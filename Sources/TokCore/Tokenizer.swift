@@ -153,7 +153,7 @@ public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
     public var token: String
     /// Byte offset of the special string in the input that was encoded.
     public var offset: Int
-    public var description: String { "special token \(token) at byte offset \(offset)" }
+    public var description: String { "special token \(JSONValue.quote(token)) at byte offset \(offset)" }
 }
 
 /// Encodes on one thread with reusable scratch memory. Make one per thread with `Tokenizer.makeEncoder()`.

@@ -101,6 +101,8 @@ public struct Sidecar: Sendable {
     public var preTokenizer: String?
     /// The Unicode normalization (`nfc`, `nfkc`, ...) of the text the vocabulary was trained on.
     public var normalizer: String?
+    /// The file it was read from, for messages.
+    public var path: String?
 
     /// Where the sidecar of `path` may be, in order of preference.
     public static func candidates(for path: String) -> [String] {
@@ -134,6 +136,7 @@ public struct Sidecar: Sendable {
     public static func parse(_ json: JSONValue, path: String) throws(VocabularyError) -> Sidecar {
         guard json.objectValue != nil else { throw VocabularyError(file: path, line: nil, reason: "expected a JSON object") }
         var s = Sidecar()
+        s.path = path
         if let p = json["pat_str"] ?? json["pattern"] {
             guard let ps = p.stringValue else { throw VocabularyError(file: path, line: nil, reason: "pat_str must be a string") }
             s.pattern = ps
@@ -150,7 +153,7 @@ public struct Sidecar: Sendable {
             var list: [(String, UInt32)] = []
             for (k, v) in members {
                 guard let d = v.numberValue, d >= 0, d < 4_294_967_295, d == d.rounded() else {
-                    throw VocabularyError(file: path, line: nil, reason: "special token \(k) has an invalid id")
+                    throw VocabularyError(file: path, line: nil, reason: "special token \(JSONValue.quote(k)) has an invalid id")
                 }
                 list.append((k, UInt32(d)))
             }

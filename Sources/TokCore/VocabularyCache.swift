@@ -64,7 +64,7 @@ public enum VocabularyCache {
     /// cannot be read twice). Errors name the file as `FileBytes.contents` does.
     static func streamedFingerprint(_ path: String) throws(VocabularyError) -> (UInt64, Int)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
+        if fd < 0 { throw VocabularyError(file: path, line: nil, reason: systemErrorMessage(errno)) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
@@ -75,7 +75,7 @@ public enum VocabularyCache {
         while true {
             // Whole chunks (but the last), so that every piece but the last is a multiple of 32 bytes.
             let got = FileBytes.readFully(fd, buffer, chunk)
-            if got < 0 { throw VocabularyError(file: path, line: nil, reason: String(cString: strerror(errno))) }
+            if got < 0 { throw VocabularyError(file: path, line: nil, reason: systemErrorMessage(errno)) }
             hasher.combine(UnsafeRawBufferPointer(start: buffer, count: got))
             if got < chunk { break }
         }

@@ -15,12 +15,17 @@ import Darwin
 /// `removeTemporaryFilesOnSignal()` once at startup so that SIGINT, SIGTERM and SIGHUP remove the temporary files
 /// too. (SIGKILL may still leave a hidden temporary file, but never a partial destination.)
 ///
-/// The new file gets the permissions of the file it replaces, or the usual `0666 & ~umask` for a new file.
+/// The new file gets the permissions of the file it replaces, or the usual `0666 & ~umask` for a new file. A
+/// destination that is a device, FIFO or socket is written directly (renaming would replace the node with a
+/// regular file), and a symbolic link has its target replaced.
 public final class AtomicFileWriter {
-    /// The destination path.
+    /// The destination path (for a symbolic link to a regular file, the file it points to).
     public let path: String
-    /// The temporary file being written; it becomes `path` on `commit()`.
+    /// The temporary file being written; it becomes `path` on `commit()`. Equal to `path` when writing directly.
     public let temporaryPath: String
+    /// Whether the output goes straight to `path`: a device, FIFO or socket (`-o /dev/null`, a named pipe), which a
+    /// rename would replace by a regular file, or a symbolic link whose target does not exist yet.
+    public let direct: Bool
     private let fd: Int32
     private let writer: OutputWriter
     private var state: State = .open
@@ -29,18 +34,47 @@ public final class AtomicFileWriter {
 
     private enum State { case open, committed, discarded }
 
-    /// Creates the temporary file next to `path`.
+    /// Creates the temporary file next to `path` (or opens `path` itself when it is not a regular file).
     ///
     /// Throws `TokIOError` naming `path` when the directory does not exist or is not writable.
-    public init(path: String) throws {
+    public init(path given: String) throws {
+        var path = given
+        var direct = false
+        var st = stat()
+        if lstat(given, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+            // Replace the link's target, not the link.
+            if let r = realpath(given, nil) {
+                path = String(cString: r)
+                free(r)
+            } else {
+                direct = true
+            }
+        }
+        if !direct && stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR {
+            direct = true
+        }
         self.path = path
+        self.direct = direct
+        if direct {
+            var fd: Int32
+            repeat {
+                fd = open(given, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+            } while fd < 0 && errno == EINTR
+            guard fd >= 0 else { throw TokIOError.fromErrno(errno, name: given, reading: false) }
+            self.fd = fd
+            temporaryPath = given
+            writer = OutputWriter(fileDescriptor: fd, name: given)
+            return
+        }
         let (dir, base) = Self.split(path)
         var created: (Int32, String)?
         var lastError: Int32 = 0
         // O_EXCL with a random name: safe against collisions and symlink tricks, and unlike mkstemp(3) the
-        // kernel applies the umask, so a new file gets ordinary permissions.
+        // kernel applies the umask, so a new file gets ordinary permissions. The destination's name is kept only
+        // while short, so that the temporary name never exceeds NAME_MAX when the destination's does not.
+        let stem = base.utf8.count <= 64 ? base : "tok"
         for _ in 0..<100 {
-            let candidate = dir + "/." + base + ".tmp" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            let candidate = dir + "/." + stem + ".tmp" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
             var fd: Int32
             repeat {
                 fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
@@ -57,7 +91,6 @@ public final class AtomicFileWriter {
         writer = OutputWriter(fileDescriptor: fd, name: path)
         signalCleanupSlot = SignalCleanup.register(tmp)
         // Keep the permissions of the file being replaced.
-        var st = stat()
         if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
             _ = fchmod(fd, st.st_mode & 0o7777)
         }
@@ -77,6 +110,13 @@ public final class AtomicFileWriter {
     /// Makes the new content visible at `path`: flush, `fsync`, `rename` over the destination, then `fsync` the
     /// directory so that the rename itself survives a crash. On failure the temporary file is removed.
     public func commit() throws {
+        if direct {
+            try guarded { try writer.flush() }
+            state = .committed
+            writer.abandon()
+            if close(fd) != 0 && errno != EINTR { throw TokIOError.fromErrno(errno, name: path, reading: false) }
+            return
+        }
         try guarded {
             try writer.flush()
             if fsync(fd) != 0 { throw TokIOError.fromErrno(errno, name: path, reading: false) }
@@ -110,7 +150,7 @@ public final class AtomicFileWriter {
         state = .discarded
         writer.abandon()
         _ = close(fd)
-        _ = unlink(temporaryPath)
+        if !direct { _ = unlink(temporaryPath) }
         releaseSignalCleanupSlot()
     }
 

@@ -13,7 +13,7 @@ public struct DecodeFailure: Error, CustomStringConvertible {
     public var description: String { "\(input): line \(line): \(reason) (id #\(position))" }
 }
 
-/// Reads whitespace-separated decimal ids and writes the decoded bytes, streaming.
+/// Reads decimal ids separated by spaces, tabs, CRs, LFs or commas and writes the decoded bytes, streaming.
 ///
 /// Without `lines`, all ids form one stream and line breaks are mere separators. With `lines`, each input line
 /// is decoded on its own and followed by a newline (the inverse of `tok encode --lines`). Output is written as
@@ -51,11 +51,13 @@ public struct DecodePipeline {
         var position = 0
         var lineHasContent = false
         var lineStartPosition = 0
+        var lastIDLine = 1   // the line of the last id read, which an unfinished character at the end belongs to
 
         func fail(_ reason: String) -> DecodeFailure {
             DecodeFailure(input: name, line: line, position: position, reason: reason)
         }
         func emit() throws {
+            lastIDLine = line
             if raw {
                 guard let b = tokenizer.tokenBytes(UInt32(value)) else { throw fail("unknown token id \(value)") }
                 out.append(contentsOf: b)
@@ -77,7 +79,7 @@ public struct DecodePipeline {
         func endStream() throws {
             if raw { return }
             do { try decoder.finish(to: &out) } catch {
-                throw DecodeFailure(input: name, line: line, position: max(position - 1, lineStartPosition),
+                throw DecodeFailure(input: name, line: lastIDLine, position: max(position - 1, lineStartPosition),
                                     reason: "the ids end in the middle of a UTF-8 character (use --lossy to replace it)")
             }
         }

@@ -44,7 +44,8 @@ public enum EncodeFailure: Error, CustomStringConvertible {
         case .invalidUTF8(let input, let offset):
             return "\(input): invalid UTF-8 at byte offset \(offset) (use --invalid-utf8 replace or bytes to go on)"
         case .specialToken(let input, let token, let offset):
-            return "\(input): special token \(token) at byte offset \(offset) (--special error)"
+            // Quoted as JSON, so that a token with a line break or a control character keeps the message on one line.
+            return "\(input): special token \(JSONValue.quote(token)) at byte offset \(offset) (--special error)"
         }
     }
 }
@@ -216,6 +217,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var wantBytes = blockBytes
         var inFlight = InFlight()
         defer { inFlight.waitAll() }
+        var invalidAt: Int? = nil   // --special error: invalid UTF-8 found here, reported after the text before it
 
         while true {
             // Fill the block.
@@ -230,16 +232,28 @@ public final class EncodePipeline: @unchecked Sendable {
                     let n = try read(buffer.freeSpace)
                     if n == 0 {
                         eof = true
-                        if let off = validator.finish() { throw EncodeFailure.invalidUTF8(input: name, offset: off) }
+                        if let off = validator.finish() {
+                            guard options.special == .error else { throw EncodeFailure.invalidUTF8(input: name, offset: off) }
+                            invalidAt = off
+                            buffer.count = max(0, off - blockBase)
+                        }
                     } else {
                         let chunk = UnsafeBufferPointer(start: buffer.base + buffer.count, count: n)
                         if let off = validator.validate(chunk) {
-                            try inFlight.writeAll(&writer, write: write)
-                            try writer.flush(write: write)
-                            throw EncodeFailure.invalidUTF8(input: name, offset: off)
+                            guard options.special == .error else {
+                                try inFlight.writeAll(&writer, write: write)
+                                try writer.flush(write: write)
+                                throw EncodeFailure.invalidUTF8(input: name, offset: off)
+                            }
+                            // A special token before the invalid byte is the first problem: encode the text up to
+                            // it first, then report the byte if nothing came before.
+                            invalidAt = off
+                            buffer.count = max(0, off - blockBase)
+                            eof = true
+                        } else {
+                            buffer.count += n
+                            summary.bytes += n
                         }
-                        buffer.count += n
-                        summary.bytes += n
                     }
                 case .replace:
                     raw.count = 0
@@ -262,6 +276,10 @@ public final class EncodePipeline: @unchecked Sendable {
             wantBytes = consumed == 0 ? max(wantBytes * 2, buffer.count * 2) : blockBytes
         }
         try inFlight.writeAll(&writer, write: write)
+        if let off = invalidAt {
+            try writer.flush(write: write)
+            throw EncodeFailure.invalidUTF8(input: name, offset: off)
+        }
         try writer.finish(write: write)
         summary.tokens = writer.totalTokens
         summary.lines = writer.lines

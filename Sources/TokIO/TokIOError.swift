@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TokCore
 
 /// A failure to read or write a file, standard input or standard output.
 ///
@@ -94,10 +95,7 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    private static func systemMessage(_ code: Int32) -> String {
-        guard let s = strerror(code) else { return "errno \(code)" }
-        return String(cString: s)
-    }
+    private static func systemMessage(_ code: Int32) -> String { systemErrorMessage(code) }
 
     /// Keeps the description on one line even for file names with control characters.
     private static func quoted(_ name: String) -> String {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TokCore
 
 /// Turns the corpus arguments of `tok train` and `tok count` into the list of files to read.
 ///
@@ -52,7 +53,7 @@ public enum CorpusInputs {
     /// Every regular file below `dir` (symbolic links to files followed, to directories not).
     static func walk(_ dir: String, into files: inout [String]) throws {
         guard let d = opendir(dir) else {
-            throw TrainError.input(name: dir, reason: "cannot open directory: \(String(cString: strerror(errno)))")
+            throw TrainError.input(name: dir, reason: "cannot open directory: \(systemErrorMessage(errno))")
         }
         defer { closedir(d) }
         var subdirs: [String] = []

@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
             let tokenizer = try tokenizerOptions.load()
             let loadSeconds = monotonicSeconds() - loadStart
             let data = try InputSource.contents(of: file)
-            let n = threads ?? onlineCPUs()
+            let n = workerThreads(threads)
             let result = BenchRunner.run(tokenizer: tokenizer, data: data, threads: n, repeats: max(1, `repeat`))
             let mbps = Double(data.count) / result.seconds / 1e6
             print("{\"tokenizer\":\"\(tokenizer.name)\",\"threads\":\(n),\"bytes\":\(data.count),\"tokens\":\(result.tokens),\"seconds\":\(result.seconds),\"mb_per_s\":\(mbps),\"load_seconds\":\(loadSeconds)}")

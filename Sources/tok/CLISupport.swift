@@ -21,6 +21,10 @@ func fileExists(_ path: String) -> Bool {
 /// Number of online CPUs, the default thread count.
 func onlineCPUs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+/// The worker threads for `--threads`: all CPUs by default, and at most four per CPU, since more only hold more
+/// segments in memory (and a huge count would overflow the in-flight limits).
+func workerThreads(_ requested: Int?) -> Int { min(requested ?? onlineCPUs(), 4 * onlineCPUs()) }
+
 /// Runs `body`, turning tok's errors into a one-line message and exit status 1, and a closed output pipe into
 /// a quiet exit.
 func runReportingErrors(_ command: String, _ body: () throws -> Void) throws {

@@ -101,7 +101,7 @@ struct CorpusArguments: ParsableArguments {
         let counters = PieceCounting.Counters()
         let counts: PieceCounts
         do {
-            counts = try PieceCounting.count(reader: reader, preTokenizer: pre, threads: threads ?? onlineCPUs(),
+            counts = try PieceCounting.count(reader: reader, preTokenizer: pre, threads: workerThreads(threads),
                                              counters: counters) { p in
                 reporter.reading(raw: p.rawBytes, total: p.totalRawBytes, text: p.textBytes,
                                  pieces: counters.pieces.load(ordering: .relaxed))

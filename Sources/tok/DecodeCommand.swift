@@ -7,7 +7,8 @@ struct Decode: ParsableCommand {
         commandName: "decode",
         abstract: "Decode token ids to text.",
         discussion: """
-            Reads whitespace-separated decimal ids from the files or standard input and writes the bytes they \
+            Reads decimal ids separated by spaces, tabs, line breaks or commas from the files or standard input \
+            and writes the bytes they \
             stand for. A character split across tokens comes out whole. An unknown id is an error naming its \
             position; ids whose bytes are not UTF-8 are an error unless --lossy.
             """)

@@ -53,7 +53,7 @@ struct Encode: ParsableCommand {
             options.lines = lines
             options.format = format
             options.countOnly = count
-            options.threads = threads ?? onlineCPUs()
+            options.threads = workerThreads(threads)
             options.invalidUTF8 = invalidUTF8
             try EncodeRunner.run(tokenizer: tokenizer, options: options, inputs: files.isEmpty ? ["-"] : files, output: output)
         }

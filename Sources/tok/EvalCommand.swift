@@ -66,7 +66,7 @@ struct Eval: ParsableCommand {
             let loaded = try loadConcurrently(names)
             var options = EvaluationOptions()
             options.alpha = alpha
-            options.threads = threads ?? onlineCPUs()
+            options.threads = workerThreads(threads)
             options.pivot = pivot
             options.invalidUTF8 = invalidUTF8
             var report = try Evaluation.run(tokenizers: loaded, corpus: corpus, parallel: parallel,

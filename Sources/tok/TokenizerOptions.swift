@@ -54,8 +54,11 @@ struct TokenizerOptions: ParsableArguments {
                 throw CLIError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
-            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
-                                      preTokenizer: try Self.makePreTokenizer(pat, choice))
+            do { _ = try SpecialTokens(specials) } catch {
+                throw CLIError("\(specialTokensFile ?? sidecar?.path ?? path): \(error.reason)")
+            }
+            let pre = try Self.makePreTokenizer(pat, choice, from: pattern != nil ? "--pattern" : sidecar?.path ?? path)
+            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials, preTokenizer: pre)
             if let form = sidecar?.normalizer {
                 guard let f = ICUNormalizer.Form(rawValue: form) else {
                     throw CLIError("\(path): unknown normalizer \(form) in its sidecar")
@@ -69,9 +72,17 @@ struct TokenizerOptions: ParsableArguments {
                 let pat = pattern.map(Self.expandPattern) ?? base.pattern
                 let specials = try specialTokensFile.map(Self.readSpecials)
                     ?? base.specialTokens.entries.map { ($0.text, $0.id) }
+                let specialTokens: SpecialTokens
+                do { specialTokens = try SpecialTokens(specials) } catch {
+                    throw CLIError("\(specialTokensFile ?? tokenizer): \(error.reason)")
+                }
+                // As a sidecar's would be: an id that is already an ordinary token would make decoding ambiguous.
+                for e in specialTokens.entries where base.ranks.bytes(ofRank: e.id) != nil {
+                    throw CLIError("\(specialTokensFile ?? tokenizer): special token \(JSONValue.quote(e.text)) has id \(e.id), which is an ordinary token of \(tokenizer)")
+                }
                 base = Tokenizer(name: base.name, ranks: base.ranks, pattern: pat,
-                                 preTokenizer: try makePreTokenizer(pat),
-                                 specialTokens: try SpecialTokens(specials))
+                                 preTokenizer: try Self.makePreTokenizer(pat, pretokenizer, from: "--pattern"),
+                                 specialTokens: specialTokens)
             }
         }
         return base
@@ -79,6 +90,13 @@ struct TokenizerOptions: ParsableArguments {
 
     func makePreTokenizer(_ pat: String) throws -> any PreTokenizer {
         try Self.makePreTokenizer(pat, pretokenizer)
+    }
+
+    /// `makePreTokenizer`, with a pattern ICU rejects reported as an error of `source` (the flag or the sidecar).
+    static func makePreTokenizer(_ pat: String, _ choice: PreTokenizerChoice, from source: String) throws -> any PreTokenizer {
+        do { return try makePreTokenizer(pat, choice) } catch let e as ICURegexError {
+            throw CLIError("\(source): \(e)")
+        }
     }
 
     /// The pre-tokenizer for a pattern and a choice of engine.

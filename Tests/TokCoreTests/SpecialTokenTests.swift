@@ -11,7 +11,7 @@ final class SpecialTokenTests: XCTestCase {
         XCTAssertEqual(allowed.filter { $0 >= 100257 }, [100257, 100258])
         XCTAssertEqual(try tok.decode(allowed), Array(text.utf8))
         XCTAssertThrowsError(try tok.encode(text, special: .error)) { e in
-            XCTAssertEqual("\(e)", "special token <|endoftext|> at byte offset 1")
+            XCTAssertEqual("\(e)", "special token \"<|endoftext|>\" at byte offset 1")
         }
     }
 

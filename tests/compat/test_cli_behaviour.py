@@ -359,3 +359,84 @@ def test_vocabulary_cache_is_used_refreshed_and_optional(tok, workdir):
     blocked = workdir / "blocked"
     blocked.write_text("a file where the cache directory should be")
     assert encode_with(blocked / "sub") == expected
+
+
+# ----------------------------------------------------------------------------- found by the ninth session's audit
+def test_special_tokens_file_id_of_an_ordinary_token_is_refused(tok, workdir):
+    """`--special-tokens FILE` with a shipped vocabulary is checked as a sidecar is: an id that is already an
+    ordinary token would make decoding ambiguous."""
+    path = workdir / "ordinary-id.json"
+    path.write_text(json.dumps({"<|endoftext|>": 5}))
+    one_line_error(run(tok, ["encode", "--special", "allow", "--special-tokens", path], b"a<|endoftext|>&"),
+                   "ordinary-id.json", "<|endoftext|>", "ordinary token")
+
+
+def test_special_token_errors_stay_on_one_line(tok, workdir):
+    """Special tokens are quoted in messages, so one with a line break keeps the message on one line; a token
+    given twice is named."""
+    nl = workdir / "nl-special.json"
+    nl.write_text(json.dumps({"x\ny": 100300}))
+    one_line_error(run(tok, ["encode", "--special-tokens", nl, "--special", "error"], b"a x\ny"),
+                   r'"x\ny"', "byte offset 2")
+    dup = workdir / "dup-special.json"
+    dup.write_bytes(b'{"a": 100300, "a": 100301}')
+    one_line_error(run(tok, ["encode", "--special-tokens", dup], b"x"), "dup-special.json", '"a" is given twice')
+
+
+def test_bad_pattern_names_its_source(tok, workdir):
+    src = workdir / "badpat.tiktoken"
+    shutil.copy(peers.REPO / "vocabularies" / "mixed-8k.tiktoken", src)
+    (workdir / "badpat.json").write_text(json.dumps({"pat_str": "(a"}))
+    one_line_error(run(tok, ["encode", "-t", src], b"x"), "badpat.json", "regular expression")
+    one_line_error(run(tok, ["encode", "--pattern", "(a"], b"x"), "--pattern", "regular expression")
+
+
+def test_huge_thread_count(tok, workdir):
+    """A thread count far beyond the machine is taken as four per CPU: same output, no overflow."""
+    text = "hello world foo bar\n" * 50_000
+    path = workdir / "threads.txt"
+    path.write_text(text)
+    exp = peers.ok(run(tok, ["encode", "--threads", "1", path]), "one thread")
+    for n in ("1000", str(2**63 - 1)):
+        assert peers.ok(run(tok, ["encode", "--threads", n, path]), f"--threads {n}") == exp
+
+
+def test_output_to_fifo_symlink_and_long_name(tok, workdir):
+    """-o writes through a FIFO and a symbolic link (replacing the link's target, not the link), and a file name
+    of 250 bytes works (the temporary name stays within NAME_MAX)."""
+    exp = peers.ok(run(tok, ["encode"], b"hello"), "stdout")
+    fifo = workdir / "out.fifo"
+    if fifo.exists():
+        fifo.unlink()
+    os.mkfifo(fifo)
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("data", fifo.read_bytes()), daemon=True)
+    reader.start()
+    peers.ok(run(tok, ["encode", "-o", fifo], b"hello"), "-o FIFO")
+    reader.join(10)
+    assert got.get("data") == exp and fifo.is_fifo()
+    target = workdir / "link-target.txt"
+    target.write_text("old")
+    link = workdir / "out.link"
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(target.name)
+    peers.ok(run(tok, ["encode", "-o", link], b"hello"), "-o symlink")
+    assert link.is_symlink() and target.read_bytes() == exp
+    long_name = workdir / ("n" * 250)
+    peers.ok(run(tok, ["encode", "-o", long_name], b"hello"), "-o long name")
+    assert long_name.read_bytes() == exp
+
+
+def test_decode_names_the_line_of_an_unfinished_character(tok):
+    enc = peers.encoding("cl100k_base")
+    ids = next(i for i in (enc.encode(c) for c in "龘𝕏ꙮ🜁") if len(i) >= 2)  # a character split across tokens
+    text = (" ".join(map(str, ids[:-1])) + "\n\n").encode()
+    one_line_error(run(tok, ["decode"], text), "line 1:", "middle of a UTF-8 character")
+
+
+def test_special_error_before_invalid_utf8(tok):
+    """--special error reports the first problem by position: a special token before an invalid byte wins, and
+    an invalid byte before a special token is reported as such."""
+    one_line_error(run(tok, ["encode", "--special", "error"], b"<|endoftext|>\xff"), "special token", "byte offset 0")
+    one_line_error(run(tok, ["encode", "--special", "error"], b"abc\xff<|endoftext|>"), "invalid UTF-8", "byte offset 3")
