@@ -32,7 +32,7 @@ public final class AtomicFileWriter {
     /// Where the temporary path sits in the signal-handler registry, if there was room.
     private var signalCleanupSlot: Int?
 
-    private enum State { case open, committed, discarded }
+    private enum State { case open, sealed, committed, discarded }
 
     /// Creates the temporary file next to `path` (or opens `path` itself when it is not a regular file).
     ///
@@ -110,6 +110,54 @@ public final class AtomicFileWriter {
     /// Makes the new content visible at `path`: flush, `fsync`, `rename` over the destination, then `fsync` the
     /// directory so that the rename itself survives a crash. On failure the temporary file is removed.
     public func commit() throws {
+        try seal()
+        if state == .sealed { try publish() }
+    }
+
+    /// Commits several files as a set: all are written out first, then renamed into place; if a rename fails,
+    /// the files already renamed are put back as they were (the old file, or none), so that a failure leaves the
+    /// set as it was before. (A crash between two renames can still leave part of the set new.)
+    public static func commitAll(_ writers: [AtomicFileWriter]) throws {
+        do {
+            for w in writers { try w.seal() }
+        } catch {
+            for w in writers { w.discard() }
+            throw error
+        }
+        var backups: [String?] = []   // by writer: a hard link to the file it replaces, if any
+        var published = 0
+        do {
+            for w in writers where w.state == .sealed {
+                var st = stat()
+                if stat(w.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                    throw TokIOError.fromErrno(EISDIR, name: w.path, reading: false)
+                }
+            }
+            for w in writers {
+                var st = stat()
+                guard w.state == .sealed, lstat(w.path, &st) == 0 else { backups.append(nil); continue }
+                // Best effort: a file system without hard links gets no way back for this file.
+                let b = w.temporaryPath + ".old"
+                backups.append(link(w.path, b) == 0 ? b : nil)
+            }
+            for (k, w) in writers.enumerated() {
+                if w.state == .sealed { try w.publish() }
+                published = k + 1
+            }
+        } catch {
+            for k in 0..<published where !writers[k].direct {
+                if let b = backups[k] { _ = rename(b, writers[k].path) } else { _ = unlink(writers[k].path) }
+            }
+            for k in published..<backups.count { if let b = backups[k] { _ = unlink(b) } }
+            for w in writers { w.discard() }
+            throw error
+        }
+        for case let b? in backups { _ = unlink(b) }
+    }
+
+    /// The first half of `commit()`: flush, `fsync` and close the temporary file (a direct destination is then
+    /// done). Nothing is visible at `path` yet.
+    private func seal() throws {
         if direct {
             try guarded { try writer.flush() }
             state = .committed
@@ -121,20 +169,25 @@ public final class AtomicFileWriter {
             try writer.flush()
             if fsync(fd) != 0 { throw TokIOError.fromErrno(errno, name: path, reading: false) }
         }
-        state = .committed
-        releaseSignalCleanupSlot()
+        state = .sealed
         writer.abandon()  // already flushed; the writer must never touch the descriptor once it is closed
         let closeResult = close(fd)
         let closeErrno = errno
         if closeResult != 0 && closeErrno != EINTR {
-            _ = unlink(temporaryPath)
+            discard()
             throw TokIOError.fromErrno(closeErrno, name: path, reading: false)
         }
+    }
+
+    /// The second half of `commit()`: rename the sealed temporary file over `path`.
+    private func publish() throws {
         if rename(temporaryPath, path) != 0 {
             let e = errno
-            _ = unlink(temporaryPath)
+            discard()
             throw TokIOError.fromErrno(e, name: path, reading: false)
         }
+        state = .committed
+        releaseSignalCleanupSlot()
         // Best effort: some file systems refuse fsync on a directory.
         let dfd = open(Self.split(path).dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
@@ -146,10 +199,12 @@ public final class AtomicFileWriter {
     /// Abandons the output: removes the temporary file and leaves the destination as it was. Idempotent; does
     /// nothing after `commit()`.
     public func discard() {
-        guard state == .open else { return }
+        guard state == .open || state == .sealed else { return }
+        if state == .open {
+            writer.abandon()
+            _ = close(fd)
+        }
         state = .discarded
-        writer.abandon()
-        _ = close(fd)
         if !direct { _ = unlink(temporaryPath) }
         releaseSignalCleanupSlot()
     }

@@ -43,6 +43,7 @@ public struct GoldSegmentation: Sendable {
             }
             entries.append(e)
         }
+        if entries.isEmpty { throw EvalError.content(name: path, line: nil, reason: "no segmented words (an empty file scores nothing)") }
     }
 
     /// Morpheme-boundary precision, recall, F1 and %Pure of a tokenizer, each word encoded on its own after a
@@ -93,6 +94,7 @@ public struct Lexicon: Sendable {
             let t = line.trimmingWhitespace
             if !t.isEmpty && !t.hasPrefix("#") { entries.insert(t) }
         }
+        if entries.isEmpty { throw EvalError.content(name: path, line: nil, reason: "no entries (an empty lexicon scores nothing)") }
     }
 
     /// The share of the token types with nonzero count in `idCounts` that are in the lexicon, as written or in

@@ -139,6 +139,13 @@ public enum CountsFile {
         }
         if piece.isEmpty { throw TrainError.content(name: path, line: line, offset: nil, reason: "empty piece") }
         if count == 0 { return }
+        let (w, o1) = count.multipliedReportingOverflow(by: UInt64(max(piece.count - 1, 1)))
+        let (sum, o2) = counts.pairWeight.addingReportingOverflow(w)
+        if o1 || o2 || sum > UInt64(Int64.max) {
+            throw TrainError.content(name: path, line: line, offset: nil,
+                                     reason: "counts too large (counts times piece lengths add up past 2^63, beyond the trainer's pair counts)")
+        }
+        counts.pairWeight = sum
         piece.withUnsafeBufferPointer { counts.add($0.baseAddress!, $0.count, count: count) }
     }
 

@@ -21,6 +21,9 @@ public struct PieceCounts: ~Copyable {
     public private(set) var count = 0
     /// Sum of all counts.
     public private(set) var total: UInt64 = 0
+    /// For counts read from files: the sum of count × (length - 1, at least 1), a bound on every pair count the
+    /// trainer's signed 64-bit counters will hold, kept at most `Int64.max` by `CountsFile`.
+    var pairWeight: UInt64 = 0
 
     /// An empty table with room for about `expected` distinct pieces; it grows as needed.
     public init(expected: Int = 1 << 12) {

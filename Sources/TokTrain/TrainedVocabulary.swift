@@ -81,28 +81,48 @@ public struct TrainedVocabulary: Sendable {
         return out
     }
 
-    /// BPE on `t` with ranks below `rank` (tiktoken's rule), as token ids.
-    private func splitBelow(_ t: UnsafeBufferPointer<UInt8>, rank: UInt32, _ table: RankTable) -> [UInt32]? {
+    /// BPE on `t` with ranks below `rank` (tiktoken's rule: the lowest-ranked pair first, the leftmost of equal
+    /// ones), as token ids. A heap of pair ranks with stale entries skipped, so that a long token (training on a
+    /// run of one character makes tokens of many kilobytes) costs O(n log n) lookups, not a pass per merge.
+    private func splitBelow(_ t: UnsafeBufferPointer<UInt8>, rank limit: UInt32, _ table: RankTable) -> [UInt32]? {
         guard let p = t.baseAddress else { return nil }
-        var bounds = Array(0...t.count)
-        func r(_ a: Int, _ b: Int) -> UInt32 {
-            let v = table.rank(p + bounds[a], bounds[b] - bounds[a])
-            return v < rank ? v : .max
+        let n = t.count
+        var next = Array(1...n)        // start of the next part (n past the last)
+        var prev = Array(-1..<(n - 1)) // start of the previous part (-1 before the first)
+        var pairRank = [UInt32](repeating: .max, count: n)   // rank of the part at i merged with the next one
+        var heap = MinHeap()
+        func rankAt(_ i: Int) -> UInt32 {
+            let j = next[i]
+            guard j < n else { return .max }
+            let v = table.rank(p + i, next[j] - i)
+            return v < limit ? v : .max
         }
-        while bounds.count > 2 {
-            var best = UInt32.max, at = -1
-            for i in 0..<(bounds.count - 2) {
-                let v = r(i, i + 2)
-                if v < best { best = v; at = i }
+        for i in 0..<n {
+            pairRank[i] = rankAt(i)
+            if pairRank[i] != .max { heap.push(UInt64(pairRank[i]) << 32 | UInt64(i)) }
+        }
+        while let top = heap.pop() {
+            let r = UInt32(top >> 32), i = Int(top & 0xFFFF_FFFF)
+            guard pairRank[i] == r, next[i] < n else { continue }   // stale: the part changed since
+            let j = next[i]
+            pairRank[j] = .max
+            next[i] = next[j]
+            if next[i] < n { prev[next[i]] = i }
+            pairRank[i] = rankAt(i)
+            if pairRank[i] != .max { heap.push(UInt64(pairRank[i]) << 32 | UInt64(i)) }
+            let h = prev[i]
+            if h >= 0 {
+                pairRank[h] = rankAt(h)
+                if pairRank[h] != .max { heap.push(UInt64(pairRank[h]) << 32 | UInt64(h)) }
             }
-            if at < 0 { break }
-            bounds.remove(at: at + 1)
         }
         var ids: [UInt32] = []
-        for i in 0..<(bounds.count - 1) {
-            let v = table.rank(p + bounds[i], bounds[i + 1] - bounds[i])
+        var i = 0
+        while i < n {
+            let v = table.rank(p + i, next[i] - i)
             if v == .max { return nil }
             ids.append(v)
+            i = next[i]
         }
         return ids
     }
@@ -173,5 +193,41 @@ public struct TrainedVocabulary: Sendable {
         var s = "#version: 0.2\n"
         for m in merges { s += hfString(m.left) + " " + hfString(m.right) + "\n" }
         return Array(s.utf8)
+    }
+}
+
+/// A binary min-heap of 64-bit keys (rank in the high half, position in the low: the leftmost of equal ranks
+/// comes first).
+private struct MinHeap {
+    private var a: [UInt64] = []
+
+    mutating func push(_ x: UInt64) {
+        a.append(x)
+        var i = a.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if a[parent] <= x { break }
+            a[i] = a[parent]
+            i = parent
+        }
+        a[i] = x
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let last = a.popLast() else { return nil }
+        guard !a.isEmpty else { return last }
+        let top = a[0]
+        var i = 0
+        let n = a.count
+        while true {
+            var c = 2 * i + 1
+            if c >= n { break }
+            if c + 1 < n && a[c + 1] < a[c] { c += 1 }
+            if a[c] >= last { break }
+            a[i] = a[c]
+            i = c
+        }
+        a[i] = last
+        return top
     }
 }

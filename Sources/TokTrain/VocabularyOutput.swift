@@ -64,7 +64,7 @@ public enum VocabularyOutput {
                 writers.append(w)
                 try w.write(bytes: data)
             }
-            for w in writers { try w.commit() }
+            try AtomicFileWriter.commitAll(writers)
         } catch {
             for w in writers { w.discard() }
             throw error

@@ -62,6 +62,10 @@ struct Train: ParsableCommand {
             let pattern = corpus.expandedPattern
             // Check the pattern before reading anything.
             _ = try corpus.makePreTokenizer()
+            if formats.contains(.hf) && corpus.pretokenizer != .icuWords && StandardPattern(pattern: pattern) == nil
+                && !corpus.quiet {
+                printError("train", "warning: HF's tokenizer.json reads the pattern with Oniguruma, not ICU; ICU-only syntax (\\h, set operations) means something else there: check its ids")
+            }
             var table: PieceCounts
             if counts.isEmpty {
                 table = try corpus.count(reporter: reporter)

@@ -194,6 +194,14 @@ def test_bad_input(tok, workdir):
     cp = tok.run(["eval", "--parallel", workdir / "par-misaligned", "--html", html])
     assert cp.returncode != 0 and not html.exists()
 
+    # A score over no words is no score: empty gold files are errors, not 0.0.
+    text = workdir / "some-text.txt"
+    text.write_text("ev kitap\n", encoding="utf-8")
+    blank = workdir / "blank-gold.tsv"
+    blank.write_text("# only a comment\n\n", encoding="utf-8")
+    one_line_error(tok.run(["eval", "--segmentation", blank, text]), "blank-gold.tsv", "no segmented words")
+    one_line_error(tok.run(["eval", "--lexicon", blank, text]), "blank-gold.tsv", "no entries")
+
 
 def test_every_metric_is_defined_in_the_man_page(tok):
     report = run_json(tok, ["-t", "cl100k_base", "--parallel", PARALLEL])

@@ -326,3 +326,72 @@ def test_word_break_vocabulary_keeps_its_pre_tokenizer(tok, workdir, trained):
     # HF has no UAX #29 pre-tokenizer: asking for its file is an error, and nothing is written.
     cp = tok.run(["train", files[0], "-o", workdir / "words-hf", "--vocab-size", 1000, "--pretokenizer", "icu-words", "-q"])
     assert cp.returncode != 0 and b"HF" in cp.stderr and leftovers(workdir, "words-hf") == []
+
+
+# ----------------------------------------------------------------------------- found by the ninth session's audit
+GPT2 = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def parse_counts(out: bytes) -> dict[bytes, int]:
+    got = {}
+    for line in out.split(b"\n"):
+        if line:
+            piece, _, n = line.rpartition(b"\t")
+            raw = piece.replace(b"\\\\", b"\0BS").replace(b"\\t", b"\t").replace(b"\\n", b"\n").replace(b"\\r", b"\r")
+            got[raw.replace(b"\0BS", b"\\")] = int(n)
+    return got
+
+
+def test_count_gpt2_pattern_on_the_multilingual_corpus(tok, workdir):
+    """The corpus is read in segments (1 MB): GPT-2's pattern, which splits "\\n\\n" before a letter into two
+    pieces, gets cuts that keep every piece whole, so the counts equal Python's over the whole text."""
+    text = corpus_text("multilingual")
+    src = workdir / "multi-gpt2.txt"
+    src.write_text(text, encoding="utf-8")
+    got = parse_counts(peers.ok(tok.run(["count", src, "-q", "--pattern", "gpt2"]), "tok count gpt2"))
+    want = collections.Counter(m.group().encode() for m in regex.finditer(GPT2, text))
+    assert got == dict(want)
+
+
+def test_failed_later_output_file_leaves_the_set_as_it_was(tok, workdir):
+    """An output that cannot be written (a directory in the way of the last file) fails the run before any file
+    of the set changes: old files stay as they were, new ones do not appear."""
+    good = good_file(workdir)
+    (workdir / "set-new.merges.txt").mkdir()
+    cp = tok.run(["train", good, "-o", workdir / "set-new", "-q", "--vocab-size", 260])
+    assert cp.returncode != 0 and b"set-new.merges.txt" in cp.stderr
+    assert leftovers(workdir, "set-new") == ["set-new.merges.txt"], leftovers(workdir, "set-new")
+    train(tok, [good], workdir / "set-old", "--vocab-size", 260)
+    before = {s: (workdir / f"set-old{s}").read_bytes() for s in SUFFIXES}
+    (workdir / "set-old.merges.txt").unlink()
+    (workdir / "set-old.merges.txt").mkdir()
+    other = workdir / "other.txt"
+    other.write_text("other words here\n" * 100, encoding="utf-8")
+    cp = tok.run(["train", other, "-o", workdir / "set-old", "-q", "--vocab-size", 260])
+    assert cp.returncode != 0
+    for s in SUFFIXES[:-1]:
+        assert (workdir / f"set-old{s}").read_bytes() == before[s], f"set-old{s} changed"
+    assert [p for p in workdir.iterdir() if p.name.startswith(".set-")] == [], "temporary files left"
+
+
+def test_counts_too_large_for_the_trainer(tok, workdir):
+    """Counts whose pair counts could pass 2^63 are refused with the file and line, not wrapped or crashed on."""
+    for k, body in enumerate([b"abab\t9223372036854775807\n", b"ab\t18446744073709551615\n",
+                              b"x\t1\nab\t5000000000000000000\ncd\t5000000000000000000\n"]):
+        f = workdir / f"big{k}.tsv"
+        f.write_bytes(body)
+        err = bad_run(tok, workdir, f"out-big{k}", ["--counts", f], "--min-frequency", 1)
+        assert f"big{k}.tsv" in err and "line" in err and "too large" in err, err
+
+
+def test_long_run_of_one_character_trains_and_writes_every_format(tok, workdir):
+    """1 MB of one character makes tokens of many kilobytes; the HF files' merges come from a BPE per token that
+    must stay near-linear (it took minutes on 200 KB when it was quadratic), and HF gives tok's ids."""
+    from tokenizers import Tokenizer
+    src = workdir / "run-a.txt"
+    src.write_text("a" * 1_000_000 + "\n" + "b a" * 1000, encoding="utf-8")
+    cp = tok.run(["train", src, "-o", workdir / "run-a", "-q", "--vocab-size", 300])
+    peers.ok(cp, "train on a long run")
+    text = "a" * 54_321 + " b a"
+    ids = peers.parse_ids(peers.ok(tok.run(["encode", "-t", workdir / "run-a.tiktoken"], text.encode()), "encode"))
+    assert Tokenizer.from_file(str(workdir / "run-a.tokenizer.json")).encode(text).ids == ids
