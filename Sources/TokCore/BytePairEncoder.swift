@@ -425,6 +425,9 @@ public final class BytePairEncoder {
 
     /// What `encodeChunked` did, for tests: pieces, chunks, junction retries, and whole-piece fallbacks.
     @exclusivity(unchecked) var chunkStats = (pieces: 0, chunks: 0, retries: 0, fallbacks: 0)
+    /// Junction retries a long piece may take before it is merged whole; nil: 8 plus one per 64 bytes. (Tests set
+    /// it low to reach the whole-piece fallback, which real text rarely needs.)
+    @exclusivity(unchecked) var chunkRetryLimit: Int? = nil
 
     /// Junction cache, direct-mapped by `(a << 32 | b)`: whether `isJunction(a, b)`.
     let junctionKey: UnsafeMutablePointer<UInt64>

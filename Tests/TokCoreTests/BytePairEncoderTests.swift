@@ -99,6 +99,18 @@ final class BytePairEncoderTests: XCTestCase {
             }
             XCTAssertGreaterThan(bpe.chunkStats.chunks, bpe.chunkStats.pieces, tok.name)
             XCTAssertGreaterThan(bpe.chunkStats.retries, 0, tok.name)
+            // The whole-piece fallback, reached by allowing no retry: a piece whose junctions fail (random text
+            // over a tiny alphabet) is merged whole, with the same result.
+            bpe.chunkRetryLimit = 0
+            for round in 0..<12 {
+                let units = alphabets[round % alphabets.count].map { Array($0.utf8) }
+                var piece: [UInt8] = []
+                while piece.count < 600 { piece += units[Int.random(in: 0..<units.count, using: &rng)] }
+                var out = TokenBuffer()
+                piece.withUnsafeBufferPointer { bpe.encodePiece($0.baseAddress!, $0.count, into: &out) }
+                XCTAssertEqual(out.array, referenceMerge(piece, tok.ranks), "fallback round \(round) with \(tok.name)")
+            }
+            bpe.chunkRetryLimit = nil
             fallbacks += bpe.chunkStats.fallbacks
         }
         XCTAssertGreaterThan(fallbacks, 0)
