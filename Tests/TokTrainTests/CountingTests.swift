@@ -31,7 +31,8 @@ final class CountingTests: XCTestCase {
                 // Bias towards the bytes that need escapes.
                 [0x5C, 0x09, 0x0A, 0x0D, 0x00, 0x7F, 0xFF, 0xC3, 0xA9, 0x78, 0x20][Int.random(in: 0..<11, using: &rng)]
             } as [UInt8]
-            let c = UInt64.random(in: 1...UInt64.max / 4000, using: &rng)
+            // Large counts, but within what a counts file may hold: counts times piece lengths at most 2^63 - 1.
+            let c = UInt64.random(in: 1...UInt64(Int64.max) / (3000 * 12), using: &rng)
             piece.withUnsafeBufferPointer { table.add($0.baseAddress!, $0.count, count: c) }
             want[piece, default: 0] += c
         }
