@@ -417,3 +417,15 @@ def bytes_to_unicode() -> dict:
             cs.append(256 + n)
             n += 1
     return dict(zip(bs, map(chr, cs)))
+
+
+def fragment_text(seed: int, size: int, fragments: list[str]) -> str:
+    """At least `size` characters of fragments drawn at random (seeded) and joined."""
+    import random
+    rng = random.Random(seed)
+    out, n = [], 0
+    while n < size:
+        f = rng.choice(fragments)
+        out.append(f)
+        n += len(f)
+    return "".join(out)

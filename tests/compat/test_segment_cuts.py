@@ -27,15 +27,8 @@ def encoding_with(pattern: str, specials: dict[str, int] | None = None) -> tikto
 def white_space_heavy_text(seed: int, size: int) -> str:
     """Runs of white space of every kind ending in a LF, right before letters and digits: GPT-2's pattern has no
     `\\s*[\\r\\n]+`, so "\\n\\n" before a letter is "\\n", "\\n" in the whole text but one piece at a part's end."""
-    rng = random.Random(seed)
-    frags = ["\n\n", "  \n", "\t\n", " \n\n", "\r\n", "\n", "\u3000\n", "\u0085\n", "x\n", "word", " w", "a b",
-             "7", "}", "\n/", " ", "é", "'s"]
-    out, n = [], 0
-    while n < size:
-        f = rng.choice(frags)
-        out.append(f)
-        n += len(f)
-    return "".join(out)
+    return peers.fragment_text(seed, size, ["\n\n", "  \n", "\t\n", " \n\n", "\r\n", "\n", "\u3000\n", "\u0085\n", "x\n",
+                                            "word", " w", "a b", "7", "}", "\n/", " ", "é", "'s"])
 
 
 @pytest.mark.parametrize("threads", [1, 2])

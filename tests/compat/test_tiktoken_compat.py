@@ -365,16 +365,8 @@ def test_random_bytes_roundtrip_whole(tok, vocab, enc, workdir):
 def cut_heavy_text(seed: int, size: int) -> str:
     """Text made of what sits next to the places tok cuts long inputs at (a LF before ASCII, a space between
     letters), including o200k's punctuation pieces that take CR, LF and "/" after them ("}\\n/")."""
-    import random
-    rng = random.Random(seed)
-    frags = ["\n", "\r\n", " ", "/", "//", "}", ";", "a", "Zq", "x y", "7", "'s", "é", "日本", "\n/", "}\n/",
-             ";\n//", "*/\n", "  ", "\t", "-", "word", " more"]
-    out, n = [], 0
-    while n < size:
-        f = rng.choice(frags)
-        out.append(f)
-        n += len(f)
-    return "".join(out)
+    return peers.fragment_text(seed, size, ["\n", "\r\n", " ", "/", "//", "}", ";", "a", "Zq", "x y", "7", "'s", "é", "日本",
+                                            "\n/", "}\n/", ";\n//", "*/\n", "  ", "\t", "-", "word", " more"])
 
 
 @pytest.mark.parametrize("threads", [1, 2])
