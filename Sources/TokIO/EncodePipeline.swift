@@ -368,7 +368,8 @@ public final class EncodePipeline: @unchecked Sendable {
             }
         }
         guard let rule = tokenizer.preTokenizer.cutRule else { return nil }
-        return SafeCut.lastCut(in: text, above: lower, below: upper, rule: rule, specials: specials, complete: complete)
+        return SafeCut.lastCut(in: text, above: lower, below: upper, rule: rule, asciiOnly: tokenizer.normalizer != nil,
+                               specials: specials, complete: complete)
     }
 }
 

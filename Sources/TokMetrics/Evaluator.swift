@@ -44,6 +44,7 @@ public final class Evaluator: @unchecked Sendable {
         // Cuts every tokenizer (and the reference and word break) allows; a user's pattern, which allows none,
         // gets the standard ones (see `CorpusOptions.cutRule`).
         options.cutRule = tokenizers.reduce(reference.cutRule ?? .standard) { $0.combined(with: $1.preTokenizer.cutRule ?? .standard) }
+        options.cutASCIIOnly = tokenizers.contains { $0.normalizer != nil }
         let reader = CorpusReader(files: files, options: options)
         let boxes = (0..<max(1, threads)).map { _ in Box(self) }
         try reader.process(workers: threads) { k, segment in boxes[k].process(segment) }

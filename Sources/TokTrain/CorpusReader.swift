@@ -48,6 +48,9 @@ public struct CorpusOptions: Sendable {
     /// `.standard` for pre-tokenizers that have none (a user's pattern), so that a corpus is never held whole; the
     /// counts then treat those places as the end of a text.
     public var cutRule: SafeCut.Rule = .standard
+    /// Whether the tokenizers normalize the text after it is cut (eval): then only cuts before ASCII after a LF
+    /// (see `SafeCut`). Implied by `normalize`.
+    public var cutASCIIOnly = false
 
     /// Default options: plain text, the whole corpus, no normalization, invalid UTF-8 an error, 1 MB segments.
     public init() {}
@@ -189,7 +192,7 @@ public final class CorpusReader {
                 let end = min(start + window, f.pending.count)
                 cut = f.pending.withUnsafeBufferPointer { b in
                     SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: start, below: end,
-                                    rule: options.cutRule)
+                                    rule: options.cutRule, asciiOnly: options.cutASCIIOnly || options.normalize != nil)
                 }
                 if end == f.pending.count { break }
                 window *= 2
@@ -304,7 +307,8 @@ public final class CorpusReader {
         }
         // Only the last text of the segment can still grow.
         let lastStart = segment.ends.count > 1 ? segment.ends[segment.ends.count - 2] : 0
-        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart, rule: options.cutRule) }
+        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart, rule: options.cutRule,
+                                                                            asciiOnly: options.cutASCIIOnly || options.normalize != nil) }
         guard let c = cut else { return }
         var done = CorpusSegment()
         done.bytes = Array(segment.bytes[0..<c])

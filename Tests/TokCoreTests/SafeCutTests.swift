@@ -15,7 +15,8 @@ final class SafeCutTests: XCTestCase {
     func testEveryCutSplitsThePartsAsTheWhole() {
         let fragments = ["\n", "\r\n", " ", "  ", "\t", "/", "//", "}", ";", "\"", "'", "'s", "a", "b", "Z", "x y",
                          "7", "123", "é", "\u{301}", "Ж", "日本", "🙂", "\u{2028}", "\u{85}", "-", "*", ".", "\n/", "}\n/",
-                         "\n\n", " \n", "\t\n", "\u{3000}\n"]
+                         "\n\n", " \n", "\t\n", "\u{3000}\n", "\nЖ", "日\n", "\n日本", "\n\u{301}", "\n\u{3000}", "\n\u{a0}",
+                         "\n\u{85}", "\u{a0}\n", "\u{2028}\n", "é\n", "\n🙂", "\n٣", "\n。", "\u{85}\n"]
         var rng = SeededRandom(seed: 11)
         var cuts = 0
         for round in 0..<2000 {

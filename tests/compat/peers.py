@@ -429,3 +429,21 @@ def fragment_text(seed: int, size: int, fragments: list[str]) -> str:
         out.append(f)
         n += len(f)
     return "".join(out)
+
+
+def peak_rss_mb(args, stdin_path) -> tuple[bytes, float]:
+    """Runs tok with a file on stdin; its output and its peak RSS in MB. A small Python process starts tok and
+    reads its children's usage: Linux carries a process's peak RSS across exec, so tok forked straight from this
+    (large) test process would report this process's size."""
+    import subprocess
+    import sys
+    probe = ("import resource, subprocess, sys\n"
+             "with open(sys.argv[1], 'rb') as f:\n"
+             "    p = subprocess.run(sys.argv[2:], stdin=f, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+             "assert p.returncode == 0, p.returncode\n"
+             "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) + ' ' + p.stdout.decode())\n")
+    cp = subprocess.run([sys.executable, "-c", probe, str(stdin_path), str(tok_bin()), *map(str, args)],
+                        capture_output=True, check=False)
+    assert cp.returncode == 0, f"tok {args} failed: {cp.stderr.decode()[-400:]}"
+    kb, _, out = cp.stdout.partition(b" ")
+    return out, int(kb) / 1024

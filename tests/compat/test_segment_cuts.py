@@ -83,3 +83,44 @@ def test_special_token_with_space_at_segment_cuts(tok, workdir, threads, before)
     cp = tok.run([*base, "--special", "error", path])
     assert cp.returncode != 0, "--special error must fail on the special token"
     assert f"byte offset {(1 << 18) - before}".encode() in cp.stderr, cp.stderr
+
+
+def non_ascii_lines(size: int) -> str:
+    """Lines of the multilingual corpus with their leading ASCII removed, ended by LFs with white space of other
+    kinds, marks and line separators around them: every line start is a place tok may cut at."""
+    path = next(p for p in peers.corpus_files() if p.name.startswith("multilingual"))
+    lines = [l.lstrip(" abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+             for l in peers.corpus_bytes(path).decode("utf-8").split("\n")]
+    lines = [l for l in lines if l and ord(l[0]) > 0x7F]
+    rng = random.Random(4)
+    seps = ["\n", "\n\n", " \n", "\u3000\n", "\n\u3000", "\u00a0\n", "\n\u0301", "\r\n", "\n\u2028", "\u0085\n"]
+    out, n = [], 0
+    while n < size:
+        piece = rng.choice(lines) + (rng.choice(seps) if rng.random() < 0.3 else "\n")
+        out.append(piece)
+        n += len(piece)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cuts_after_line_feeds_before_other_scripts(tok, vocab, enc, workdir, threads):
+    """Text whose lines start with other scripts is cut at its line starts too (else it is held whole): the ids
+    equal tiktoken's on the whole text, with the vocabulary's pattern and with GPT-2's."""
+    text = non_ascii_lines(2_000_000)
+    path = workdir / f"non-ascii-lines-{vocab}.txt"
+    path.write_text(text, encoding="utf-8")
+    out = ok(tok.run(["encode", "-t", vocab, "--threads", threads, path]), "non-ASCII lines")
+    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} non-ASCII lines, --threads {threads}")
+    if vocab == "cl100k_base":
+        out = ok(tok.run(["encode", "--pattern", "gpt2", "--threads", threads, path]), "non-ASCII lines, gpt2")
+        g = encoding_with(GPT2_PATTERN)
+        check_whole(g, out, g.encode_ordinary(text), f"gpt2 pattern, non-ASCII lines, --threads {threads}")
+
+
+def test_memory_bounded_on_lines_of_other_scripts(tok, workdir):
+    """20 MB of Cyrillic lines: streamed in segments, as ASCII text is (it was held whole: 104 MB)."""
+    path = workdir / "cyrillic-lines.txt"
+    path.write_text("привет мир\n" * 1_000_000, encoding="utf-8")
+    for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
+        _, rss = peers.peak_rss_mb([*args], path)
+        assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on 20 MB of Cyrillic lines"

@@ -380,24 +380,6 @@ def test_segment_cuts_match_tiktoken(tok, vocab, enc, workdir, threads):
 
 
 # ----------------------------------------------------------------------------- very long pieces
-def _max_rss_mb(args, stdin_path) -> tuple[bytes, float]:
-    """Runs tok with a file on stdin; its output and its peak RSS in MB. A small Python process starts tok and
-    reads its children's usage: Linux carries a process's peak RSS across exec, so tok forked straight from this
-    (large) test process would report this process's size."""
-    import subprocess
-    import sys
-    probe = ("import resource, subprocess, sys\n"
-             "with open(sys.argv[1], 'rb') as f:\n"
-             "    p = subprocess.run(sys.argv[2:], stdin=f, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
-             "assert p.returncode == 0, p.returncode\n"
-             "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) + ' ' + p.stdout.decode())\n")
-    cp = subprocess.run([sys.executable, "-c", probe, str(stdin_path), str(peers.tok_bin()), *map(str, args)],
-                        capture_output=True, check=False)
-    assert cp.returncode == 0, f"tok {args} failed: {cp.stderr.decode()[-400:]}"
-    kb, _, out = cp.stdout.partition(b" ")
-    return out, int(kb) / 1024
-
-
 @pytest.mark.parametrize("kind", ["spaces", "letters"])
 def test_very_long_pieces_exact_and_bounded(tok, vocab, enc, workdir, kind):
     """One piece of 30 KB (spaces before a letter, or random letters) equals tiktoken; one of 20 MB is encoded in
@@ -411,6 +393,6 @@ def test_very_long_pieces_exact_and_bounded(tok, vocab, enc, workdir, kind):
     assert_encodes(tok, vocab, enc, small, f"30 KB of {kind}", workdir)
     big = workdir / f"long-{kind}.txt"
     big.write_text(make(20_000_000), encoding="ascii")
-    out, rss = _max_rss_mb(["encode", "-t", vocab, "--count", "--threads", "1"], big)
+    out, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--count", "--threads", "1"], big)
     assert int(out.split()[0]) > 0
     assert rss < 250, f"{kind}: peak RSS {rss:.0f} MB for a 20 MB piece"
