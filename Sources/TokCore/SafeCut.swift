@@ -1,8 +1,9 @@
 /// Finding places where text can be cut so that encoding the parts separately gives the same tokens as
 /// encoding the whole.
 ///
-/// Two kinds of cut are used: right after a LF that is followed by a character that is neither white space nor
-/// "/", and right before a space that sits between two ASCII letters. For the cl100k, o200k and llama3 patterns
+/// Three kinds of cut are used: right after a LF that is followed by a character that is neither white space nor
+/// "/", right before a space that sits between two ASCII letters, and (`Rule.beforeCJKPunctuation`) right before
+/// CJK punctuation that follows a letter or digit (`isCJKPunctuationCut`). For the cl100k, o200k and llama3 patterns
 /// and for UAX #29 word breaks (`Rule.standard`) the parts then split into exactly the pieces of the whole,
 /// whatever comes before or after: no piece of those patterns goes on past a LF unless white space, "/" (o200k's
 /// punctuation pieces, ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece) or
@@ -18,14 +19,32 @@
 /// user's pattern has no rule (`PreTokenizer.cutRule` is nil) and is given its input whole.
 public enum SafeCut {
     /// Which cuts a pre-tokenizer allows.
-    public enum Rule: Sendable, Equatable {
-        /// Both kinds of cut: cl100k, o200k, llama3 and UAX #29 word breaks.
-        case standard
-        /// GPT-2's pattern: a LF cut needs a non-space ASCII character before the LF.
-        case gpt2
+    public struct Rule: Sendable, Equatable {
+        /// A cut after a LF needs a character before the LF that is not white space (GPT-2's pattern).
+        public var lineFeedNeedsText: Bool
+        /// Cuts before CJK punctuation that follows a CJK, kana or Hangul letter or an ASCII letter or digit, so
+        /// that Chinese or Japanese text without line breaks is cut too (regular-expression patterns only).
+        public var beforeCJKPunctuation: Bool
 
-        /// The rule whose cuts are safe for both pre-tokenizers (a cut of `.gpt2` is also one of `.standard`).
-        public func combined(with other: Rule) -> Rule { self == .standard && other == .standard ? .standard : .gpt2 }
+        /// A rule from its two choices.
+        public init(lineFeedNeedsText: Bool, beforeCJKPunctuation: Bool) {
+            self.lineFeedNeedsText = lineFeedNeedsText
+            self.beforeCJKPunctuation = beforeCJKPunctuation
+        }
+
+        /// cl100k, o200k and llama3.
+        public static let standard = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: true)
+        /// GPT-2's pattern.
+        public static let gpt2 = Rule(lineFeedNeedsText: true, beforeCJKPunctuation: true)
+        /// The LF and space cuts alone: UAX #29 word breaks (which join some punctuation to letters, and segment
+        /// Chinese runs with a dictionary), and the places training and eval cut a user's pattern at.
+        public static let basic = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false)
+
+        /// The rule whose cuts are safe for both pre-tokenizers.
+        public func combined(with other: Rule) -> Rule {
+            Rule(lineFeedNeedsText: lineFeedNeedsText || other.lineFeedNeedsText,
+                 beforeCJKPunctuation: beforeCJKPunctuation && other.beforeCJKPunctuation)
+        }
     }
 
     @inlinable @inline(__always)
@@ -46,9 +65,35 @@ public enum SafeCut {
             } else {
                 guard !asciiOnly && startsNonSpace(b, i, count) else { return false }
             }
-            return rule == .standard || (i >= 2 && endsNonSpace(b, i - 1))
+            return !rule.lineFeedNeedsText || (i >= 2 && endsNonSpace(b, i - 1))
         }
+        if c >= 0xE3 { return rule.beforeCJKPunctuation && !asciiOnly && isCJKPunctuationCut(b, i, count) }
         return c == 0x20 && i + 1 < count && isASCIILetter(b[i - 1]) && isASCIILetter(b[i + 1])
+    }
+
+    /// Whether `b[i]` starts one of 、。「」『』【】！（），：；？ and the character before it is a CJK ideograph
+    /// (U+4E00-9FEF), kana, a Hangul syllable or an ASCII letter or digit. Such punctuation is never inside a
+    /// letter or number piece, and after a letter or digit it is not inside a punctuation run either, so a piece
+    /// starts there and what follows does not depend on what came before. (The letters are letters in Unicode 15
+    /// and 16 alike, so ICU's regex engine agrees with the scanners.)
+    @usableFromInline
+    static func isCJKPunctuationCut(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Bool {
+        guard i + 3 <= count else { return false }
+        let c1 = b[i + 1], c2 = b[i + 2]
+        let punctuation: Bool
+        switch b[i] {
+        case 0xE3: punctuation = c1 == 0x80 && (c2 == 0x81 || c2 == 0x82 || (c2 >= 0x8C && c2 <= 0x91))
+        case 0xEF: punctuation = c1 == 0xBC && (c2 == 0x81 || c2 == 0x88 || c2 == 0x89 || c2 == 0x8C || c2 == 0x9A
+                                                 || c2 == 0x9B || c2 == 0x9F)
+        default: punctuation = false
+        }
+        guard punctuation else { return false }
+        let p = b[i - 1]
+        if p < 0x80 { return isASCIILetter(p) || (p >= 0x30 && p <= 0x39) }
+        guard i >= 3, b[i - 2] & 0xC0 == 0x80, p & 0xC0 == 0x80, b[i - 3] & 0xF0 == 0xE0 else { return false }
+        let cp = UInt32(b[i - 3] & 0x0F) << 12 | UInt32(b[i - 2] & 0x3F) << 6 | UInt32(p & 0x3F)
+        return (0x4E00...0x9FEF).contains(cp) || (0x3041...0x3096).contains(cp) || (0x30A1...0x30FA).contains(cp)
+            || (0xAC00...0xD7A3).contains(cp)
     }
 
     /// Unicode White_Space above ASCII (what `\s` matches there).

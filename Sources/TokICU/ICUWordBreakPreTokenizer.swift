@@ -23,7 +23,7 @@ import Darwin
 /// a small pool for reuse, because cloning costs microseconds, as much as segmenting a short line.
 public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// UAX #29 always breaks on both sides of a LF (WB3a, WB3b) and between an ASCII letter and a space.
-    public var cutRule: SafeCut.Rule? { .standard }
+    public var cutRule: SafeCut.Rule? { .basic }
 
     /// A piece together with the ICU rule status of the boundary that ends it.
     public struct WordSpan: Sendable, Equatable {

@@ -41,9 +41,11 @@ public final class Evaluator: @unchecked Sendable {
         // often (three tokenizers on 10 MB, two threads: 0.31-0.34 s with 512 KB against 0.34-0.36 s with 128 KB,
         // 6% less CPU).
         options.segmentBytes = 1 << 19
-        // Cuts every tokenizer (and the reference and word break) allows; a user's pattern, which allows none,
-        // gets the standard ones (see `CorpusOptions.cutRule`).
-        options.cutRule = tokenizers.reduce(reference.cutRule ?? .standard) { $0.combined(with: $1.preTokenizer.cutRule ?? .standard) }
+        // Cuts every tokenizer, the reference and the word break allow; a user's pattern, which allows none, gets
+        // the basic ones (see `CorpusOptions.cutRule`).
+        options.cutRule = tokenizers.reduce(SafeCut.Rule.basic.combined(with: reference.cutRule ?? .basic)) {
+            $0.combined(with: $1.preTokenizer.cutRule ?? .basic)
+        }
         options.cutASCIIOnly = tokenizers.contains { $0.normalizer != nil }
         let reader = CorpusReader(files: files, options: options)
         let boxes = (0..<max(1, threads)).map { _ in Box(self) }

@@ -45,7 +45,7 @@ public struct CorpusOptions: Sendable {
     /// Target size of the pieces of text handed to counting threads.
     public var segmentBytes = 1 << 20
     /// Where texts may be cut into segments (`SafeCut`): the pre-tokenizer's rule. Training and eval use
-    /// `.standard` for pre-tokenizers that have none (a user's pattern), so that a corpus is never held whole; the
+    /// `.basic` for pre-tokenizers that have none (a user's pattern), so that a corpus is never held whole; the
     /// counts then treat those places as the end of a text.
     public var cutRule: SafeCut.Rule = .standard
     /// Whether the tokenizers normalize the text after it is cut (eval): then only cuts before ASCII after a LF

@@ -96,7 +96,7 @@ struct CorpusArguments: ParsableArguments {
         let files = try CorpusInputs.expand(corpus.isEmpty ? ["-"] : corpus)
         let pre = try makePreTokenizer()
         var opts = options
-        opts.cutRule = pre.cutRule ?? .standard
+        opts.cutRule = pre.cutRule ?? .basic
         let reader = CorpusReader(files: files, options: opts)
         let counters = PieceCounting.Counters()
         let counts: PieceCounts

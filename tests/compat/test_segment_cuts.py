@@ -124,3 +124,46 @@ def test_memory_bounded_on_lines_of_other_scripts(tok, workdir):
     for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
         _, rss = peers.peak_rss_mb([*args], path)
         assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on 20 MB of Cyrillic lines"
+
+
+def cjk_without_line_breaks(size: int) -> str:
+    """Chinese, Japanese and Korean sentences of the multilingual corpus run together with no line break, with
+    punctuation after letters, digits, other punctuation, spaces and marks."""
+    path = next(p for p in peers.corpus_files() if p.name.startswith("multilingual"))
+    lines = [l for l in peers.corpus_bytes(path).decode("utf-8").split("\n")
+             if any(0x3040 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7A3 for c in l)]
+    rng = random.Random(3)
+    extra = ["。", "，", "、", "「", "」", "！", "？", "（", "）", "：", "；", "1，2", "a。", "!。", " 。", "\u3000。",
+             "x．y", "【", "】", "『", "』", "'。", "\u0301。", "々。"]
+    out, n = [], 0
+    while n < size:
+        piece = rng.choice(lines) + (rng.choice(extra) if rng.random() < 0.5 else "")
+        out.append(piece)
+        n += len(piece)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cuts_before_cjk_punctuation(tok, vocab, enc, workdir, threads):
+    """CJK text without line breaks is cut before its punctuation after a letter or digit: the ids equal
+    tiktoken's on the whole text (and with GPT-2's pattern, and through ICU's regex engine)."""
+    text = cjk_without_line_breaks(1_500_000)
+    path = workdir / f"cjk-no-lf-{vocab}.txt"
+    path.write_text(text, encoding="utf-8")
+    out = ok(tok.run(["encode", "-t", vocab, "--threads", threads, path]), "CJK without line breaks")
+    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} CJK without line breaks, --threads {threads}")
+    out = ok(tok.run(["encode", "-t", vocab, "--pretokenizer", "icu-regex", "--threads", threads, path]), "icu-regex")
+    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} CJK without line breaks, icu-regex, --threads {threads}")
+    if vocab == "cl100k_base":
+        out = ok(tok.run(["encode", "--pattern", "gpt2", "--threads", threads, path]), "CJK, gpt2")
+        g = encoding_with(GPT2_PATTERN)
+        check_whole(g, out, g.encode_ordinary(text), f"gpt2 pattern, CJK without line breaks, --threads {threads}")
+
+
+def test_memory_bounded_on_chinese_without_line_breaks(tok, workdir):
+    """22 MB of Chinese and Japanese with no line break: streamed (it was held whole: 271 MB for 66 MB)."""
+    path = workdir / "zh-no-lf.txt"
+    path.write_text("中文字符，日本語です。" * 666_667, encoding="utf-8")
+    for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
+        _, rss = peers.peak_rss_mb([*args], path)
+        assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on 22 MB of Chinese without line breaks"
