@@ -111,7 +111,7 @@ public enum SafeCut {
     @usableFromInline
     static func startsNonSpace(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Bool {
         let c = b[i]
-        let len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1
+        let len = sequenceLength(c)
         if len == 1 { return true }
         if i + len > count { return false }
         var cp = UInt32(c) & (0x7F >> UInt32(len))
@@ -131,9 +131,13 @@ public enum SafeCut {
         if last < 0x80 { return isASCIINonSpace(last) }
         var j = lf - 1
         while j > 0 && j > lf - 4 && b[j] & 0xC0 == 0x80 { j -= 1 }
-        if b[j] & 0xC0 == 0x80 { return j > 0 ? true : false }   // no lead byte in reach: invalid bytes, not space
-        return startsNonSpace(b, j, lf) || j + (b[j] >= 0xF0 ? 4 : b[j] >= 0xE0 ? 3 : 2) != lf
+        if b[j] & 0xC0 == 0x80 { return j > 0 }   // no lead byte in reach: invalid bytes, not space
+        return startsNonSpace(b, j, lf) || j + sequenceLength(b[j]) != lf
     }
+
+    /// The length of the UTF-8 sequence a lead byte announces (1 for a byte that cannot lead one).
+    @usableFromInline @inline(__always)
+    static func sequenceLength(_ c: UInt8) -> Int { c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1 }
 
     /// The last cut position `c` with `lower < c < upper` (searching back from `upper`, default `text.count`),
     /// or nil. Positions whose cut would split an occurrence of a special token in `specials` are skipped; unless

@@ -60,6 +60,15 @@ public struct SpecialTokens: Sendable {
     /// No special tokens.
     public static let none = try! SpecialTokens([])
 
+    /// Throws, naming `file`, if a special token's id is also an ordinary token of `ranks`: decoding that id
+    /// would be ambiguous.
+    public func checkDisjoint(from ranks: RankTable, file: String) throws(VocabularyError) {
+        for e in entries where ranks.bytes(ofRank: e.id) != nil {
+            throw VocabularyError(file: file, line: nil,
+                                  reason: "special token \(JSONValue.quote(e.text)) has id \(e.id), which is an ordinary token")
+        }
+    }
+
     /// Whether there are no special tokens.
     public var isEmpty: Bool { entries.isEmpty }
 

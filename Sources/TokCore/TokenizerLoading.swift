@@ -70,9 +70,7 @@ extension Tokenizer {
             throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: give one, or put pat_str in \(Sidecar.candidates(for: path)[0])")
         }
         let specials = try SpecialTokens(specialTokens ?? sidecar?.specialTokens ?? [])
-        for e in specials.entries where table.bytes(ofRank: e.id) != nil {
-            throw VocabularyError(file: path, line: nil, reason: "special token \(e.text) has id \(e.id), which is an ordinary token")
-        }
+        try specials.checkDisjoint(from: table, file: path)
         let pre: any PreTokenizer
         if let preTokenizer {
             pre = preTokenizer

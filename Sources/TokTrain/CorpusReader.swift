@@ -51,6 +51,8 @@ public struct CorpusOptions: Sendable {
     /// Whether the tokenizers normalize the text after it is cut (eval): then only cuts before ASCII after a LF
     /// (see `SafeCut`). Implied by `normalize`.
     public var cutASCIIOnly = false
+    /// Whether cuts must be before ASCII after a LF: the tokenizers normalize (`cutASCIIOnly`), or the reader does.
+    var cutsBeforeASCIIOnly: Bool { cutASCIIOnly || normalize != nil }
 
     /// Default options: plain text, the whole corpus, no normalization, invalid UTF-8 an error, 1 MB segments.
     public init() {}
@@ -192,7 +194,7 @@ public final class CorpusReader {
                 let end = min(start + window, f.pending.count)
                 cut = f.pending.withUnsafeBufferPointer { b in
                     SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: start, below: end,
-                                    rule: options.cutRule, asciiOnly: options.cutASCIIOnly || options.normalize != nil)
+                                    rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly)
                 }
                 if end == f.pending.count { break }
                 window *= 2
@@ -308,7 +310,7 @@ public final class CorpusReader {
         // Only the last text of the segment can still grow.
         let lastStart = segment.ends.count > 1 ? segment.ends[segment.ends.count - 2] : 0
         let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart, rule: options.cutRule,
-                                                                            asciiOnly: options.cutASCIIOnly || options.normalize != nil) }
+                                                                            asciiOnly: options.cutsBeforeASCIIOnly) }
         guard let c = cut else { return }
         var done = CorpusSegment()
         done.bytes = Array(segment.bytes[0..<c])

@@ -76,10 +76,8 @@ struct TokenizerOptions: ParsableArguments {
                 do { specialTokens = try SpecialTokens(specials) } catch {
                     throw CLIError("\(specialTokensFile ?? tokenizer): \(error.reason)")
                 }
-                // As a sidecar's would be: an id that is already an ordinary token would make decoding ambiguous.
-                for e in specialTokens.entries where base.ranks.bytes(ofRank: e.id) != nil {
-                    throw CLIError("\(specialTokensFile ?? tokenizer): special token \(JSONValue.quote(e.text)) has id \(e.id), which is an ordinary token of \(tokenizer)")
-                }
+                // Checked as a sidecar's are.
+                try specialTokens.checkDisjoint(from: base.ranks, file: specialTokensFile ?? tokenizer)
                 base = Tokenizer(name: base.name, ranks: base.ranks, pattern: pat,
                                  preTokenizer: try Self.makePreTokenizer(pat, pretokenizer, from: "--pattern"),
                                  specialTokens: specialTokens)

@@ -85,85 +85,83 @@ def test_special_token_with_space_at_segment_cuts(tok, workdir, threads, before)
     assert f"byte offset {(1 << 18) - before}".encode() in cp.stderr, cp.stderr
 
 
-def non_ascii_lines(size: int) -> str:
-    """Lines of the multilingual corpus with their leading ASCII removed, ended by LFs with white space of other
-    kinds, marks and line separators around them: every line start is a place tok may cut at."""
+def corpus_mix(size: int, keep, ends: list[str], p: float, default: str, seed: int) -> str:
+    """Lines of the multilingual corpus that `keep` returns (a line, or None to leave it out), in random order,
+    each followed by one of `ends` with probability `p`, else by `default`, until `size` characters."""
     path = next(p for p in peers.corpus_files() if p.name.startswith("multilingual"))
-    lines = [l.lstrip(" abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-             for l in peers.corpus_bytes(path).decode("utf-8").split("\n")]
-    lines = [l for l in lines if l and ord(l[0]) > 0x7F]
-    rng = random.Random(4)
-    seps = ["\n", "\n\n", " \n", "\u3000\n", "\n\u3000", "\u00a0\n", "\n\u0301", "\r\n", "\n\u2028", "\u0085\n"]
+    lines = [k for k in map(keep, peers.corpus_bytes(path).decode("utf-8").split("\n")) if k]
+    rng = random.Random(seed)
     out, n = [], 0
     while n < size:
-        piece = rng.choice(lines) + (rng.choice(seps) if rng.random() < 0.3 else "\n")
+        piece = rng.choice(lines) + (rng.choice(ends) if rng.random() < p else default)
         out.append(piece)
         n += len(piece)
     return "".join(out)
+
+
+def non_ascii_lines(size: int) -> str:
+    """Lines of the multilingual corpus with their leading ASCII removed, ended by LFs with white space of other
+    kinds, marks and line separators around them: every line start is a place tok may cut at."""
+    def keep(line):
+        line = line.lstrip(" abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return line if line and ord(line[0]) > 0x7F else None
+    return corpus_mix(size, keep, ["\n", "\n\n", " \n", "\u3000\n", "\n\u3000", "\u00a0\n", "\n\u0301", "\r\n",
+                                   "\n\u2028", "\u0085\n"], 0.3, "\n", 4)
+
+
+def assert_cut_text_matches_tiktoken(tok, vocab, enc, workdir, threads, text, label, icu=False):
+    """`text` encoded from a file equals tiktoken on the whole text with the vocabulary's pattern (also through
+    ICU's regex engine if `icu`), and, for cl100k's ranks, with GPT-2's pattern."""
+    path = workdir / f"{label.replace(' ', '-')}-{vocab}.txt"
+    path.write_text(text, encoding="utf-8")
+    runs = [([], enc, "")] + ([(["--pretokenizer", "icu-regex"], enc, ", icu-regex")] if icu else [])
+    if vocab == "cl100k_base":
+        runs.append((["--pattern", "gpt2"], encoding_with(GPT2_PATTERN), ", gpt2 pattern"))
+    for extra, e, what in runs:
+        out = ok(tok.run(["encode", "-t", vocab, *extra, "--threads", threads, path]), label + what)
+        check_whole(e, out, e.encode_ordinary(text), f"{vocab} {label}{what}, --threads {threads}")
+
+
+def assert_streamed(path, label):
+    """`tok encode` and `tok count` on one thread stay under 60 MB on `path` (about 20 MB): it was cut."""
+    for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
+        _, rss = peers.peak_rss_mb([*args], path)
+        assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on {label}"
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_cuts_after_line_feeds_before_other_scripts(tok, vocab, enc, workdir, threads):
     """Text whose lines start with other scripts is cut at its line starts too (else it is held whole): the ids
     equal tiktoken's on the whole text, with the vocabulary's pattern and with GPT-2's."""
-    text = non_ascii_lines(2_000_000)
-    path = workdir / f"non-ascii-lines-{vocab}.txt"
-    path.write_text(text, encoding="utf-8")
-    out = ok(tok.run(["encode", "-t", vocab, "--threads", threads, path]), "non-ASCII lines")
-    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} non-ASCII lines, --threads {threads}")
-    if vocab == "cl100k_base":
-        out = ok(tok.run(["encode", "--pattern", "gpt2", "--threads", threads, path]), "non-ASCII lines, gpt2")
-        g = encoding_with(GPT2_PATTERN)
-        check_whole(g, out, g.encode_ordinary(text), f"gpt2 pattern, non-ASCII lines, --threads {threads}")
+    assert_cut_text_matches_tiktoken(tok, vocab, enc, workdir, threads, non_ascii_lines(2_000_000), "non-ASCII lines")
 
 
 def test_memory_bounded_on_lines_of_other_scripts(tok, workdir):
     """20 MB of Cyrillic lines: streamed in segments, as ASCII text is (it was held whole: 104 MB)."""
     path = workdir / "cyrillic-lines.txt"
     path.write_text("привет мир\n" * 1_000_000, encoding="utf-8")
-    for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
-        _, rss = peers.peak_rss_mb([*args], path)
-        assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on 20 MB of Cyrillic lines"
+    assert_streamed(path, "20 MB of Cyrillic lines")
 
 
 def cjk_without_line_breaks(size: int) -> str:
     """Chinese, Japanese and Korean sentences of the multilingual corpus run together with no line break, with
     punctuation after letters, digits, other punctuation, spaces and marks."""
-    path = next(p for p in peers.corpus_files() if p.name.startswith("multilingual"))
-    lines = [l for l in peers.corpus_bytes(path).decode("utf-8").split("\n")
-             if any(0x3040 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7A3 for c in l)]
-    rng = random.Random(3)
-    extra = ["。", "，", "、", "「", "」", "！", "？", "（", "）", "：", "；", "1，2", "a。", "!。", " 。", "\u3000。",
-             "x．y", "【", "】", "『", "』", "'。", "\u0301。", "々。"]
-    out, n = [], 0
-    while n < size:
-        piece = rng.choice(lines) + (rng.choice(extra) if rng.random() < 0.5 else "")
-        out.append(piece)
-        n += len(piece)
-    return "".join(out)
+    def keep(line):
+        return line if any(0x3040 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7A3 for c in line) else None
+    return corpus_mix(size, keep, ["。", "，", "、", "「", "」", "！", "？", "（", "）", "：", "；", "1，2", "a。", "!。", " 。",
+                                   "\u3000。", "x．y", "【", "】", "『", "』", "'。", "\u0301。", "々。"], 0.5, "", 3)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_cuts_before_cjk_punctuation(tok, vocab, enc, workdir, threads):
     """CJK text without line breaks is cut before its punctuation after a letter or digit: the ids equal
     tiktoken's on the whole text (and with GPT-2's pattern, and through ICU's regex engine)."""
-    text = cjk_without_line_breaks(1_500_000)
-    path = workdir / f"cjk-no-lf-{vocab}.txt"
-    path.write_text(text, encoding="utf-8")
-    out = ok(tok.run(["encode", "-t", vocab, "--threads", threads, path]), "CJK without line breaks")
-    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} CJK without line breaks, --threads {threads}")
-    out = ok(tok.run(["encode", "-t", vocab, "--pretokenizer", "icu-regex", "--threads", threads, path]), "icu-regex")
-    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} CJK without line breaks, icu-regex, --threads {threads}")
-    if vocab == "cl100k_base":
-        out = ok(tok.run(["encode", "--pattern", "gpt2", "--threads", threads, path]), "CJK, gpt2")
-        g = encoding_with(GPT2_PATTERN)
-        check_whole(g, out, g.encode_ordinary(text), f"gpt2 pattern, CJK without line breaks, --threads {threads}")
+    assert_cut_text_matches_tiktoken(tok, vocab, enc, workdir, threads, cjk_without_line_breaks(1_500_000),
+                                     "CJK without line breaks", icu=True)
 
 
 def test_memory_bounded_on_chinese_without_line_breaks(tok, workdir):
     """22 MB of Chinese and Japanese with no line break: streamed (it was held whole: 271 MB for 66 MB)."""
     path = workdir / "zh-no-lf.txt"
     path.write_text("中文字符，日本語です。" * 666_667, encoding="utf-8")
-    for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
-        _, rss = peers.peak_rss_mb([*args], path)
-        assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on 22 MB of Chinese without line breaks"
+    assert_streamed(path, "22 MB of Chinese without line breaks")
