@@ -12,7 +12,8 @@ public enum JSONLField {
     }
 
     /// Appends the decoded UTF-8 of the top-level string member `field` of the object in `line` to `out` and
-    /// returns true; returns false when the object has no such member or its value is `null`.
+    /// returns true; returns false when the object has no such member or its value is `null`. A member given twice
+    /// takes its last value, as Python's `json` and JavaScript's `JSON.parse` do.
     /// Throws for malformed JSON, a line that is not an object, or a member that is neither a string nor null.
     public static func extract(_ line: UnsafeBufferPointer<UInt8>, field: [UInt8], into out: inout [UInt8]) throws(Failure) -> Bool {
         var r = Reader(b: line)
@@ -21,19 +22,22 @@ public enum JSONLField {
         r.i += 1
         r.skipSpace()
         if r.peek() == UInt8(ascii: "}") { r.i += 1; try r.expectEnd(); return false }
+        let base = out.count
         var found = false
         while true {
             r.skipSpace()
             guard r.peek() == UInt8(ascii: "\"") else { throw r.fail("expected a member name") }
             let keyStart = out.count
             try r.string(into: &out)
-            let isField = !found && out.count - keyStart == field.count && out[keyStart...].elementsEqual(field)
+            let isField = out.count - keyStart == field.count && out[keyStart...].elementsEqual(field)
             out.removeSubrange(keyStart...)
             r.skipSpace()
             guard r.peek() == UInt8(ascii: ":") else { throw r.fail("expected ':'") }
             r.i += 1
             r.skipSpace()
             if isField {
+                out.removeSubrange(base...)
+                found = false
                 switch r.peek() {
                 case UInt8(ascii: "\""):
                     try r.string(into: &out)

@@ -24,7 +24,7 @@ struct Decode: ParsableCommand {
     @Flag(help: "Write the tokens' bytes unchanged, even when they are not UTF-8 (the inverse of encode --invalid-utf8 bytes).")
     var raw = false
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output (\"-\": standard output).", valueName: "file"))
     var output: String?
 
     @Argument(help: ArgumentHelp("Files of ids; standard input if none or '-'.", valueName: "file"))

@@ -35,7 +35,7 @@ struct Encode: ParsableCommand {
     @Option(name: .customLong("invalid-utf8"), help: ArgumentHelp("Input that is not UTF-8: error (report the byte offset), replace (U+FFFD), bytes (encode raw bytes).", valueName: "policy"))
     var invalidUTF8: InvalidUTF8Policy = .error
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically: complete or not at all) instead of standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically: complete or not at all) instead of standard output (\"-\": standard output).", valueName: "file"))
     var output: String?
 
     @Argument(help: ArgumentHelp("Input files; standard input if none or '-'.", valueName: "file"))

@@ -109,7 +109,7 @@ struct Count: ParsableCommand {
 
     @OptionGroup var corpus: CorpusArguments
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output (\"-\": standard output).", valueName: "file"))
     var output: String?
 
     func run() throws {

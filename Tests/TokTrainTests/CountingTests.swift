@@ -68,6 +68,14 @@ final class CountingTests: XCTestCase {
         XCTAssertEqual(try get(#"{"meta": {"text": "inner"}, "text": "outer"}"#), "outer")
         XCTAssertNil(try get(#"{"body": "x"}"#))
         XCTAssertNil(try get(#"{"text": null}"#))
+        // A repeated member takes its last value, as in Python's json.loads.
+        XCTAssertEqual(try get(#"{"text": "first", "id": 2, "text": "last"}"#), "last")
+        XCTAssertNil(try get(#"{"text": "first", "text": null}"#))
+        XCTAssertEqual(try get(#"{"text": null, "text": "b"}"#), "b")
+        var acc = Array("kept ".utf8)
+        let more = try Array(#"{"text": "one", "text": "two"}"#.utf8).withUnsafeBufferPointer { try JSONLField.extract($0, field: Array("text".utf8), into: &acc) }
+        XCTAssertTrue(more)
+        XCTAssertEqual(String(decoding: acc, as: UTF8.self), "kept two")
         XCTAssertEqual(try get(#"  {"content":"c"}  "#, "content"), "c")
         for bad in [#"{"text": 3}"#, #"{"text": "unterminated}"#, #"["text"]"#, #"{"text": "\ud800"}"#, #"{"text": "a"} x"#] {
             XCTAssertThrowsError(try get(bad), bad)

@@ -428,6 +428,22 @@ def test_output_to_fifo_symlink_and_long_name(tok, workdir):
     assert long_name.read_bytes() == exp
 
 
+def test_output_dash_is_standard_output(tok, workdir):
+    """`-o -` means standard output for encode, decode and count (as in zstd, curl, sort): no file named "-"."""
+    cwd = workdir / "dash-output"
+    cwd.mkdir(exist_ok=True)
+
+    def run_in(args, stdin):
+        return subprocess.run([tok.binary, *args], input=stdin, cwd=cwd, capture_output=True, timeout=60)
+
+    ids = peers.ok(run(tok, ["encode"], b"hello world"), "encode")
+    assert peers.ok(run_in(["encode", "-o", "-"], b"hello world"), "encode -o -") == ids
+    assert peers.ok(run_in(["decode", "-o", "-"], ids), "decode -o -") == b"hello world"
+    counts = peers.ok(run(tok, ["count"], b"hello world\n"), "count")
+    assert peers.ok(run_in(["count", "-o", "-"], b"hello world\n"), "count -o -") == counts
+    assert not (cwd / "-").exists() and list(cwd.iterdir()) == []
+
+
 def test_decode_names_the_line_of_an_unfinished_character(tok):
     enc = peers.encoding("cl100k_base")
     ids = next(i for i in (enc.encode(c) for c in "龘𝕏ꙮ🜁") if len(i) >= 2)  # a character split across tokens
