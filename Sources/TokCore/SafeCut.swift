@@ -1,10 +1,14 @@
 /// Finding places where text can be cut so that encoding the parts separately gives the same tokens as
 /// encoding the whole.
 ///
-/// Three kinds of cut are used: right after a LF that is followed by a character that is neither white space nor
-/// "/", right before a space that sits between two ASCII letters, and (`Rule.beforeCJKPunctuation`) right before
-/// CJK punctuation that follows a letter or digit (`isCJKPunctuationCut`). For the cl100k, o200k and llama3 patterns
-/// and for UAX #29 word breaks (`Rule.standard`) the parts then split into exactly the pieces of the whole,
+/// Four kinds of cut are used: right after a LF that is followed by a character that is neither white space nor
+/// "/", right before a space that sits between two ASCII letters, (`Rule.beforeCJKPunctuation`) right before
+/// CJK punctuation that follows a letter or digit (`isCJKPunctuationCut`), and (`Rule.regexPieceEnds`) between
+/// ASCII characters of different kinds where every regular-expression pattern ends a piece (`isASCIIClassCut`:
+/// base64, hex and minified JSON have no spaces or line breaks, but these places every few bytes) and before any
+/// space that follows a character that is not white space (`isSpaceAfterNonSpace`: words in any script). For the cl100k,
+/// o200k and llama3 patterns (`Rule.standard`), and for UAX #29 word breaks with the LF and space cuts alone
+/// (`Rule.basic`), the parts then split into exactly the pieces of the whole,
 /// whatever comes before or after: no piece of those patterns goes on past a LF unless white space, "/" (o200k's
 /// punctuation pieces, ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece) or
 /// more CR and LF follow, and a piece that starts after a LF starts right there. GPT-2's pattern has no
@@ -25,25 +29,32 @@ public enum SafeCut {
         /// Cuts before CJK punctuation that follows a CJK, kana or Hangul letter or an ASCII letter or digit, so
         /// that Chinese or Japanese text without line breaks is cut too (regular-expression patterns only).
         public var beforeCJKPunctuation: Bool
+        /// Cuts between an ASCII letter and a digit (either way), after a letter or digit before punctuation, after
+        /// punctuation before a digit (`isASCIIClassCut`), and before a space that follows a character that is not
+        /// white space (`isSpaceAfterNonSpace`). Regular-expression patterns only: UAX #29 joins letters and
+        /// digits into one word, "a:b" and "3.5" too, and keeps marks after a space with it.
+        public var regexPieceEnds: Bool
 
-        /// A rule from its two choices.
-        public init(lineFeedNeedsText: Bool, beforeCJKPunctuation: Bool) {
+        /// A rule from its choices.
+        public init(lineFeedNeedsText: Bool, beforeCJKPunctuation: Bool, regexPieceEnds: Bool = false) {
             self.lineFeedNeedsText = lineFeedNeedsText
             self.beforeCJKPunctuation = beforeCJKPunctuation
+            self.regexPieceEnds = regexPieceEnds
         }
 
         /// cl100k, o200k and llama3.
-        public static let standard = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: true)
+        public static let standard = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: true, regexPieceEnds: true)
         /// GPT-2's pattern.
-        public static let gpt2 = Rule(lineFeedNeedsText: true, beforeCJKPunctuation: true)
+        public static let gpt2 = Rule(lineFeedNeedsText: true, beforeCJKPunctuation: true, regexPieceEnds: true)
         /// The LF and space cuts alone: UAX #29 word breaks (which join some punctuation to letters, and segment
         /// Chinese runs with a dictionary), and the places training and eval cut a user's pattern at.
-        public static let basic = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false)
+        public static let basic = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, regexPieceEnds: false)
 
         /// The rule whose cuts are safe for both pre-tokenizers.
         public func combined(with other: Rule) -> Rule {
             Rule(lineFeedNeedsText: lineFeedNeedsText || other.lineFeedNeedsText,
-                 beforeCJKPunctuation: beforeCJKPunctuation && other.beforeCJKPunctuation)
+                 beforeCJKPunctuation: beforeCJKPunctuation && other.beforeCJKPunctuation,
+                 regexPieceEnds: regexPieceEnds && other.regexPieceEnds)
         }
     }
 
@@ -68,7 +79,49 @@ public enum SafeCut {
             return !rule.lineFeedNeedsText || (i >= 2 && endsNonSpace(b, i - 1))
         }
         if c >= 0xE3 { return rule.beforeCJKPunctuation && !asciiOnly && isCJKPunctuationCut(b, i, count) }
-        return c == 0x20 && i + 1 < count && isASCIILetter(b[i - 1]) && isASCIILetter(b[i + 1])
+        if c == 0x20 {
+            if rule.regexPieceEnds { return isSpaceAfterNonSpace(b, i, asciiOnly: asciiOnly) }
+            return i + 1 < count && isASCIILetter(b[i - 1]) && isASCIILetter(b[i + 1])
+        }
+        return rule.regexPieceEnds && isASCIIClassCut(b[i - 1], c)
+    }
+
+    /// Whether the space at `i` follows a character that is not white space (any script; ASCII only with
+    /// `asciiOnly`, as normalizing may change what is next to the cut). In every regular-expression pattern the
+    /// piece holding that character then ends at the space (no alternative takes a space after anything but white
+    /// space: o200k's and cl100k's punctuation pieces take only CR, LF and "/" after them), and no pattern looks
+    /// behind where a piece starts, so the part from the space splits as the whole does from there, whatever
+    /// follows. UAX #29 keeps marks after a space with it, so `Rule.basic` does not take this cut.
+    @usableFromInline
+    static func isSpaceAfterNonSpace(_ b: UnsafePointer<UInt8>, _ i: Int, asciiOnly: Bool) -> Bool {
+        let before = b[i - 1]
+        if before < 0x80 { return isASCIINonSpace(before) }
+        return !asciiOnly && endsNonSpace(b, i)
+    }
+
+    /// Whether a piece of every regular-expression pattern (gpt2, cl100k, o200k, llama3) ends between the ASCII
+    /// characters `p` and `c`, whatever surrounds them: letter then digit, digit then letter, letter or digit then
+    /// punctuation, punctuation then digit. No alternative of those patterns matches a letter or digit followed by
+    /// a character of another of these kinds (letter runs stop at digits and punctuation, `\p{N}` runs hold only
+    /// digits, punctuation runs stop at letters and digits, and a punctuation character joins only letters after
+    /// it, as the prefix of a word); the apostrophe is left out (o200k's "don't" is one piece, and contractions
+    /// start with it), as are white space and the separators U+001C-U+001F, which some engines count as space.
+    /// A digit after the cut starts its run, so `\p{N}{1,3}` groups it the same in the part as in the whole, and
+    /// no pattern looks behind a piece's start.
+    @inlinable @inline(__always)
+    static func isASCIIClassCut(_ p: UInt8, _ c: UInt8) -> Bool {
+        let kp = asciiKind(p), kc = asciiKind(c)
+        // Kinds 1 letter, 2 digit, 4 punctuation; allowed (before, after): (1,2) (2,1) (1,4) (2,4) (4,2).
+        return kp != 0 && kc != 0 && kp != kc && !(kp == 4 && kc == 1)
+    }
+
+    /// 1 for an ASCII letter, 2 for a digit, 4 for other printable ASCII and controls that are not white space
+    /// (but not the apostrophe), 0 for anything else.
+    @inlinable @inline(__always)
+    static func asciiKind(_ c: UInt8) -> UInt8 {
+        if isASCIILetter(c) { return 1 }
+        if c &- 0x30 < 10 { return 2 }
+        return isASCIINonSpace(c) && c != 0x27 ? 4 : 0
     }
 
     /// Whether `b[i]` starts one of 、。「」『』【】！（），：；？ and the character before it is a CJK ideograph

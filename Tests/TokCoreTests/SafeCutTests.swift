@@ -18,10 +18,20 @@ final class SafeCutTests: XCTestCase {
                          "\n\n", " \n", "\t\n", "\u{3000}\n", "\nЖ", "日\n", "\n日本", "\n\u{301}", "\n\u{3000}", "\n\u{a0}",
                          "\n\u{85}", "\u{a0}\n", "\u{2028}\n", "é\n", "\n🙂", "\n٣", "\n。", "\u{85}\n",
                          "中文", "。", "，", "「", "」", "！", "（", "）", "：", "？", "、", "日本語", "カナ", "ひら", "한국",
-                         "7", "x", "!", "'", " ", "\u{301}", "々", "ー", "\u{ff0e}", "…", "〜"]
+                         "7", "x", "!", "'", " ", "\u{301}", "々", "ー", "\u{ff0e}", "…", "〜",
+                         // ASCII kinds side by side (the letter/digit/punctuation cuts): base64, hex, JSON,
+                         // contractions in both cases, case changes, digit runs, controls.
+                         "+", "=", "/", "_", "$", "%", "`", "~", "(", "[", "{", ":", ",", "\"", "-", "\u{0}", "\u{7f}",
+                         "\u{1c}", "\u{1f}", "\u{b}", "abc", "ABC", "aB", "Ab", "x1", "1x", "a9b", "0x", "ff", "1234567",
+                         "'t", "'S", "'re", "'LL", "'d", "don't", "it's", "'1", "1'", "a'", "'a", "é1", "1é", "Ж1", "a\u{301}1",
+                         "=\n", "+\n", "1\n", "a\r", "\r\n1", " 1", " +", "+ ", "a ", "1 ", "\t1",
+                         // Spaces between other characters (the space cut in any script).
+                         "Ж Ж", "é ", " é", "日 本", "\u{301} ", " \u{301}", "\u{a0} ", " \u{a0}", "\u{3000} ", " \u{3000}",
+                         "🙂 ", " 🙂", "٣ ", " ٣", "\u{200d} ", " \u{200d}", "\u{85} ", " \u{85}", "\u{2028} ", "' ", " '",
+                         " 's", "\u{1c} ", " \u{1f}", "。 ", " 。"]
         var rng = SeededRandom(seed: 11)
         var cuts = 0
-        for round in 0..<2000 {
+        for round in 0..<3000 {
             var text: [UInt8] = []
             for _ in 0..<Int.random(in: 1...40, using: &rng) {
                 text += Array(fragments[Int.random(in: 0..<fragments.count, using: &rng)].utf8)
@@ -68,8 +78,10 @@ final class SafeCutTests: XCTestCase {
         }
         let whole = Array("ab cd<|end of text|> ef gh".utf8)
         whole.withUnsafeBufferPointer { b in
-            // The space inside the special token is not a cut; the one before "gh" is.
-            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, below: 20, specials: specials), 2)
+            // The space inside the special token is not a cut; the place before it (letter, then punctuation) and
+            // the space before "gh" are.
+            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, below: 20, specials: specials), 5)
+            XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, below: 20, rule: .basic, specials: specials), 2)
             XCTAssertEqual(SafeCut.lastCut(in: b, above: 0, specials: specials), 23)
         }
     }

@@ -4,6 +4,7 @@ tokens other than the shipped vocabularies' own, and compare with tiktoken on th
 """
 from __future__ import annotations
 
+import base64
 import json
 import random
 
@@ -122,11 +123,11 @@ def assert_cut_text_matches_tiktoken(tok, vocab, enc, workdir, threads, text, la
         check_whole(e, out, e.encode_ordinary(text), f"{vocab} {label}{what}, --threads {threads}")
 
 
-def assert_streamed(path, label):
-    """`tok encode` and `tok count` on one thread stay under 60 MB on `path` (about 20 MB): it was cut."""
+def assert_streamed(path, label, limit=60):
+    """`tok encode` and `tok count` on one thread stay under `limit` MB on `path` (about 20 MB): it was cut."""
     for args in (["encode", "--threads", "1"], ["count", "-q", "--threads", "1"]):
         _, rss = peers.peak_rss_mb([*args], path)
-        assert rss < 60, f"tok {args[0]}: peak RSS {rss:.0f} MB on {label}"
+        assert rss < limit, f"tok {args[0]}: peak RSS {rss:.0f} MB on {label}"
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -165,3 +166,68 @@ def test_memory_bounded_on_chinese_without_line_breaks(tok, workdir):
     path = workdir / "zh-no-lf.txt"
     path.write_text("中文字符，日本語です。" * 666_667, encoding="utf-8")
     assert_streamed(path, "22 MB of Chinese without line breaks")
+
+
+def ascii_without_spaces(seed: int, size: int) -> str:
+    """Text with no space or line break for megabytes, as base64, hex dumps and minified JSON are: letters,
+    digits and punctuation side by side (the places tok cuts between ASCII kinds), with contractions in both
+    cases, case changes, long digit runs, controls and some non-ASCII letters and marks around them."""
+    rng = random.Random(seed)
+    b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    parts, n = [], 0
+    while n < size:
+        kind = rng.random()
+        if kind < 0.4:
+            s = "".join(rng.choice(b64) for _ in range(rng.randint(1, 400))) + "=" * rng.randint(0, 2)
+        elif kind < 0.6:
+            s = "".join(rng.choice("0123456789abcdefABCDEF") for _ in range(rng.randint(1, 200)))
+        elif kind < 0.8:
+            s = json.dumps({"k" + str(rng.randint(0, 999)): [rng.randint(-10**12, 10**12), rng.random(), "v'S",
+                                                              "don't", "x" * rng.randint(0, 5)]},
+                           separators=(",", ":"))
+        else:
+            s = rng.choice(["'s", "'T", "'re", "'LL", "it's", "1'", "'1", "aB", "Ab9", "\x00", "\x7f", "\x1c", "é1",
+                            "1é", "Ж9", "a\u0301", "_", "$", "~", "...", "1234567890123", "-1", "(x)", "[0]", "{}"])
+        parts.append(s)
+        n += len(s)
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cuts_between_ascii_kinds(tok, vocab, enc, workdir, threads):
+    """3 MB without spaces or line breaks is cut between letters, digits and punctuation: the ids equal
+    tiktoken's on the whole text (and with GPT-2's pattern, and through ICU's regex engine)."""
+    assert_cut_text_matches_tiktoken(tok, vocab, enc, workdir, threads, ascii_without_spaces(5, 3_000_000),
+                                     "ASCII without spaces", icu=True)
+
+
+def test_memory_bounded_on_base64_without_line_breaks(tok, workdir):
+    """20 MB of base64 on one line (64 KB of it repeated, so that `tok count`'s table of distinct pieces stays
+    small): streamed, under 40 MB (it was held whole: encode 155 MB, count 56 MB; 100 MB of base64 took 640 MB)."""
+    rng = random.Random(9)
+    path = workdir / "base64-one-line.txt"
+    path.write_bytes(base64.b64encode(rng.randbytes(48_000)) * 320)
+    assert_streamed(path, "20 MB of base64 on one line", limit=40)
+
+
+def one_line_of_words(size: int) -> str:
+    """The multilingual corpus's lines joined into one line (no LF), with spaces, runs of white space of other
+    kinds, marks and digits around the joins: every space after a character that is not white space is a
+    place tok cuts at, in any script."""
+    return corpus_mix(size, lambda line: line or None, ["  ", "\u3000", " \u0301", "\u00a0 ", " 1", "1 ", "\U0001f642 ",
+                                                        "\t", " \u00a0", " \u0085", "\u2028 ", " '", "' "], 0.4, " ", 6)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cuts_before_spaces_in_any_script(tok, vocab, enc, workdir, threads):
+    """2 MB of multilingual words on one line: the ids equal tiktoken's on the whole text (and with GPT-2's
+    pattern, and through ICU's regex engine)."""
+    assert_cut_text_matches_tiktoken(tok, vocab, enc, workdir, threads, one_line_of_words(2_000_000),
+                                     "words on one line", icu=True)
+
+
+def test_memory_bounded_on_one_line_of_cyrillic_words(tok, workdir):
+    """20 MB of Cyrillic words on one line: streamed, under 40 MB (it was held whole: encode 88 MB, count 54 MB)."""
+    path = workdir / "cyrillic-one-line.txt"
+    path.write_text("привет мир " * 1_000_000, encoding="utf-8")
+    assert_streamed(path, "20 MB of Cyrillic words on one line", limit=40)
