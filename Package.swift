@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "tok",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],   // Synchronization.Mutex
     products: [
         .library(name: "TokCore", targets: ["TokCore"]),
         .library(name: "TokICU", targets: ["TokICU"]),

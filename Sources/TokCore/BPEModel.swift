@@ -60,8 +60,9 @@ public final class BPEModel: @unchecked Sendable {
     /// Forgets what encoding text has taught the model (`reachable`, `cutDecision`). Only while no encoder of the
     /// model is running.
     func forgetLearnedFacts() {
-        reachable.update(repeating: 0, count: max(table.rankLimit, 1))
-        cutDecision.pointee = 0
+        // Relaxed atomic stores, as encoders on other threads read these with relaxed loads meanwhile.
+        for r in 0..<max(table.rankLimit, 1) { tok_store_relaxed_u8(reachable + r, 0) }
+        tok_store_relaxed_u8(cutDecision, 0)
     }
 
     /// The spanning-token filter if it has been built.

@@ -57,7 +57,24 @@ extension Tokenizer {
         }
     }
 
-    /// Number of tokens of a large in-memory text, counted on `threads` threads.
+    /// `encodeParallel` on the bytes of an array.
+    public func encodeParallel(bytes: [UInt8], threads: Int, segmentBytes: Int = 1 << 20,
+                               special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
+        let r = bytes.withUnsafeBufferPointer { b in
+            Result { () throws(SpecialTokenFound) -> [UInt32] in
+                try encodeParallel(bytes: b, threads: threads, segmentBytes: segmentBytes, special: special)
+            }
+        }
+        return try r.get()
+    }
+
+    /// `countParallel` on the bytes of an array.
+    public func countParallel(bytes: [UInt8], threads: Int, segmentBytes: Int = 1 << 20) -> Int {
+        bytes.withUnsafeBufferPointer { countParallel(bytes: $0, threads: threads, segmentBytes: segmentBytes) }
+    }
+
+    /// Number of tokens of a large in-memory text, counted on `threads` threads (normalized first, as `encode`
+    /// does; special strings are ordinary text).
     public func countParallel(bytes text: UnsafeBufferPointer<UInt8>, threads: Int, segmentBytes: Int = 1 << 20) -> Int {
         let segments = Self.segments(of: text, target: segmentBytes, rule: preTokenizer.cutRule,
                                      asciiOnly: normalizer != nil, specials: nil)
@@ -68,7 +85,7 @@ extension Tokenizer {
             let body: @Sendable (Int) -> Void = { k in
                 self.withEncoder { e in
                     var out = TokenBuffer(capacity: 1 << 16)
-                    e.encodeOrdinary(UnsafeBufferPointer(rebasing: text[segments[k]]), into: &out)
+                    e.encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[segments[k]]), into: &out)
                     cp[k] = out.count
                 }
             }

@@ -21,6 +21,9 @@ public struct SpecialTokens: Sendable {
     @usableFromInline let table: RankTable?
     @usableFromInline let firstByte: [Bool]
     @usableFromInline let lengths: [Int]   // distinct lengths, longest first
+    /// Special-token ids are below this (2^24: real vocabularies stay under a million ids).
+    public static let idLimit: UInt32 = 1 << 24
+
     /// Length in bytes of the longest special token (0 when there are none).
     public let maxLength: Int
 
@@ -34,6 +37,10 @@ public struct SpecialTokens: Sendable {
         for (s, id) in sorted {
             let u = Array(s.utf8)
             if u.isEmpty { throw VocabularyError(file: "special tokens", line: nil, reason: "empty special token (id \(id))") }
+            // Ids index tables (an evaluation's counts, a decoder's), so they cannot be arbitrarily large.
+            if id >= SpecialTokens.idLimit {
+                throw VocabularyError(file: "special tokens", line: nil, reason: "special token \(JSONValue.quote(s)) has id \(id), above the largest allowed (\(SpecialTokens.idLimit - 1))")
+            }
             fb[Int(u[0])] = true
             bytes += u; ends.append(bytes.count)
             lens.insert(u.count)

@@ -19,6 +19,7 @@ public enum TiktokenFile {
             throw VocabularyError(file: name, line: nil, reason: "the file is empty")
         }
         var pos = 0, line = 0
+        var maxRank: UInt64 = 0, maxRankLine = 0
         let n = data.count
         while pos < n {
             line += 1
@@ -53,9 +54,15 @@ public enum TiktokenFile {
             }
             ends.append(bytes.count)
             ranks.append(UInt32(r))
+            if r >= maxRank { maxRank = r; maxRankLine = line }
         }
         if ranks.isEmpty { throw VocabularyError(file: name, line: nil, reason: "no tokens") }
         if ranks.count > 1 << 26 { throw VocabularyError(file: name, line: nil, reason: "too many tokens") }
+        // Tables are indexed by rank, so their size follows the largest rank, not the number of tokens: a stray
+        // rank of 4 billion would make a 2 KB file need 17 GB.
+        if maxRank >= Self.rankLimit(tokens: ranks.count) {
+            throw VocabularyError(file: name, line: maxRankLine, reason: "rank \(maxRank) is far above the number of tokens (\(ranks.count)); ranks must stay below \(Self.rankLimit(tokens: ranks.count)) (16 per token plus 65,536)")
+        }
         let table: RankTable
         do {
             table = try RankTable(bytes: bytes, ends: ends, ranks: ranks)
@@ -79,6 +86,10 @@ public enum TiktokenFile {
         }
         return table
     }
+
+    /// The bound on ranks for a vocabulary of `tokens` entries: ranks are array indices, so they must be about
+    /// as dense as real vocabularies' (whose ranks run from 0 without gaps).
+    public static func rankLimit(tokens: Int) -> UInt64 { UInt64(tokens) * 16 + 65_536 }
 
     /// Serializes a table in `.tiktoken` format, ordered by rank.
     public static func serialize(_ table: RankTable) -> [UInt8] {

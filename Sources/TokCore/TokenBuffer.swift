@@ -65,9 +65,12 @@ public struct TokenBuffer: ~Copyable {
         capacity = c
     }
 
-    /// Drops the ids from index `n` on.
+    /// Drops the ids from index `n` on (`0 <= n <= count`).
     @inlinable @inline(__always)
-    public mutating func removeLast(from n: Int) { _count = n }
+    public mutating func removeLast(from n: Int) {
+        precondition(n >= 0 && n <= _count, "TokenBuffer.removeLast(from:) past the ids held")
+        _count = n
+    }
 
     /// Drops all ids, keeping the storage.
     public mutating func removeAll() { _count = 0 }

@@ -34,7 +34,7 @@ public final class Tokenizer: Sendable {
 
     /// Number of ids, ordinary and special: one more than the largest id.
     public var vocabularySize: Int {
-        max(ranks.rankLimit, Int(specialTokens.entries.last.map { $0.id + 1 } ?? 0))
+        max(ranks.rankLimit, specialTokens.entries.last.map { Int($0.id) + 1 } ?? 0)
     }
 
     /// A tokenizer from its parts; `Tokenizer.load(name:)` and `load(contentsOf:)` build one from a shipped or
@@ -86,7 +86,8 @@ public final class Tokenizer: Sendable {
         return try r.get()
     }
 
-    /// Number of tokens of `text` with special strings as ordinary text.
+    /// Number of tokens of `text` with special strings as ordinary text (after the normalizer, if any, as
+    /// `encode` does).
     public func count(_ text: String) -> Int {
         var t = text
         return t.withUTF8 { b in withEncoder { $0.count(b) } }
@@ -100,14 +101,17 @@ public final class Tokenizer: Sendable {
 
     /// Empties the piece and pair caches of the pooled encoders, keeping their memory, and forgets what the model
     /// learnt from text (which tokens merges reach, whether cutting pieces pays): the next encode computes every
-    /// piece afresh, as on a new instance. Benchmarks call this between timed runs, with no encode running.
+    /// piece afresh, as on a new instance. Benchmarks call this between timed runs. Safe while other threads
+    /// encode (they get the same ids; what they learn meanwhile may be forgotten).
     public func clearCaches() {
         idle.withLock { for e in $0 { e.bpe.clearCaches() } }
         model.forgetLearnedFacts()
     }
 
     /// Runs `body` with an encoder that no other thread is using, built on pooled scratch memory that goes back
-    /// to the pool afterwards (so its piece cache stays warm across calls).
+    /// to the pool afterwards (so its piece cache stays warm across calls). The encoder must not be used after
+    /// `body` returns (another call may be using its scratch memory by then): for an encoder of your own, use
+    /// `makeEncoder()`.
     public func withEncoder<R>(_ body: (Encoder) throws -> R) rethrows -> R {
         let bpe = idle.withLock { $0.popLast() }?.bpe ?? BytePairEncoder(model: model)
         defer { idle.withLock { $0.append(UncheckedBPE(bpe: bpe)) } }
@@ -116,9 +120,16 @@ public final class Tokenizer: Sendable {
 
     // MARK: Decoding
 
-    /// The bytes of token `id` (ordinary or special), or nil for an id with no token.
+    /// The bytes of token `id` (ordinary or special), or nil for an id with no token. The buffer points into
+    /// this tokenizer's tables, without a copy: it is valid only while the tokenizer is alive (keep a reference
+    /// to it, or copy with `bytes(of:)`).
     public func tokenBytes(_ id: UInt32) -> UnsafeBufferPointer<UInt8>? {
         ranks.bytes(ofRank: id) ?? specialTokens.bytes(of: id)
+    }
+
+    /// A copy of the bytes of token `id` (ordinary or special), or nil for an id with no token.
+    public func bytes(of id: UInt32) -> [UInt8]? {
+        withExtendedLifetime(self) { tokenBytes(id).map { Array($0) } }
     }
 
     /// The concatenated bytes of `ids`. Throws `UnknownTokenID` with the position of the first id with no token.
@@ -203,7 +214,8 @@ public final class Encoder {
         if start < text.count { encodeOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out) }
     }
 
-    /// Appends the tokens of `text` to `out`, special strings being ordinary text.
+    /// Appends the tokens of `text` to `out`, special strings being ordinary text. No normalizer is applied
+    /// (`encodeNormalizingOrdinary` applies it).
     public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout TokenBuffer) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let bpe = self.bpe
@@ -239,10 +251,19 @@ public final class Encoder {
         }
     }
 
-    /// Number of tokens of `text`, special strings being ordinary text.
+    /// Number of tokens of `text`, special strings being ordinary text (normalized first, as `encode` does).
     public func count(_ text: UnsafeBufferPointer<UInt8>) -> Int {
         var out = TokenBuffer(capacity: text.count / 3 + 16)
-        encodeOrdinary(text, into: &out)
+        encodeNormalizingOrdinary(text, into: &out)
         return out.count
+    }
+
+    /// `encodeOrdinary` after the tokenizer's normalizer, if any (text it refuses is encoded as it is).
+    public func encodeNormalizingOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout TokenBuffer) {
+        if let n = tokenizer.normalizer, let normalized = try? n.normalize(text) {
+            normalized.withUnsafeBufferPointer { encodeOrdinary($0, into: &out) }
+        } else {
+            encodeOrdinary(text, into: &out)
+        }
     }
 }

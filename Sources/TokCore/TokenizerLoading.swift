@@ -15,7 +15,7 @@ extension Tokenizer {
             if shippedNames.contains(name) {
                 throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found; set TOK_VOCABULARIES to the directory holding \(name).tiktoken")
             }
-            throw VocabularyError(file: name, line: nil, reason: "unknown tokenizer name (shipped: \(known); or give a file path)")
+            throw VocabularyError(file: name, line: nil, reason: "unknown tokenizer name (shipped: \(known); load(contentsOf:) reads a .tiktoken file)")
         }
         return try load(contentsOf: path, name: name)
     }
@@ -57,17 +57,29 @@ extension Tokenizer {
     ///   - pattern: the pre-tokenization regex; when nil, taken from the sidecar JSON (`pat_str`).
     ///   - specialTokens: special tokens; when nil, taken from the sidecar JSON (`special_tokens`), else none.
     ///   - preTokenizer: overrides the pre-tokenizer built from the pattern. Needed for patterns other than the
-    ///     standard ones (gpt2, cl100k, o200k, llama3), which only TokICU's regex engine runs.
+    ///     standard ones (gpt2, cl100k, o200k, llama3), which only TokICU's regex engine runs, and for a
+    ///     vocabulary whose sidecar says `"pretokenizer": "icu-words"` (TokICU's `ICUWordBreakPreTokenizer`).
+    ///   - normalizer: the normalization applied before encoding. Required when the sidecar (if it is read, that
+    ///     is when `pattern` or `specialTokens` is nil) names one, as `tok train --normalize` writes: TokCore has
+    ///     none of its own (TokICU's `ICUNormalizer` is one), and encoding without it would give other ids.
     ///
-    /// The sidecar is `<path minus .tiktoken>.json` or `<path>.json`, an object with `pat_str` (or `pattern`) and
-    /// `special_tokens` (an object of string to id), as written by `tok train`.
+    /// The sidecar is `<path minus .tiktoken>.json` or `<path>.json`, an object with `pat_str` (or `pattern`),
+    /// `special_tokens` (an object of string to id) and optionally `normalizer` and `pretokenizer`, as written by
+    /// `tok train`.
     public static func load(contentsOf path: String, name: String? = nil, pattern: String? = nil,
                             specialTokens: [(String, UInt32)]? = nil,
-                            preTokenizer: (any PreTokenizer)? = nil) throws(VocabularyError) -> Tokenizer {
+                            preTokenizer: (any PreTokenizer)? = nil,
+                            normalizer: (any TextNormalizer)? = nil) throws(VocabularyError) -> Tokenizer {
         let table = try VocabularyCache.table(path: path)
         let sidecar = pattern == nil || specialTokens == nil ? try Sidecar.find(for: path) : nil
+        if let form = sidecar?.normalizer, normalizer == nil {
+            throw VocabularyError(file: sidecar?.path ?? path, line: nil, reason: "the vocabulary wants its text normalized (\(form)); pass normalizer: (TokICU's ICUNormalizer)")
+        }
+        if let words = sidecar?.preTokenizer, preTokenizer == nil, pattern == nil {
+            throw VocabularyError(file: sidecar?.path ?? path, line: nil, reason: "the vocabulary's pieces come from the \(words) pre-tokenizer; pass preTokenizer: (TokICU's ICUWordBreakPreTokenizer)")
+        }
         guard let pat = pattern ?? sidecar?.pattern else {
-            throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: give one, or put pat_str in \(Sidecar.candidates(for: path)[0])")
+            throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: pass pattern:, or put pat_str in \(Sidecar.candidates(for: path)[0])")
         }
         let specials = try SpecialTokens(specialTokens ?? sidecar?.specialTokens ?? [])
         try specials.checkDisjoint(from: table, file: path)
@@ -84,7 +96,8 @@ extension Tokenizer {
             if let s = base.lastIndex(of: "/") { base = String(base[base.index(after: s)...]) }
             if base.hasSuffix(".tiktoken") { base = String(base.dropLast(9)) }
         }
-        return Tokenizer(name: base, ranks: table, pattern: pat, preTokenizer: pre, specialTokens: specials)
+        return Tokenizer(name: base, ranks: table, pattern: pat, preTokenizer: pre, specialTokens: specials,
+                         normalizer: normalizer)
     }
 }
 

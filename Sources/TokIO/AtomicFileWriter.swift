@@ -50,8 +50,10 @@ public final class AtomicFileWriter {
                 direct = true
             }
         }
-        if !direct && stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR {
-            direct = true
+        if !direct && stat(path, &st) == 0 {
+            // A directory cannot be replaced by the file: say so now (renaming onto "." failed with EBUSY).
+            if (st.st_mode & S_IFMT) == S_IFDIR { throw TokIOError.fromErrno(EISDIR, name: given, reading: false) }
+            if (st.st_mode & S_IFMT) != S_IFREG { direct = true }
         }
         self.path = path
         self.direct = direct

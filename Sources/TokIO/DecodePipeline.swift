@@ -8,9 +8,16 @@ public struct DecodeFailure: Error, CustomStringConvertible {
     public var line: Int
     /// The 0-based index of the id among all the ids of the input (not reset at line breaks).
     public var position: Int
+    /// The 1-based index of the id in its line.
+    public var column: Int
     /// What is wrong, for the message.
     public var reason: String
-    public var description: String { "\(input): line \(line): \(reason) (id #\(position))" }
+    public var description: String { "\(input): line \(line), id \(column) of the line (\(ordinal(position + 1)) of the input): \(reason)" }
+
+    private func ordinal(_ n: Int) -> String {
+        let suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th"
+        return "\(n)\(suffix)"
+    }
 }
 
 /// Reads decimal ids separated by spaces, tabs, CRs, LFs or commas and writes the decoded bytes, streaming.
@@ -39,8 +46,10 @@ public struct DecodePipeline {
 
     /// Decodes one input: `read` fills the buffer with the next input bytes and returns how many (0 at the end),
     /// `write` receives the output in order. Throws `DecodeFailure`, naming the input `name`, for a bad id.
+    /// When a read returns less than asked (input from a pipe that has nothing more for now), what is decoded so
+    /// far is written and `flush` is called, so that a slow stream of ids is decoded as it comes.
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
-                    write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+                    write: (UnsafeBufferPointer<UInt8>) throws -> Void, flush: () throws -> Void = {}) throws {
         var decoder = StreamingDecoder(tokenizer: tokenizer, lossy: lossy)
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
@@ -52,12 +61,15 @@ public struct DecodePipeline {
         var lineHasContent = false
         var lineStartPosition = 0
         var lastIDLine = 1   // the line of the last id read, which an unfinished character at the end belongs to
+        var lineFirst = 0    // the position of the first id of the current line
+        var lastIDLineFirst = 0
 
         func fail(_ reason: String) -> DecodeFailure {
-            DecodeFailure(input: name, line: line, position: position, reason: reason)
+            DecodeFailure(input: name, line: line, position: position, column: position - lineFirst + 1, reason: reason)
         }
         func emit() throws {
             lastIDLine = line
+            lastIDLineFirst = lineFirst
             if raw {
                 guard let b = tokenizer.tokenBytes(UInt32(value)) else { throw fail("unknown token id \(value)") }
                 out.append(contentsOf: b)
@@ -79,7 +91,8 @@ public struct DecodePipeline {
         func endStream() throws {
             if raw { return }
             do { try decoder.finish(to: &out) } catch {
-                throw DecodeFailure(input: name, line: lastIDLine, position: max(position - 1, lineStartPosition),
+                let p = max(position - 1, lineStartPosition)
+                throw DecodeFailure(input: name, line: lastIDLine, position: p, column: p - lastIDLineFirst + 1,
                                     reason: "the ids end in the middle of a UTF-8 character (use --lossy to replace it)")
             }
         }
@@ -91,7 +104,7 @@ public struct DecodePipeline {
                 let c = buf[i]
                 if c >= 0x30 && c <= 0x39 {
                     value = value * 10 + UInt64(c - 0x30)
-                    if value > UInt64(UInt32.max) { throw fail("id out of range") }
+                    if value > UInt64(UInt32.max) { throw fail("id out of range (above 4294967295)") }
                     inNumber = true
                     lineHasContent = true
                 } else if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x2C {
@@ -104,15 +117,17 @@ public struct DecodePipeline {
                             lineStartPosition = position
                         }
                         line += 1
+                        lineFirst = position
                         lineHasContent = false
                     }
                 } else {
                     throw fail("expected a decimal token id, found byte 0x\(String(c, radix: 16))")
                 }
             }
-            if out.count >= 1 << 16 {
+            if out.count >= 1 << 16 || (n < buf.count && !out.isEmpty) {
                 try out.withUnsafeBufferPointer { try write($0) }
                 out.removeAll(keepingCapacity: true)
+                if n < buf.count { try flush() }
             }
         }
         if inNumber { try emit() }

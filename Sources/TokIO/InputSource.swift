@@ -118,9 +118,21 @@ public final class InputSource: ByteSource {
         }
     }
 
-    /// Reads the first bytes (at least 4, unless the input is shorter) and decides between plain and zstd.
+    /// Reads the first bytes (up to 4, fewer when they already rule out zstd's magic or the input is shorter)
+    /// and decides between plain and zstd. Stopping early matters on a pipe: a first line of 3 bytes ("64\n")
+    /// would otherwise wait for whatever comes next.
     private func probe() throws {
-        while stagingEnd < 4 {
+        func mayBeMagic() -> Bool {
+            let b = staging
+            let frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD], skippable: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
+            var f = true, k = true
+            for i in 0..<min(stagingEnd, 4) {
+                f = f && b[i] == frame[i]
+                k = k && (i == 0 ? b[i] & 0xF0 == 0x50 : b[i] == skippable[i])
+            }
+            return f || k
+        }
+        while stagingEnd < 4 && mayBeMagic() {
             let n = try rawRead(UnsafeMutableRawBufferPointer(rebasing: staging[stagingEnd...]))
             if n == 0 { rawEOF = true; break }
             stagingEnd += n

@@ -155,6 +155,9 @@ public enum Evaluation {
             var st = stat()
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             let lang = String(n.split(separator: ".", maxSplits: 1)[0])
+            if let other = files.first(where: { $0.0 == lang }) {
+                throw EvalError.content(name: dir, line: nil, reason: "two files for the language \(lang) (\(other.1) and \(path)); keep one")
+            }
             files.append((lang, path))
         }
         guard let p = files.firstIndex(where: { $0.0 == pivot }) else {
@@ -168,7 +171,8 @@ public enum Evaluation {
         for (_, path) in files.dropFirst() {
             let n = try TextLines.count(path)
             if n != pivotLines {
-                throw EvalError.invalid("\(path) has \(n) lines but \(files[0].1) has \(pivotLines): parallel files must be aligned line by line")
+                func lines(_ k: Int) -> String { k == 1 ? "1 line" : "\(k) lines" }
+                throw EvalError.invalid("\(path) has \(lines(n)) but \(files[0].1) has \(lines(pivotLines)): parallel files must be aligned line by line")
             }
         }
         return files
@@ -196,6 +200,9 @@ public enum Evaluation {
         var scriptTokens: UInt64 = 0, classTokens: UInt64 = 0, partialTokens: UInt64 = 0
         var entropy = 0.0, renyiSum = 0.0
         let total = Double(c.tokens)
+        // The Renyi sum is taken relative to the largest count, (n / max)^alpha, which cannot underflow to 0 for a
+        // large alpha (p^alpha did from alpha of about 400 on); log sum p^alpha = log sum + alpha log(max / total).
+        let most = Double(c.idCounts.max() ?? 0)
         for (id, n) in c.idCounts.enumerated() where n > 0 {
             types += 1
             let f = traits.flags(id)
@@ -205,7 +212,7 @@ public enum Evaluation {
             if f & TokenTraits.partial != 0 { partialTokens += n }
             let p = Double(n) / total
             entropy -= p * log2(p)
-            renyiSum += pow(p, alpha)
+            renyiSum += pow(Double(n) / most, alpha)
         }
         v[.pretokenPurityTypes] = ratio(types - crossingTypes, types)
         v[.scriptPurity] = ratio(Int(scriptTokens), c.tokens)
@@ -215,7 +222,7 @@ public enum Evaluation {
         v[.byteFallbackRate] = ratio(Int(partialTokens), c.tokens)
         if c.tokens > 0 {
             v[.entropy] = entropy
-            let renyi = alpha == 1 ? entropy * log(2) : log(renyiSum) / (1 - alpha)
+            let renyi = alpha == 1 ? entropy * log(2) : (log(renyiSum) + alpha * log(most / total)) / (1 - alpha)
             v[.renyiEfficiency] = renyi / log(Double(max(2, traits.ordinaryCount)))
         }
         let usedOrdinary = c.idCounts.prefix(traits.ordinaryCount).filter { $0 > 0 }.count

@@ -58,11 +58,28 @@ public final class Evaluator: @unchecked Sendable {
         return total
     }
 
+    /// The tokenizer-independent landmarks of `text`: whitespace words, UAX #29 words, the reference's pieces.
+    func findLandmarks(_ text: UnsafeBufferPointer<UInt8>, into l: inout TextLandmarks) {
+        l.whitespaceWords.removeAll(keepingCapacity: true)
+        l.characters = TextLandmarks.whitespaceWords(text, into: &l.whitespaceWords)
+        l.words.removeAll(keepingCapacity: true)
+        wordBreak.forEachWord(text) { s, t in
+            l.words.append(s)
+            l.words.append(t)
+        }
+        l.pieceEnds.removeAll(keepingCapacity: true)
+        reference.split(text, into: &l.pieceEnds)
+        l.pieceEndBits.reset(count: text.count)
+        l.pieceEnds.withUnsafeBufferPointer { l.pieceEndBits.insert($0) }
+    }
+
     /// One worker's counts and scratch memory (only that worker touches them, so no dynamic exclusivity checks).
     final class Box: @unchecked Sendable {
         let evaluator: Evaluator
         @exclusivity(unchecked) var counts: [TokenCounts]
         @exclusivity(unchecked) var landmarks = TextLandmarks()
+        /// Landmarks of the text as a normalizing tokenizer sees it.
+        @exclusivity(unchecked) var normalizedLandmarks = TextLandmarks()
         @exclusivity(unchecked) var buffer = TokenBuffer(capacity: 1 << 16)
         @exclusivity(unchecked) var tokenEnds = PositionBits()
 
@@ -84,19 +101,22 @@ public final class Evaluator: @unchecked Sendable {
 
         func measure(_ text: UnsafeBufferPointer<UInt8>) {
             let e = evaluator
-            landmarks.whitespaceWords.removeAll(keepingCapacity: true)
-            landmarks.characters = TextLandmarks.whitespaceWords(text, into: &landmarks.whitespaceWords)
-            landmarks.words.removeAll(keepingCapacity: true)
-            e.wordBreak.forEachWord(text) { s, t in
-                landmarks.words.append(s)
-                landmarks.words.append(t)
-            }
-            landmarks.pieceEnds.removeAll(keepingCapacity: true)
-            e.reference.split(text, into: &landmarks.pieceEnds)
-            landmarks.pieceEndBits.reset(count: text.count)
-            landmarks.pieceEnds.withUnsafeBufferPointer { landmarks.pieceEndBits.insert($0) }
+            e.findLandmarks(text, into: &landmarks)
             for (k, t) in e.tokenizers.enumerated() {
                 buffer.removeAll()
+                if let n = t.normalizer, let normalized = try? n.normalize(text) {
+                    // The tokenizer sees the normalized text: its tokens, words and pieces are counted there, and
+                    // the text's size (bytes, characters) as given, like every other tokenizer's.
+                    normalized.withUnsafeBufferPointer { nt in
+                        e.findLandmarks(nt, into: &normalizedLandmarks)
+                        t.withEncoder { $0.encodeOrdinary(nt, into: &buffer) }
+                        counts[k].count(text: nt, ids: buffer.ids, traits: e.traits[k], landmarks: normalizedLandmarks,
+                                        tokenEnds: &tokenEnds)
+                        counts[k].bytes += text.count - nt.count
+                        counts[k].characters += landmarks.characters - normalizedLandmarks.characters
+                    }
+                    continue
+                }
                 if e.sharesReferencePieces[k] {
                     // Same pattern as the reference: its pieces are this tokenizer's pre-tokens already.
                     landmarks.pieceEnds.withUnsafeBufferPointer { ends in

@@ -89,7 +89,7 @@ public enum Metric: String, CaseIterable, Sendable {
             return "Share of whitespace words that lie inside a single token (single-token retention rate)."
         case .retentionWords: return "Share of UAX #29 words that lie inside a single token."
         case .pretokenPurity:
-            return "Share of token occurrences that lie inside one piece of the reference pre-tokenizer (o200k's pattern unless --reference says otherwise): tokens across word boundaries are impure."
+            return "Share of token occurrences that lie inside one piece of the reference pre-tokenizer (o200k's pattern): tokens across word boundaries are impure."
         case .pretokenPurityTypes: return "Share of the token types used on the text that never cross a reference piece boundary."
         case .scriptPurity:
             return "Share of token occurrences whose characters belong to at most one Unicode script (Common and Inherited, and the bytes of cut characters, not counted)."

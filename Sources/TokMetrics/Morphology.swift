@@ -46,14 +46,29 @@ public struct GoldSegmentation: Sendable {
         if entries.isEmpty { throw EvalError.content(name: path, line: nil, reason: "no segmented words (an empty file scores nothing)") }
     }
 
+    /// `e` with each morph normalized by `n` (a morph the normalizer refuses is kept as it is).
+    static func normalized(_ e: Entry, _ n: any TextNormalizer) -> Entry {
+        var out = Entry(word: [], boundaries: [], morphs: [])
+        for (k, (a, b)) in e.morphs.enumerated() {
+            let m = Array(e.word[a..<b])
+            let nm = m.withUnsafeBufferPointer { (try? n.normalize($0)) ?? m }
+            out.morphs.append((out.word.count, out.word.count + nm.count))
+            out.word += nm
+            if k < e.morphs.count - 1 { out.boundaries.append(out.word.count) }
+        }
+        return out
+    }
+
     /// Morpheme-boundary precision, recall, F1 and %Pure of a tokenizer, each word encoded on its own after a
-    /// space (as it appears in running text); the space's bytes are not part of the word.
+    /// space (as it appears in running text); the space's bytes are not part of the word. A tokenizer with a
+    /// normalizer sees the word as the concatenation of its normalized morphs, whose boundaries are the gold ones.
     public func scores(_ tokenizer: Tokenizer) -> (precision: Double, recall: Double, f1: Double, pure: Double) {
         var predicted = 0, gold = 0, hit = 0, tokens = 0, pureTokens = 0
         tokenizer.withEncoder { enc in
             var out = TokenBuffer(capacity: 64)
-            for e in entries {
+            for raw in entries {
                 out.removeAll()
+                let e = tokenizer.normalizer.map { GoldSegmentation.normalized(raw, $0) } ?? raw
                 let text = [0x20] + e.word
                 text.withUnsafeBufferPointer { enc.encodeOrdinary($0, into: &out) }
                 // Token spans relative to the word (the leading space is byte -1).
@@ -131,8 +146,9 @@ enum TextLines {
         if let bad = data.withUnsafeBufferPointer({ firstInvalidUTF8Offset($0) }) {
             throw EvalError.content(name: path, line: nil, reason: "invalid UTF-8 at byte \(bad)")
         }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // Split the bytes, not the String: "\r\n" is one Character, so a CRLF file had no "\n" to split at.
+        return data.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
     }
 
     /// Number of lines (a last line without a line feed counts).

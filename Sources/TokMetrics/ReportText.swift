@@ -9,6 +9,11 @@ public enum ReportText {
         return NumberText.fixed(v, 3)
     }
 
+    /// A value as JSON and CSV write it: full precision, counts as integers.
+    static func raw(_ v: Double, _ m: Metric) -> String {
+        m == .unusedTokens ? String(Int(v)) : "\(v)"
+    }
+
     static func render(_ rows: [[String]], rightFrom: Int = 1) -> String {
         guard let first = rows.first else { return "" }
         let widths = (0..<first.count).map { c in rows.map { $0[c].unicodeScalars.count }.max() ?? 0 }
@@ -64,15 +69,15 @@ public enum ReportText {
 
     /// JSON: every value, by scope and tokenizer, with the metrics' definitions.
     public static func json(_ r: EvaluationReport) -> String {
-        func num(_ v: Double?) -> String {
+        func num(_ v: Double?, _ m: Metric? = nil) -> String {
             guard let v, v.isFinite else { return "null" }
-            return "\(v)"
+            return m.map { raw(v, $0) } ?? "\(v)"
         }
         func scope(_ s: EvaluationReport.Scope) -> String {
             var parts: [String] = []
             for (k, t) in r.tokenizers.enumerated() {
                 var fields = ["\"tokens\": \(s.tokens[k])"]
-                for m in Metric.allCases { if let v = s.values[k][m] { fields.append("\"\(m.rawValue)\": \(num(v))") } }
+                for m in Metric.allCases { if let v = s.values[k][m] { fields.append("\"\(m.rawValue)\": \(num(v, m))") } }
                 if k < s.lengthHistograms.count {
                     fields.append("\"token_length_histogram\": [\(s.lengthHistograms[k].map(String.init).joined(separator: ", "))]")
                 }
@@ -100,7 +105,7 @@ public enum ReportText {
         for s in scopes {
             for (k, t) in r.tokenizers.enumerated() {
                 if s.bytes > 0 { out += "\(q(s.name)),\(q(t)),tokens,\(s.tokens[k])\n" }
-                for m in Metric.allCases { if let v = s.values[k][m], v.isFinite { out += "\(q(s.name)),\(q(t)),\(m.rawValue),\(v)\n" } }
+                for m in Metric.allCases { if let v = s.values[k][m], v.isFinite { out += "\(q(s.name)),\(q(t)),\(m.rawValue),\(raw(v, m))\n" } }
             }
         }
         for (k, t) in r.tokenizers.enumerated() where k < r.gini.count { out += "parallel,\(q(t)),gini,\(r.gini[k])\n" }

@@ -93,6 +93,10 @@ public final class CorpusReader {
     private let normalizer: ICUNormalizer?
     private let field: [UInt8]
     private var stopped = false
+    /// JSONL records read, and those that had a text (a string `jsonlField`): a field no record has is most likely
+    /// a wrong `--jsonl-field`, which callers can warn about.
+    public private(set) var jsonlRecords = 0
+    public private(set) var jsonlRecordsWithText = 0
 
     /// A reader of `files`; until `read` it only looks up their sizes, for `progress`.
     public init(files: [String], options: CorpusOptions) {
@@ -241,6 +245,7 @@ public final class CorpusReader {
                 // Blank lines are allowed between records.
                 let body = f.pending[line].drop(while: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A })
                 if body.isEmpty { continue }
+                jsonlRecords += 1
                 doc.removeAll(keepingCapacity: true)
                 let result = body.withUnsafeBufferPointer { b in
                     Result { () throws(JSONLField.Failure) -> Bool in try JSONLField.extract(b, field: field, into: &doc) }
@@ -254,6 +259,7 @@ public final class CorpusReader {
                                              reason: "invalid JSON: \(e.reason)")
                 }
                 if found {
+                    jsonlRecordsWithText += 1
                     try addText(doc[...], &segment, emit: emit, name: f.name, lineMode: true)
                 }
             }

@@ -22,6 +22,11 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Timed runs; the best is reported.", valueName: "n"))
     var `repeat`: Int = 3
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+    }
+
     @Argument(help: ArgumentHelp("Input file (plain or zstd).", valueName: "file"))
     var file: String
 
@@ -31,10 +36,18 @@ struct Bench: ParsableCommand {
             let tokenizer = try tokenizerOptions.load()
             let loadSeconds = monotonicSeconds() - loadStart
             let data = try InputSource.contents(of: file)
+            // Text only, as `tok encode` takes by default: invalid bytes would be timed as something else.
+            if let bad = data.withUnsafeBufferPointer({ firstInvalidUTF8Offset($0) }) {
+                throw CLIError("\(file == "-" ? "<stdin>" : file): invalid UTF-8 at byte offset \(bad) (tok bench measures text)")
+            }
             let n = workerThreads(threads)
-            let result = BenchRunner.run(tokenizer: tokenizer, data: data, threads: n, repeats: max(1, `repeat`))
+            let result = BenchRunner.run(tokenizer: tokenizer, data: data, threads: n, repeats: `repeat`)
             let mbps = Double(data.count) / result.seconds / 1e6
-            print("{\"tokenizer\":\"\(tokenizer.name)\",\"threads\":\(n),\"bytes\":\(data.count),\"tokens\":\(result.tokens),\"seconds\":\(result.seconds),\"mb_per_s\":\(mbps),\"load_seconds\":\(loadSeconds)}")
+            let line = "{\"tokenizer\":\(JSONValue.quote(tokenizer.name)),\"threads\":\(n),\"bytes\":\(data.count),\"tokens\":\(result.tokens),\"seconds\":\(result.seconds),\"mb_per_s\":\(mbps),\"load_seconds\":\(loadSeconds)}\n"
+            try withOutput(nil) { write in
+                var l = line
+                try l.withUTF8 { try write($0) }
+            }
         }
     }
 }

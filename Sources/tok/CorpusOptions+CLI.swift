@@ -91,8 +91,8 @@ struct CorpusArguments: ParsableArguments {
 
     var progressStyle: ProgressReporter.Style { quiet ? .quiet : progress }
 
-    /// Reads and counts the corpus, reporting progress.
-    func count(reporter: ProgressReporter) throws -> PieceCounts {
+    /// Reads and counts the corpus, reporting progress; `command` names the command in warnings.
+    func count(reporter: ProgressReporter, command: String) throws -> PieceCounts {
         let files = try CorpusInputs.expand(corpus.isEmpty ? ["-"] : corpus)
         let pre = try makePreTokenizer()
         var opts = options
@@ -111,6 +111,9 @@ struct CorpusArguments: ParsableArguments {
             throw error
         }
         reporter.counted(distinct: counts.count, pieces: Int(counts.total), text: reader.progress.textBytes)
+        if reader.jsonlRecords > 0 && reader.jsonlRecordsWithText == 0 {
+            printError(command, "warning: none of the \(reader.jsonlRecords) JSONL records has a string member \(JSONValue.quote(options.jsonlField)) (--jsonl-field)")
+        }
         return counts
     }
 }

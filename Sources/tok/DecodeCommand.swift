@@ -36,12 +36,12 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("decode") {
-            let tokenizer = try tokenizerOptions.load()
+            let tokenizer = try tokenizerOptions.load(needsPattern: false)
             let pipeline = DecodePipeline(tokenizer: tokenizer, lines: lines, lossy: lossy, raw: raw)
-            try withOutput(output) { write in
+            try withOutput(output) { write, flush in
                 for f in files.isEmpty ? ["-"] : files {
                     let src = try InputSource(path: f)
-                    try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write)
+                    try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write, flush: flush)
                 }
             }
         }

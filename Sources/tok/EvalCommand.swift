@@ -27,8 +27,8 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("A directory with one file per language (named LANG.txt or LANG.txt.zst), aligned line by line.", valueName: "dir"))
     var parallel: String?
 
-    @Option(help: ArgumentHelp("The language premiums are relative to ", valueName: "lang"))
-    var pivot: String = "en"
+    @Option(help: ArgumentHelp("The language the premiums of --parallel are relative to (default: en).", valueName: "lang"))
+    var pivot: String?
 
     @Option(help: ArgumentHelp("Gold segmentation file: word<TAB>morph morph ... per line (plain or zstd).", valueName: "file"))
     var segmentation: String?
@@ -45,7 +45,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "Write CSV (scope,tokenizer,metric,value) instead of the table.")
     var csv = false
 
-    @Option(help: ArgumentHelp("Also write a self-contained HTML report with SVG charts to this file (atomically).", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report with SVG charts to this file (atomically; \"-\": to standard output, instead of the table).", valueName: "file"))
     var html: String?
 
     @Option(help: ArgumentHelp("Worker threads (default: all CPUs).", valueName: "n"))
@@ -56,8 +56,12 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv cannot be used together") }
+        if html == "-" && (json || csv) { throw ValidationError("--html - writes the report to standard output, where --json or --csv would go") }
+        if pivot != nil && parallel == nil { throw ValidationError("--pivot needs --parallel") }
+        var seen = Set<String>()
+        for t in tokenizers where !seen.insert(t).inserted { throw ValidationError("-t \(t) is given twice") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if !(alpha > 0) { throw ValidationError("--alpha must be positive") }
+        if !(alpha > 0) || !alpha.isFinite { throw ValidationError("--alpha must be a positive number (not inf: a large order such as 1000 gives the min-entropy)") }
     }
 
     func run() throws {
@@ -67,14 +71,15 @@ struct Eval: ParsableCommand {
             var options = EvaluationOptions()
             options.alpha = alpha
             options.threads = workerThreads(threads)
-            options.pivot = pivot
+            options.pivot = pivot ?? "en"
             options.invalidUTF8 = invalidUTF8
             var report = try Evaluation.run(tokenizers: loaded, corpus: corpus, parallel: parallel,
                                             segmentation: segmentation, lexicon: lexicon, options: options)
             // Names as the user gave them, so that two files with the same base name stay apart.
             report.tokenizers = names.map { n in Tokenizer.shippedNames.contains(n) ? n : shortName(n, among: names) }
-            let text = json ? ReportText.json(report) : csv ? ReportText.csv(report) : ReportText.table(report)
-            if let html {
+            let text = html == "-" ? ReportHTML.page(report)
+                : json ? ReportText.json(report) : csv ? ReportText.csv(report) : ReportText.table(report)
+            if let html, html != "-" {
                 let page = ReportHTML.page(report)
                 try withOutput(html) { write in
                     var p = page
@@ -107,7 +112,7 @@ private func loadConcurrently(_ names: [String]) throws -> [Tokenizer] {
     results.withUnsafeMutableBufferPointer { buffer in
         nonisolated(unsafe) let slots = buffer.baseAddress!
         DispatchQueue.concurrentPerform(iterations: names.count) { i in
-            slots[i] = Result { try TokenizerOptions.parse(["-t", names[i]]).load() }
+            slots[i] = Result { try TokenizerOptions.parse(["-t", names[i]]).load(patternFlag: false) }
         }
     }
     return try results.map { try $0!.get() }

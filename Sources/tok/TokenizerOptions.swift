@@ -33,8 +33,9 @@ struct TokenizerOptions: ParsableArguments {
                                valueName: "file"))
     var specialTokensFile: String?
 
-    /// Loads the tokenizer these options describe.
-    func load() throws -> Tokenizer {
+    /// Loads the tokenizer these options describe; `patternFlag`: whether the command has `--pattern` (for
+    /// messages); `needsPattern`: false for decoding, where a file without a pattern gets a placeholder.
+    func load(patternFlag: Bool = true, needsPattern: Bool = true) throws -> Tokenizer {
         let isShipped = Tokenizer.shippedNames.contains(tokenizer)
         // Shipped names win over same-named files in the current directory only if no such file exists.
         let path: String? = isShipped && !fileExists(tokenizer) ? nil : tokenizer
@@ -50,22 +51,23 @@ struct TokenizerOptions: ParsableArguments {
             if choice == .auto && pattern == nil, let p = sidecar?.preTokenizer, let c = PreTokenizerChoice(rawValue: p) {
                 choice = c
             }
-            guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern ?? (choice == .icuWords ? "" : nil) else {
-                throw CLIError("\(path): no pre-tokenization pattern; pass --pattern or put pat_str in \(Sidecar.candidates(for: path)[0])")
+            let placeholder = needsPattern ? nil : StandardPattern.cl100k.patternString
+            guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern ?? (choice == .icuWords ? "" : placeholder) else {
+                throw CLIError("\(path): no pre-tokenization pattern; \(patternFlag ? "pass --pattern or " : "")put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
             do { _ = try SpecialTokens(specials) } catch {
                 throw CLIError("\(specialTokensFile ?? sidecar?.path ?? path): \(error.reason)")
             }
             let pre = try Self.makePreTokenizer(pat, choice, from: pattern != nil ? "--pattern" : sidecar?.path ?? path)
-            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials, preTokenizer: pre)
-            if let form = sidecar?.normalizer {
+            let normalizer = try sidecar?.normalizer.map { form in
                 guard let f = ICUNormalizer.Form(rawValue: form) else {
-                    throw CLIError("\(path): unknown normalizer \(form) in its sidecar")
+                    throw CLIError("\(sidecar?.path ?? path): unknown normalizer \(form)")
                 }
-                base = Tokenizer(name: base.name, ranks: base.ranks, pattern: base.pattern, preTokenizer: base.preTokenizer,
-                                 specialTokens: base.specialTokens, normalizer: ICUNormalizer(f))
+                return ICUNormalizer(f)
             }
+            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials, preTokenizer: pre,
+                                      normalizer: normalizer)
         } else {
             base = try Tokenizer.load(name: tokenizer)
             if pattern != nil || pretokenizer != .auto || specialTokensFile != nil {

@@ -68,7 +68,7 @@ struct Train: ParsableCommand {
             }
             var table: PieceCounts
             if counts.isEmpty {
-                table = try corpus.count(reporter: reporter)
+                table = try corpus.count(reporter: reporter, command: "train")
             } else {
                 table = PieceCounts()
                 for f in try CorpusInputs.expand(counts) { try CountsFile.read(path: f, into: &table) }
@@ -115,7 +115,7 @@ struct Count: ParsableCommand {
     func run() throws {
         try runReportingErrors("count") {
             let reporter = ProgressReporter(style: corpus.progressStyle)
-            let table = try corpus.count(reporter: reporter)
+            let table = try corpus.count(reporter: reporter, command: "count")
             let data = CountsFile.contents(of: table)
             try withOutput(output) { write in try data.withUnsafeBufferPointer { try write($0) } }
         }

@@ -41,6 +41,12 @@ final class TiktokenFileTests: XCTestCase {
         XCTAssertTrue(message(allBytes(upTo: "aGk= 5\n")).contains("rank 5 appears twice"))
         XCTAssertTrue(message("YQ== 0\n").contains("no token for the single byte 0x0"))
         XCTAssertEqual(message(""), "test.tiktoken: the file is empty")
+        // Ranks index tables: one far above the number of tokens is refused (it took 655 MB at 50,000,000 and
+        // aborted at 4,294,967,294), on its line; a rank within the bound loads.
+        XCTAssertEqual(message(allBytes(upTo: "aGk= 50000000\nYWJj 300\n")),
+                       "test.tiktoken:257: rank 50000000 is far above the number of tokens (258); ranks must stay below 69664 (16 per token plus 65,536)")
+        XCTAssertTrue(message(allBytes(upTo: "aGk= 4294967294\n")).contains("test.tiktoken:257: rank 4294967294 is far above"))
+        XCTAssertEqual(message(allBytes(upTo: "aGk= 69000\n")), "no error")
     }
 
     func testShippedVocabulariesLoad() throws {

@@ -103,7 +103,7 @@ def test_truncated_utf8_at_end_is_an_error(tok):
 
 
 def test_unknown_id_names_position(tok):
-    one_line_error(run(tok, ["decode"], b"9906 11\n1917 999999 0\n"), "999999", "line 2", "#3")
+    one_line_error(run(tok, ["decode"], b"9906 11\n1917 999999 0\n"), "999999", "line 2, id 2 of the line (4th of the input)")
 
 
 def test_non_numeric_id(tok):
@@ -442,13 +442,34 @@ def test_output_dash_is_standard_output(tok, workdir):
     counts = peers.ok(run(tok, ["count"], b"hello world\n"), "count")
     assert peers.ok(run_in(["count", "-o", "-"], b"hello world\n"), "count -o -") == counts
     assert not (cwd / "-").exists() and list(cwd.iterdir()) == []
+    # A directory is named as one (renaming onto "." said "device or resource busy").
+    for d in (".", str(cwd)):
+        assert b"is a directory" in run_in(["encode", "-o", d], b"x").stderr
 
 
 def test_decode_names_the_line_of_an_unfinished_character(tok):
     enc = peers.encoding("cl100k_base")
     ids = next(i for i in (enc.encode(c) for c in "龘𝕏ꙮ🜁") if len(i) >= 2)  # a character split across tokens
     text = (" ".join(map(str, ids[:-1])) + "\n\n").encode()
-    one_line_error(run(tok, ["decode"], text), "line 1:", "middle of a UTF-8 character")
+    one_line_error(run(tok, ["decode"], text), f"line 1, id {len(ids) - 1} of the line", "middle of a UTF-8 character")
+
+
+def test_decode_keeps_up_with_a_slow_stream(tok):
+    """Ids arriving over a pipe are decoded as they come (the output had waited for the end of input or 64 KB),
+    even a first line shorter than zstd's 4-byte magic."""
+    import select
+    p = subprocess.Popen([tok.binary, "decode", "--lines"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        for ids, text in ((b"64\n", b"a\n"), (b"9906 11\n", b"Hello,\n"), (b"1917 0\n", b" world!\n")):
+            p.stdin.write(ids)
+            p.stdin.flush()
+            ready, _, _ = select.select([p.stdout], [], [], 10)
+            assert ready, f"no output for {ids!r} while the input stays open"
+            assert p.stdout.readline() == text
+    finally:
+        p.stdin.close()
+        p.wait(10)
+    assert p.returncode == 0
 
 
 def test_special_error_before_invalid_utf8(tok):
@@ -456,3 +477,50 @@ def test_special_error_before_invalid_utf8(tok):
     an invalid byte before a special token is reported as such."""
     one_line_error(run(tok, ["encode", "--special", "error"], b"<|endoftext|>\xff"), "special token", "byte offset 0")
     one_line_error(run(tok, ["encode", "--special", "error"], b"abc\xff<|endoftext|>"), "invalid UTF-8", "byte offset 3")
+
+
+def test_readme_encode_examples_are_true(tok):
+    """Every `echo 'TEXT' | tok encode -t NAME  # IDS` line in the README prints those ids (one said
+    "9906 11 1917 0 198" where tok and tiktoken give "9906 11 1917 4999")."""
+    readme = (peers.REPO / "README.md").read_text(encoding="utf-8")
+    found = re.findall(r"^echo '([^']*)' \| tok encode -t (\S+) +# ([\d ]+)", readme, re.M)
+    assert found, "the README has encode examples with their ids"
+    for text, name, ids in found:
+        got = peers.ok(run(tok, ["encode", "-t", name], (text + "\n").encode()), "readme example").decode().split()
+        assert got == ids.split(), (text, name, ids, got)
+        assert [int(i) for i in ids.split()] == peers.encoding(name).encode_ordinary(text + "\n")
+
+
+def test_bench_checks_its_arguments_and_input(tok, workdir):
+    """`tok bench`: --threads 0 and --repeat 0 are usage errors (they ran one thread, one run, and reported
+    threads 0); invalid UTF-8 is an error with its offset (it was timed silently); the JSON line stays valid for
+    any vocabulary file name; a closed pipe ends it quietly with status 0 (it died of SIGPIPE)."""
+    text = workdir / "bench-text.txt"
+    text.write_text("Some text to time.\n" * 100, encoding="utf-8")
+    for flag in ("--threads", "--repeat"):
+        cp = run(tok, ["bench", flag, "0", text])
+        assert cp.returncode == 64 and flag.encode() in cp.stderr, cp.stderr
+    bad = workdir / "bench-invalid.txt"
+    bad.write_bytes(b"good text \xff\xfe more")
+    one_line_error(run(tok, ["bench", bad]), "bench-invalid.txt", "byte offset 10")
+    weird = workdir / 'we,ird"<i>\\x.tiktoken'
+    shutil.copy(peers.REPO / "vocabularies" / "mixed-8k.tiktoken", weird)
+    shutil.copy(peers.REPO / "vocabularies" / "mixed-8k.json", workdir / 'we,ird"<i>\\x.json')
+    report = json.loads(peers.ok(run(tok, ["bench", "-t", weird, "--repeat", "1", text]), "bench"))
+    assert report["tokenizer"] == 'we,ird"<i>\\x' and report["threads"] >= 1 and report["tokens"] > 0
+    cp = subprocess.run(f"'{tok.binary}' bench --repeat 1 '{text}' | true; exit ${{PIPESTATUS[0]}}", shell=True,
+                        executable="/bin/bash", capture_output=True, timeout=60)
+    assert cp.returncode == 0 and cp.stderr == b"", (cp.returncode, cp.stderr)
+
+
+def test_vocabulary_without_sidecar(tok, workdir):
+    """A .tiktoken file without a sidecar decodes (decoding needs no pattern; it asked for --pattern), encodes
+    with --pattern, and eval, which has no --pattern, says what to do without suggesting it."""
+    bare = workdir / "bare" / "v.tiktoken"
+    bare.parent.mkdir(exist_ok=True)
+    shutil.copy(peers.REPO / "vocabularies" / "mixed-8k.tiktoken", bare)
+    ids = peers.ok(run(tok, ["encode", "-t", bare, "--pattern", "o200k"], b"Hello, world"), "encode")
+    assert peers.ok(run(tok, ["decode", "-t", bare], ids), "decode") == b"Hello, world"
+    one_line_error(run(tok, ["encode", "-t", bare], b"x"), "--pattern", "pat_str")
+    err = one_line_error(run(tok, ["eval", "-t", bare, bare]), "pat_str")
+    assert "--pattern" not in err

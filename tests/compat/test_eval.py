@@ -215,3 +215,57 @@ def test_results_do_not_depend_on_threads(tok):
             *[p for p in peers.corpus_files()]]
     outs = [peers.ok(tok.run([*args, "--threads", n]), "eval") for n in (1, 3)]
     assert outs[0] == outs[1]
+
+
+def test_eval_options_edges(tok, workdir):
+    """Renyi efficiency of a large order is the min-entropy's (p^alpha underflowed: the value vanished from
+    alpha 400 on), --alpha inf is refused (it wrote `inf` into the JSON); a language with two files, --pivot
+    without --parallel and a tokenizer given twice are errors; unused_tokens is an integer; `--html -` writes
+    the page to standard output (it made a file named "-")."""
+    import math
+    from collections import Counter
+    text = workdir / "alpha.txt"
+    text.write_text(peers.corpus_bytes(peers.corpus_files()[0]).decode("utf-8")[:200_000], encoding="utf-8")
+    ids = peers.encoding("cl100k_base").encode_ordinary(text.read_text(encoding="utf-8"))
+    counts, total = Counter(ids), len(ids)
+    n_vocab = 100256
+    for alpha in (2.5, 400, 1000, 1e6):
+        got = run_json(tok, ["-t", "cl100k_base", "--alpha", alpha, text])["corpus"]["tokenizers"]["cl100k_base"]
+        most = max(counts.values())
+        s = sum((c / most) ** alpha for c in counts.values())
+        want = (math.log(s) + alpha * math.log(most / total)) / (1 - alpha) / math.log(n_vocab)
+        assert abs(got["renyi_efficiency"] - want) < 1e-9, (alpha, got.get("renyi_efficiency"), want)
+        assert isinstance(got["unused_tokens"], int)
+    min_entropy = -math.log(max(counts.values()) / total) / math.log(n_vocab)
+    assert abs(run_json(tok, ["-t", "cl100k_base", "--alpha", 1e6, text])["corpus"]["tokenizers"]["cl100k_base"]
+               ["renyi_efficiency"] - min_entropy) < 1e-4
+    for bad in (["--alpha", "inf"], ["--alpha", "nan"], ["--pivot", "de"], ["-t", "o200k_base", "-t", "o200k_base"],
+                ["--html", "-", "--json"]):
+        cp = tok.run(["eval", *bad, text])
+        assert cp.returncode == 64, (bad, cp.returncode, cp.stderr)
+    d = workdir / "par-twice"
+    d.mkdir(exist_ok=True)
+    for name in ("en.txt", "fr.txt"):
+        (d / name).write_text("a\nb\n", encoding="utf-8")
+    (d / "fr.txt.zst").write_bytes(subprocess.run(["zstd", "-qc"], input=b"a\nb\n", capture_output=True).stdout)
+    cp = tok.run(["eval", "--parallel", d])
+    assert cp.returncode != 0 and b"two files for the language fr" in cp.stderr, cp.stderr
+    cwd = workdir / "html-dash"
+    cwd.mkdir(exist_ok=True)
+    cp = subprocess.run([tok.binary, "eval", "--html", "-", str(text)], cwd=cwd, capture_output=True, timeout=120)
+    assert cp.returncode == 0 and cp.stdout.startswith(b"<!DOCTYPE html") and list(cwd.iterdir()) == []
+
+
+def test_segmentation_file_with_crlf(tok, workdir):
+    """A gold segmentation with CRLF line ends scores as the same file with LF (it was rejected: "the morphs do
+    not spell the word", as Swift's String keeps "\\r\\n" as one character)."""
+    text = workdir / "seg-text.txt"
+    text.write_text("walking books unhappiness\n", encoding="utf-8")
+    rows = ["walking\twalk ing", "books\tbook s", "unhappiness\tun happi ness"]
+    reports = []
+    for name, sep in (("seg-lf.tsv", "\n"), ("seg-crlf.tsv", "\r\n")):
+        path = workdir / name
+        path.write_bytes((sep.join(rows) + sep).encode())
+        reports.append(run_json(tok, ["-t", "o200k_base", "--segmentation", path, text])["corpus"])
+    assert reports[0] == reports[1]
+    assert "morph_recall" in reports[0]["tokenizers"]["o200k_base"]

@@ -312,6 +312,26 @@ def test_normalized_vocabulary_normalizes_when_encoding(tok, workdir, trained):
     assert ids[0] == ids[1]
 
 
+def test_eval_normalizes_as_encode_does(tok, workdir, trained):
+    """`tok eval` of a vocabulary trained on NFKC text counts the tokens `tok encode` gives (the normalized
+    text's), and the bytes of the text as given (it had encoded the raw text: 15 tokens for 2 on fullwidth
+    letters)."""
+    import unicodedata
+    _, files = trained
+    prefix = workdir / "nfkc"
+    train(tok, [files[2]], prefix, "--vocab-size", 2000, "--normalize", "nfkc", "--formats", "tiktoken")
+    text = corpus_text("multilingual")[:30000] + "ｆｕｌｌ！ ＡＢＣ ①②③ ﬁne\n"
+    text = unicodedata.normalize("NFD", text)
+    path = workdir / "nfkc-eval.txt"
+    path.write_text(text, encoding="utf-8")
+    encoded = int(peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--count", path]), "encode").split()[0])
+    report = json.loads(peers.ok(tok.run(["eval", "--json", "-t", f"{prefix}.tiktoken", path]), "eval"))
+    got = report["corpus"]["tokenizers"]["nfkc"]
+    assert got["tokens"] == encoded
+    assert report["corpus"]["bytes"] == len(text.encode())
+    assert abs(got["bytes_per_token"] - len(text.encode()) / encoded) < 1e-9
+
+
 def test_word_break_vocabulary_keeps_its_pre_tokenizer(tok, workdir, trained):
     _, files = trained
     prefix = workdir / "words"
@@ -395,3 +415,12 @@ def test_long_run_of_one_character_trains_and_writes_every_format(tok, workdir):
     text = "a" * 54_321 + " b a"
     ids = peers.parse_ids(peers.ok(tok.run(["encode", "-t", workdir / "run-a.tiktoken"], text.encode()), "encode"))
     assert Tokenizer.from_file(str(workdir / "run-a.tokenizer.json")).encode(text).ids == ids
+
+
+def test_count_warns_when_no_record_has_the_field(tok):
+    """JSONL whose records all lack the --jsonl-field member counts nothing: a warning says so (it was silent)."""
+    cp = tok.run(["count", "--format", "jsonl", "-q"], b'{"body": "x"}\n{"body": "y"}\n')
+    assert cp.returncode == 0 and cp.stdout == b""
+    assert b'warning: none of the 2 JSONL records has a string member "text"' in cp.stderr, cp.stderr
+    cp = tok.run(["count", "--format", "jsonl", "-q"], b'{"text": "x"}\n{"body": "y"}\n')
+    assert cp.returncode == 0 and cp.stderr == b""

@@ -1,0 +1,74 @@
+import XCTest
+import TokCore
+
+/// What an embedder of TokCore relies on beyond encoding: counting with a normalizer, sidecar settings that
+/// TokCore cannot carry out alone, token bytes that outlive their tokenizer, and bounds on ids.
+final class TokenizerAPITests: XCTestCase {
+    /// A normalizer that makes every "X" three tokens' worth of text, so that counting without it is visibly wrong.
+    struct Expanding: TextNormalizer {
+        var name: String { "expand-x" }
+        func normalize(_ text: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
+            var out: [UInt8] = []
+            for b in text { if b == UInt8(ascii: "X") { out += Array("x x x".utf8) } else { out.append(b) } }
+            return out
+        }
+    }
+
+    func testCountAppliesTheNormalizerAsEncodeDoes() {
+        let base = Shipped.cl100k
+        let t = Tokenizer(name: "n", ranks: base.ranks, pattern: base.pattern, preTokenizer: base.preTokenizer,
+                          specialTokens: base.specialTokens, normalizer: Expanding())
+        let text = "XXXX and more XX text"
+        let ids = try! t.encode(text)
+        let normalized = try! Array(text.utf8).withUnsafeBufferPointer { try Expanding().normalize($0) }
+        XCTAssertEqual(ids, try! base.encode(bytes: normalized))
+        XCTAssertEqual(t.count(text), ids.count)
+        let long = String(repeating: text + "\n", count: 20_000)
+        let longIDs = try! t.encode(long)
+        Array(long.utf8).withUnsafeBufferPointer { b in
+            XCTAssertEqual(t.countParallel(bytes: b, threads: 2, segmentBytes: 4096), longIDs.count)
+            XCTAssertEqual(try! t.encodeParallel(bytes: b, threads: 2, segmentBytes: 4096), longIDs)
+            XCTAssertEqual(t.withEncoder { $0.count(b) }, longIDs.count)
+        }
+    }
+
+    func testSidecarSettingsTokCoreCannotRunAreErrors() throws {
+        let dir = NSTemporaryDirectory() + "tokapi-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vocab = dir + "/v.tiktoken"
+        try Data(TiktokenFile.serialize(Shipped.cl100k.ranks)).write(to: URL(fileURLWithPath: vocab))
+        let pattern = Shipped.cl100k.pattern
+        func sidecar(_ extra: String) throws {
+            let json = "{\"pat_str\": \(JSONValue.quote(pattern)), \"special_tokens\": {}\(extra)}"
+            try Data(json.utf8).write(to: URL(fileURLWithPath: dir + "/v.json"))
+        }
+        try sidecar(", \"normalizer\": \"nfkc\"")
+        XCTAssertThrowsError(try Tokenizer.load(contentsOf: vocab)) { e in
+            XCTAssertTrue("\(e)".contains("normalized (nfkc)"), "\(e)")
+        }
+        let t = try Tokenizer.load(contentsOf: vocab, normalizer: Expanding())
+        XCTAssertEqual(t.count("X"), 3)   // "x", " x", " x"; without the normalizer 1
+        try sidecar(", \"pretokenizer\": \"icu-words\"")
+        XCTAssertThrowsError(try Tokenizer.load(contentsOf: vocab)) { e in
+            XCTAssertTrue("\(e)".contains("icu-words"), "\(e)")
+        }
+        XCTAssertNoThrow(try Tokenizer.load(contentsOf: vocab, preTokenizer: Shipped.cl100k.preTokenizer))
+        try sidecar("")
+        XCTAssertEqual(try Tokenizer.load(contentsOf: vocab).normalizer == nil, true)
+    }
+
+    func testTokenBytesCopiesOutliveTheTokenizer() throws {
+        func grab() throws -> [UInt8]? { try Tokenizer.load(name: "cl100k_base").bytes(of: 9906) }
+        XCTAssertEqual(try grab(), Array("Hello".utf8))
+        XCTAssertEqual(Shipped.cl100k.bytes(of: 100257), Array("<|endoftext|>".utf8))
+        XCTAssertNil(Shipped.cl100k.bytes(of: 100256))
+    }
+
+    func testSpecialTokenIdsAreBounded() {
+        XCTAssertThrowsError(try SpecialTokens([("<|x|>", UInt32.max)])) { e in
+            XCTAssertTrue("\(e)".contains("above the largest allowed"), "\(e)")
+        }
+        XCTAssertNoThrow(try SpecialTokens([("<|x|>", SpecialTokens.idLimit - 1)]))
+    }
+}
