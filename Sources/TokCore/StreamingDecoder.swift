@@ -5,7 +5,7 @@
 /// chat UI or a pipe consumer needs). Bytes that can never form a character are an error, or, when `lossy`,
 /// are replaced by U+FFFD following the Unicode "maximal subpart" practice (the same output as Python's
 /// `bytes.decode("utf-8", errors="replace")`).
-public struct StreamingDecoder {
+public struct StreamingDecoder: Sendable {
     /// Whose tokens the ids name.
     public let tokenizer: Tokenizer
     /// Whether invalid UTF-8 becomes U+FFFD instead of a `Failure`.
@@ -29,8 +29,8 @@ public struct StreamingDecoder {
         public var description: String {
             switch self {
             case .unknownID(let id, let pos): return "unknown token id \(id) at position \(pos)"
-            case .invalidUTF8(let pos, false): return "token at position \(pos) produces invalid UTF-8 (use --lossy to replace it)"
-            case .invalidUTF8(let pos, true): return "the ids end in the middle of a UTF-8 character (last token at position \(pos); use --lossy to replace it)"
+            case .invalidUTF8(let pos, false): return "token at position \(pos) produces invalid UTF-8"
+            case .invalidUTF8(let pos, true): return "the ids end in the middle of a UTF-8 character (last token at position \(pos))"
             }
         }
     }

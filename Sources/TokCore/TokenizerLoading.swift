@@ -63,6 +63,10 @@ extension Tokenizer {
     ///     is when `pattern` or `specialTokens` is nil) names one, as `tok train --normalize` writes: TokCore has
     ///     none of its own (TokICU's `ICUNormalizer` is one), and encoding without it would give other ids.
     ///
+    /// The parsed table is kept as an image in `$TOK_CACHE_DIR` (default `~/.cache/tok`; `off` disables it), found
+    /// by the fingerprint of the file's bytes, so later loads of the same file skip parsing; images of files that
+    /// changed stay until the directory is cleaned.
+    ///
     /// The sidecar is `<path minus .tiktoken>.json` or `<path>.json`, an object with `pat_str` (or `pattern`),
     /// `special_tokens` (an object of string to id) and optionally `normalizer` and `pretokenizer`, as written by
     /// `tok train`.

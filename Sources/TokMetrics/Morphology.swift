@@ -62,7 +62,9 @@ public struct GoldSegmentation: Sendable {
     /// Morpheme-boundary precision, recall, F1 and %Pure of a tokenizer, each word encoded on its own after a
     /// space (as it appears in running text); the space's bytes are not part of the word. A tokenizer with a
     /// normalizer sees the word as the concatenation of its normalized morphs, whose boundaries are the gold ones.
-    public func scores(_ tokenizer: Tokenizer) -> (precision: Double, recall: Double, f1: Double, pure: Double) {
+    /// A score over nothing (precision when no token boundary falls inside a word, recall when no word has two
+    /// morphs) is undefined: nil, not 0.
+    public func scores(_ tokenizer: Tokenizer) -> (precision: Double?, recall: Double?, f1: Double?, pure: Double?) {
         var predicted = 0, gold = 0, hit = 0, tokens = 0, pureTokens = 0
         tokenizer.withEncoder { enc in
             var out = TokenBuffer(capacity: 64)
@@ -89,10 +91,10 @@ public struct GoldSegmentation: Sendable {
                 for sp in spans where e.morphs.contains(where: { $0.0 == sp.0 && $0.1 == sp.1 }) { pureTokens += 1 }
             }
         }
-        let p = predicted == 0 ? 0 : Double(hit) / Double(predicted)
-        let r = gold == 0 ? 0 : Double(hit) / Double(gold)
-        let f = p + r == 0 ? 0 : 2 * p * r / (p + r)
-        return (p, r, f, tokens == 0 ? 0 : Double(pureTokens) / Double(tokens))
+        let p = predicted == 0 ? nil : Double(hit) / Double(predicted)
+        let r = gold == 0 ? nil : Double(hit) / Double(gold)
+        let f = p.flatMap { p in r.map { r in p + r == 0 ? 0 : 2 * p * r / (p + r) } }
+        return (p, r, f, tokens == 0 ? nil : Double(pureTokens) / Double(tokens))
     }
 }
 
