@@ -5,8 +5,9 @@ import TokIO
 /// by the pieces' bytes.
 ///
 /// Pieces are escaped so that any byte string survives the round trip: `\\` for a backslash, `\t`, `\n` and `\r`,
-/// `\xHH` (two upper-case hex digits) for other control bytes, DEL and bytes that are not part of well-formed
-/// UTF-8; everything else (printable ASCII and well-formed non-ASCII characters) is written as is.
+/// `\xHH` (two upper-case hex digits) for other control bytes, DEL, bytes that are not part of well-formed UTF-8
+/// and the bytes of the line breaks U+0085, U+2028 and U+2029 (which readers such as Python's `splitlines` split
+/// at); everything else (printable ASCII and well-formed non-ASCII characters) is written as is.
 /// Counts files from several machines (shards of one corpus) add up: `tok train --counts a.tsv b.tsv` sums them.
 public enum CountsFile {
     /// The file contents for `counts`.
@@ -39,18 +40,26 @@ public enum CountsFile {
             case 0x80...:
                 // A well-formed character is copied; any other byte is escaped.
                 let len = validCharacterLength(piece, i)
-                if len > 0 {
+                if len > 0 && !isLineBreak(piece, i, len) {
                     out += piece[i..<(i + len)]
                     i += len
                 } else {
-                    out += [0x5C, UInt8(ascii: "x"), hex[Int(b >> 4)], hex[Int(b & 15)]]
-                    i += 1
+                    for k in i..<(i + max(len, 1)) {
+                        out += [0x5C, UInt8(ascii: "x"), hex[Int(piece[k] >> 4)], hex[Int(piece[k] & 15)]]
+                    }
+                    i += max(len, 1)
                 }
             default:
                 out += [0x5C, UInt8(ascii: "x"), hex[Int(b >> 4)], hex[Int(b & 15)]]
                 i += 1
             }
         }
+    }
+
+    /// Whether the character of `len` bytes at `i` is U+0085, U+2028 or U+2029.
+    static func isLineBreak(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ len: Int) -> Bool {
+        (len == 2 && p[i] == 0xC2 && p[i + 1] == 0x85)
+            || (len == 3 && p[i] == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9))
     }
 
     /// Length of the well-formed UTF-8 character at `i` (a non-ASCII lead byte), or 0.

@@ -29,7 +29,8 @@ final class CountingTests: XCTestCase {
         for _ in 0..<3000 {
             let piece = (0..<Int.random(in: 1...12, using: &rng)).map { _ in
                 // Bias towards the bytes that need escapes.
-                [0x5C, 0x09, 0x0A, 0x0D, 0x00, 0x7F, 0xFF, 0xC3, 0xA9, 0x78, 0x20][Int.random(in: 0..<11, using: &rng)]
+                [0x5C, 0x09, 0x0A, 0x0D, 0x00, 0x7F, 0xFF, 0xC3, 0xA9, 0x78, 0x20, 0xC2, 0x85, 0xE2, 0x80, 0xA8,
+                 0xA9][Int.random(in: 0..<17, using: &rng)]
             } as [UInt8]
             // Large counts, but within what a counts file may hold: counts times piece lengths at most 2^63 - 1.
             let c = UInt64.random(in: 1...UInt64(Int64.max) / (3000 * 12), using: &rng)
@@ -37,8 +38,10 @@ final class CountingTests: XCTestCase {
             want[piece, default: 0] += c
         }
         let data = CountsFile.contents(of: table)
-        // One line per piece: escapes leave no raw tab, LF or CR inside a piece.
+        // One line per piece: escapes leave no raw tab, LF or CR inside a piece, nor a line break of Unicode's.
         XCTAssertEqual(data.filter { $0 == 0x0A }.count, want.count)
+        XCTAssertEqual(String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false) {
+            $0 == "\n" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}" }.count, want.count + 1)
         let path = temporaryPath("counts.tsv")
         try Data(data).write(to: path)
         var back = PieceCounts()
