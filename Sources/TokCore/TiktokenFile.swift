@@ -5,9 +5,10 @@
 public enum TiktokenFile {
     /// Parses `.tiktoken` text. `name` is used in error messages.
     ///
-    /// Follows tiktoken's loader: blank lines are skipped, each other line holds exactly two space-separated
-    /// fields. In addition every byte value must have a single-byte token, since byte-level BPE cannot encode
-    /// arbitrary input otherwise.
+    /// Follows tiktoken's loader (`token, rank = line.split()`): blank lines are skipped, each other line holds
+    /// exactly two fields separated by spaces or tabs (leading and trailing ones allowed), the rank a decimal
+    /// number with an optional "+". In addition every byte value must have a single-byte token, since byte-level
+    /// BPE cannot encode arbitrary input otherwise.
     public static func parse(_ data: UnsafeBufferPointer<UInt8>, name: String) throws(VocabularyError) -> RankTable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(data.count * 3 / 5)
@@ -28,18 +29,24 @@ public enum TiktokenFile {
             var end = eol
             if end > pos && base[end - 1] == 0x0D { end -= 1 }   // tolerate CRLF files
             defer { pos = eol + 1 }
-            if end == pos { continue }
-            var sp = pos
-            while sp < end && base[sp] != 0x20 { sp += 1 }
+            func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+            var start = pos
+            while start < end && isBlank(base[start]) { start += 1 }
+            while end > start && isBlank(base[end - 1]) { end -= 1 }
+            if end == start { continue }
+            var sp = start
+            while sp < end && !isBlank(base[sp]) { sp += 1 }
             guard sp < end else {
                 throw VocabularyError(file: name, line: line, reason: "expected 'base64 rank', found one field")
             }
             let before = bytes.count
-            guard Base64.decode(base + pos, sp - pos, into: &bytes) else {
+            guard Base64.decode(base + start, sp - start, into: &bytes) else {
                 throw VocabularyError(file: name, line: line, reason: "invalid base64 token")
             }
             var r: UInt64 = 0, digits = 0
-            var q = sp + 1
+            var q = sp
+            while q < end && isBlank(base[q]) { q += 1 }
+            if q < end && base[q] == UInt8(ascii: "+") { q += 1 }
             while q < end && base[q] >= 0x30 && base[q] <= 0x39 {
                 r = r * 10 + UInt64(base[q] - 0x30)
                 digits += 1

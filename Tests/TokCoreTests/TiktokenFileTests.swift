@@ -22,6 +22,18 @@ final class TiktokenFileTests: XCTestCase {
         XCTAssertEqual(t.rank(of: [0xFF]), 255)
     }
 
+    /// What tiktoken's `token, rank = line.split()` and `int(rank)` accept: runs of spaces or tabs, blanks around
+    /// the fields, a "+" on the rank (tok refused all of these).
+    func testFieldsSeparatedAsTiktokenSplitsThem() throws {
+        let t = try parse(allBytes(upTo: "aGk=  256\n\tYWJj\t257 \n YWI= +258\r\n"))
+        XCTAssertEqual(t.rank(of: Array("hi".utf8)), 256)
+        XCTAssertEqual(t.rank(of: Array("abc".utf8)), 257)
+        XCTAssertEqual(t.rank(of: Array("ab".utf8)), 258)
+        XCTAssertThrowsError(try parse(allBytes(upTo: "aGk= 256 7\n")))
+        XCTAssertThrowsError(try parse(allBytes(upTo: "aGk= -256\n")))
+        XCTAssertThrowsError(try parse(allBytes(upTo: "aGk= ++256\n")))
+    }
+
     func testRoundTripSerialization() throws {
         let t = try parse(allBytes(upTo: "aGk= 256\n"))
         let text = TiktokenFile.serialize(t)
