@@ -1,3 +1,4 @@
+import Dispatch
 import XCTest
 import TokCore
 
@@ -63,6 +64,27 @@ final class TokenizerAPITests: XCTestCase {
         XCTAssertEqual(try grab(), Array("Hello".utf8))
         XCTAssertEqual(Shipped.cl100k.bytes(of: 100257), Array("<|endoftext|>".utf8))
         XCTAssertNil(Shipped.cl100k.bytes(of: 100256))
+    }
+
+    /// One tokenizer shared by many threads at once (its encoder pool, the model's lazily learnt facts), with
+    /// `clearCaches` and `releaseScratch` running meanwhile: every result equals the one-thread encoding.
+    func testSharedTokenizerUnderConcurrency() {
+        let tok = Shipped.o200k
+        let texts = (0..<16).map { k in
+            (0..<200).map { i in "Текст \(k * 1000 + i) 日本語のテキスト 😀 word\(i % 7) naïve café\n" }.joined()
+        }
+        let expected = texts.map { try! tok.encode($0) }
+        nonisolated(unsafe) var wrong = 0
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 16) { k in
+            for round in 0..<10 {
+                if k == 0 && round % 3 == 0 { tok.clearCaches() }
+                if k == 1 && round % 4 == 0 { tok.releaseScratch() }
+                let ids = try! tok.encode(texts[(k + round) % 16])
+                if ids != expected[(k + round) % 16] { lock.lock(); wrong += 1; lock.unlock() }
+            }
+        }
+        XCTAssertEqual(wrong, 0)
     }
 
     func testSpecialTokenIdsAreBounded() {
