@@ -181,24 +181,14 @@ public final class Encoder {
     }
 
     /// Appends the tokens of `text` to `out`, treating special strings per `special`.
-    /// `baseOffset` is added to offsets reported in errors.
+    /// `baseOffset` is added to offsets reported in errors. With a normalizer, special strings are found in the
+    /// text as given and the text between them is normalized (as HF matches its added tokens before normalizing:
+    /// a special token that normalization would change, such as DeepSeek's fullwidth "｜", is still found).
     public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, into out: inout TokenBuffer,
                        baseOffset: Int = 0) throws(SpecialTokenFound) {
-        // Text the normalizer refuses (invalid UTF-8 kept with --invalid-utf8 bytes) is encoded as it is.
-        if let n = tokenizer.normalizer, let normalized = try? n.normalize(text) {
-            try normalized.withUnsafeBufferPointer { b throws(SpecialTokenFound) in
-                try encodeNormalized(b, special: special, into: &out, baseOffset: baseOffset)
-            }
-            return
-        }
-        try encodeNormalized(text, special: special, into: &out, baseOffset: baseOffset)
-    }
-
-    private func encodeNormalized(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, into out: inout TokenBuffer,
-                                  baseOffset: Int) throws(SpecialTokenFound) {
         let specials = tokenizer.specialTokens
         if special == .plain || specials.isEmpty {
-            encodeOrdinary(text, into: &out)
+            encodeNormalizingOrdinary(text, into: &out)
             return
         }
         var start = 0
@@ -207,11 +197,11 @@ public final class Encoder {
                 let s = String(decoding: UnsafeBufferPointer(rebasing: text[m.start..<(m.start + m.length)]), as: UTF8.self)
                 throw SpecialTokenFound(token: s, offset: baseOffset + m.start)
             }
-            if m.start > start { encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<m.start]), into: &out) }
+            if m.start > start { encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[start..<m.start]), into: &out) }
             out.append(m.id)
             start = m.start + m.length
         }
-        if start < text.count { encodeOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out) }
+        if start < text.count { encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out) }
     }
 
     /// Appends the tokens of `text` to `out`, special strings being ordinary text. No normalizer is applied

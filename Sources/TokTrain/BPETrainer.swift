@@ -71,8 +71,17 @@ public final class BPETrainer {
     @exclusivity(unchecked) private var increased: [UInt32] = []
     @exclusivity(unchecked) private var scratchWords: [UInt32] = []
 
-    /// How ties are broken; set before training.
-    public var tieBreak: TieBreak = .bytes
+    /// How ties are broken. The initial pairs are already in the heap when this is set (the initializers count
+    /// them), so a change re-orders the heap: pairs that are never pushed again would otherwise keep the old
+    /// order (HF's first merge of "ab b ab b ..." is "ab", the byte order's " b").
+    public var tieBreak: TieBreak = .bytes {
+        didSet {
+            guard tieBreak != oldValue else { return }
+            let entries = heap
+            heap.removeAll(keepingCapacity: true)
+            for e in entries { heapPush(e.count, e.pair) }
+        }
+    }
 
     /// Each byte's id in HF's byte-level alphabet (its character's rank among the 256).
     private static let hfByteID: [UInt32] = {

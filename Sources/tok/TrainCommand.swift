@@ -47,11 +47,21 @@ struct Train: ParsableCommand {
         specialTokens.split(separator: ",", omittingEmptySubsequences: true).map(String.init)
     }
 
+    /// The byte strings an ordinary token must not have, so as not to collide with special token `s` in some
+    /// output format: its UTF-8, and the bytes its text stands for in GPT-2's byte-level alphabet (if it is
+    /// spelled in that alphabet).
+    static func collisionBytes(_ s: String) -> [[UInt8]] {
+        [Array(s.utf8)] + (ByteLevelAlphabet.decode(s).map { [$0] } ?? [])
+    }
+
     func validate() throws {
         if vocabSize < 256 + specials.count {
             throw ValidationError("--vocab-size must be at least \(256 + specials.count): 256 byte tokens plus \(specials.count) special token(s)")
         }
         if Set(specials).count != specials.count { throw ValidationError("--special-tokens lists a token twice") }
+        for s in specials where Self.collisionBytes(s).contains(where: { $0.count == 1 }) {
+            throw ValidationError("special token \(JSONValue.quote(s)) is one byte (as written or in the byte-level alphabet of vocab.json), which is always an ordinary token")
+        }
         if !counts.isEmpty && !corpus.corpus.isEmpty { throw ValidationError("give a corpus or --counts, not both") }
     }
 
@@ -78,6 +88,13 @@ struct Train: ParsableCommand {
             let target = vocabSize - specials.count
             let trainer = BPETrainer(counts: table)
             trainer.tieBreak = tieBreak
+            // No ordinary token may spell a special token (as its bytes, or as the byte-level string vocab.json and
+            // tokenizer.json key it by): HF would give the special the ordinary id, and vocab.json would hold the
+            // key twice. Such merges are vetoed.
+            let reserved = Set(specials.flatMap(Self.collisionBytes))
+            if !reserved.isEmpty {
+                trainer.allowMerge = { [unowned trainer] l, r, _ in !reserved.contains(Array(trainer.bytes(of: l) + trainer.bytes(of: r))) }
+            }
             table = PieceCounts(expected: 16)
             trainer.train(targetTokens: target, minFrequency: minFrequency) { n in
                 reporter.merging(tokens: n, target: target)

@@ -107,6 +107,26 @@ def test_hf_tie_break_reproduces_hf_bpe_trainer(tok, workdir, stem):
     assert diff is None, f"merge {diff}: tok {ours[256 + diff]!r}, HF {theirs[256 + diff]!r}"
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_hf_tie_break_on_texts_full_of_early_ties(tok, workdir, seed):
+    """Small texts whose first merges are ties (the 1 MB corpus slices above have none early): the tie order was
+    HF's only for pairs pushed again after a merge, the rest kept the byte order (`ab b ab b ...` merged " b"
+    first, HF "ab")."""
+    import random
+    rng = random.Random(seed)
+    words = ["ab", " b", " ab", "ba", " a", "x", " xy", "yx", "é", " éa", "1", " 12", "!", " !?"]
+    text = "ab b ab b ab b ab b ab b " if seed == 0 else " ".join(rng.choice(words) for _ in range(rng.randint(50, 400)))
+    src = workdir / f"ties-{seed}.txt"
+    src.write_text(text, encoding="utf-8")
+    prefix = workdir / f"ties-{seed}"
+    theirs = hf_trainer_tokens(text, 300)
+    train(tok, [src], prefix, "--vocab-size", len(theirs), "--special-tokens", "", "--min-frequency", 0,
+          "--tie-break", "hf")
+    ours = tiktoken_tokens(prefix)
+    assert sorted(ours[:256]) == sorted(theirs[:256])
+    assert ours[256:] == theirs[256:]
+
+
 def test_default_tie_break_matches_tiktoken_educational_and_hf_until_the_first_tie(tok, workdir):
     from tiktoken._educational import bpe_train
     # The slice of the multilingual corpus (checked here) with the longest run of merges before a tie.
@@ -424,3 +444,54 @@ def test_count_warns_when_no_record_has_the_field(tok):
     assert b'warning: none of the 2 JSONL records has a string member "text"' in cp.stderr, cp.stderr
     cp = tok.run(["count", "--format", "jsonl", "-q"], b'{"text": "x"}\n{"body": "y"}\n')
     assert cp.returncode == 0 and cp.stderr == b""
+
+
+def test_special_tokens_that_could_be_ordinary_tokens(tok, workdir, trained):
+    """Special tokens spelled like tokens the trainer would learn ("ing", "return", or "Ġthe", which is " the" in
+    the byte-level alphabet) are never learnt as ordinary tokens: vocab.json had such a key twice and HF's
+    tokenizer.json gave the special the ordinary id. HF, tiktoken and tok then agree on text full of them; a
+    special of one byte is a usage error."""
+    _, files = trained
+    prefix = workdir / "spelled-specials"
+    specials = ["<|endoftext|>", "return", "ing", "Ġthe"]
+    train(tok, [files[0]], prefix, "--vocab-size", 2000, "--special-tokens", ",".join(specials))
+    pairs = json.loads(open(f"{prefix}.vocab.json", encoding="utf-8").read(), object_pairs_hook=lambda kv: kv)
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), "vocab.json repeats a key"
+    from tokenizers import Tokenizer
+    hf = Tokenizer.from_file(f"{prefix}.tokenizer.json")
+    text = "  return nothing, the ing thing <|endoftext|> Ġthe returning\n" * 20 + corpus_text("prose-en")[:3000]
+    ours = [int(i) for i in peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "allow"],
+                                             text.encode()), "encode").split()]
+    assert hf.encode(text, add_special_tokens=False).ids == ours
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+    meta = json.load(open(f"{prefix}.json", encoding="utf-8"))
+    enc = tiktoken.Encoding("spelled", pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
+                            mergeable_ranks=load_tiktoken_bpe(f"{prefix}.tiktoken"))
+    assert enc.encode(text, allowed_special="all") == ours
+    for one in ("a", "Ġ"):
+        cp = tok.run(["train", files[0], "-o", workdir / "one-byte", "--special-tokens", one, "-q"])
+        assert cp.returncode == 64 and b"one byte" in cp.stderr, cp.stderr
+
+
+def test_special_tokens_are_found_before_normalizing(tok, workdir, trained):
+    """With --normalize nfkc, a special token that NFKC would change (DeepSeek's fullwidth "｜") is found in the
+    text as given, as HF finds its added tokens before normalizing (tok matched after normalizing, so it never
+    found it, and `--special error` refused text whose normalized form spelled one)."""
+    _, files = trained
+    prefix = workdir / "nfkc-specials"
+    train(tok, [files[2]], prefix, "--vocab-size", 1500, "--normalize", "nfkc", "--special-tokens", "<｜end｜>,<|x|>")
+    from tokenizers import Tokenizer
+    hf = Tokenizer.from_file(f"{prefix}.tokenizer.json")
+    text = "ｆｕｌｌ text<｜end｜>more <|x|> and <|end|> ﬁne <｜eot｜>\n" * 10
+    ours = [int(i) for i in peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "allow"],
+                                             text.encode()), "encode").split()]
+    assert hf.encode(text, add_special_tokens=False).ids == ours
+    special_ids = json.load(open(f"{prefix}.json", encoding="utf-8"))["special_tokens"]
+    assert ours.count(special_ids["<｜end｜>"]) == 10
+    # Only the text as given counts: "<|end|>" normalizes to nothing special, and "<｜eot｜>" is not special.
+    assert peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "error"],
+                            "<|end|> <｜eot｜>".encode()), "error policy")
+    cp = tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "error"], "ab<｜end｜>".encode())
+    assert cp.returncode != 0 and b"byte offset 2" in cp.stderr, cp.stderr
