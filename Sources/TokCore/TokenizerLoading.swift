@@ -32,6 +32,7 @@ extension Tokenizer {
                 dirs.append(dir + "/vocabularies")
                 guard let slash = dir.lastIndex(of: "/") else { break }
                 dir = String(dir[..<slash])
+                if dir.isEmpty { dirs.append("/vocabularies") }
             }
         }
         // The checkout this file was compiled from: Sources/TokCore/TokenizerLoading.swift -> repo root.

@@ -24,6 +24,8 @@ public enum JSONLField {
         if r.peek() == UInt8(ascii: "}") { r.i += 1; try r.expectEnd(); return false }
         let base = out.count
         var found = false
+        // A member of another type is an error unless a later one replaces it (the last value counts).
+        var wrongType: Failure? = nil
         while true {
             r.skipSpace()
             guard r.peek() == UInt8(ascii: "\"") else { throw r.fail("expected a member name") }
@@ -38,6 +40,7 @@ public enum JSONLField {
             if isField {
                 out.removeSubrange(base...)
                 found = false
+                wrongType = nil
                 switch r.peek() {
                 case UInt8(ascii: "\""):
                     try r.string(into: &out)
@@ -45,7 +48,8 @@ public enum JSONLField {
                 case UInt8(ascii: "n"):
                     try r.skipValue()
                 default:
-                    throw r.fail("member \"\(String(decoding: field, as: UTF8.self))\" is not a string")
+                    wrongType = r.fail("member \"\(String(decoding: field, as: UTF8.self))\" is not a string")
+                    try r.skipValue()
                 }
             } else {
                 try r.skipValue()
@@ -53,7 +57,11 @@ public enum JSONLField {
             r.skipSpace()
             switch r.peek() {
             case UInt8(ascii: ","): r.i += 1
-            case UInt8(ascii: "}"): r.i += 1; try r.expectEnd(); return found
+            case UInt8(ascii: "}"):
+                r.i += 1
+                try r.expectEnd()
+                if let wrongType { throw wrongType }
+                return found
             default: throw r.fail("expected ',' or '}'")
             }
         }
@@ -85,46 +93,111 @@ public enum JSONLField {
             }
         }
 
-        /// Skips one value of any kind.
-        mutating func skipValue() throws(Failure) {
+        /// Skips one value of any kind, checking it is well-formed JSON (as Python's `json` would read it), so that a
+        /// malformed record is an error wherever it is malformed.
+        mutating func skipValue(depth: Int = 0) throws(Failure) {
+            guard depth < 1000 else { throw fail("nested too deeply") }
             guard let c = peek() else { throw fail("expected a value") }
             switch c {
             case 0x22:
-                // Skip a string without decoding it.
+                try skipString()
+            case UInt8(ascii: "{"):
                 i += 1
-                while i < b.count {
-                    if b[i] == 0x5C { i += 2; continue }
-                    if b[i] == 0x22 { i += 1; return }
+                skipSpace()
+                if peek() == UInt8(ascii: "}") { i += 1; return }
+                while true {
+                    skipSpace()
+                    guard peek() == 0x22 else { throw fail("expected a member name") }
+                    try skipString()
+                    skipSpace()
+                    guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
                     i += 1
-                }
-                throw fail("unterminated string")
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                while i < b.count {
-                    let d = b[i]
-                    if d == 0x22 {
-                        try skipValue()
-                        continue
+                    skipSpace()
+                    try skipValue(depth: depth + 1)
+                    skipSpace()
+                    switch peek() {
+                    case UInt8(ascii: ","): i += 1
+                    case UInt8(ascii: "}"): i += 1; return
+                    default: throw fail("expected ',' or '}'")
                     }
-                    if d == UInt8(ascii: "{") || d == UInt8(ascii: "[") { depth += 1 }
-                    if d == UInt8(ascii: "}") || d == UInt8(ascii: "]") {
-                        depth -= 1
-                        if depth == 0 { i += 1; return }
-                    }
-                    i += 1
                 }
-                throw fail("unterminated object or array")
+            case UInt8(ascii: "["):
+                i += 1
+                skipSpace()
+                if peek() == UInt8(ascii: "]") { i += 1; return }
+                while true {
+                    skipSpace()
+                    try skipValue(depth: depth + 1)
+                    skipSpace()
+                    switch peek() {
+                    case UInt8(ascii: ","): i += 1
+                    case UInt8(ascii: "]"): i += 1; return
+                    default: throw fail("expected ',' or ']'")
+                    }
+                }
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
             default:
-                // A number or a literal.
-                let start = i
-                while i < b.count {
-                    let d = b[i]
-                    if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]") || d == 0x20 || d == 0x09
-                        || d == 0x0A || d == 0x0D { break }
-                    i += 1
-                }
-                if i == start { throw fail("expected a value") }
+                try skipNumber()
             }
+        }
+
+        mutating func literal(_ word: StaticString) throws(Failure) {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= b.count else { throw fail("expected a value") }
+            for k in 0..<n where b[i + k] != word.utf8Start[k] { throw fail("expected a value") }
+            i += n
+        }
+
+        /// A number as JSON writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+        mutating func skipNumber() throws(Failure) {
+            func digits() -> Int {
+                let s = i
+                while i < b.count && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                return i - s
+            }
+            if peek() == UInt8(ascii: "-") { i += 1 }
+            if peek() == UInt8(ascii: "0") { i += 1 } else if digits() == 0 { throw fail("expected a value") }
+            if peek() == UInt8(ascii: ".") {
+                i += 1
+                if digits() == 0 { throw fail("expected digits after '.'") }
+            }
+            if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+                i += 1
+                if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { i += 1 }
+                if digits() == 0 { throw fail("expected digits in the exponent") }
+            }
+        }
+
+        /// Skips a string (at its opening quote) without decoding it, checking its escapes and that it has no raw
+        /// control characters. Lone surrogate escapes are accepted here, as Python accepts them.
+        mutating func skipString() throws(Failure) {
+            i += 1
+            while i < b.count {
+                let c = b[i]
+                if c == 0x22 { i += 1; return }
+                if c < 0x20 { throw fail("control character in a string") }
+                if c == 0x5C {
+                    guard i + 1 < b.count else { break }
+                    switch b[i + 1] {
+                    case 0x22, 0x5C, 0x2F, UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        i += 2
+                    case UInt8(ascii: "u"):
+                        guard i + 6 <= b.count else { throw fail("unterminated string") }
+                        for k in 2..<6 {
+                            let h = b[i + k] | 0x20
+                            guard (h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) else { throw fail("invalid \\u escape") }
+                        }
+                        i += 6
+                    default:
+                        throw fail("invalid escape")
+                    }
+                    continue
+                }
+                i += 1
+            }
+            throw fail("unterminated string")
         }
     }
 }

@@ -83,7 +83,7 @@ public final class ProgressReporter {
         case .auto, .plain:
             let eta = total > 0 ? " ETA " + Self.duration(eta(fraction)) : ""
             let what = "counting " + (total > 0 ? bar(fraction) + " " : "") + Self.mb(raw) + (total > 0 ? " of " + Self.mb(total) : "")
-                + ", \(pieces) pre-tokens" + eta
+                + ", \(pieces) pre-token\(pieces == 1 ? "" : "s")" + eta
             if isTerminal { emit("\r\u{1B}[K" + what); barShown = true } else { emit(what + "\n") }
         }
     }
@@ -96,7 +96,7 @@ public final class ProgressReporter {
         case .json:
             emit("{\"phase\":\"counted\",\"text_bytes\":\(text),\"pretokens\":\(pieces),\"distinct\":\(distinct),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
         case .auto, .plain:
-            let line = "counted \(pieces) pre-tokens (\(distinct) distinct) in \(Self.mb(text)) of text, \(NumberText.fixed(monotonicSeconds() - start, 1)) s"
+            let line = "counted \(pieces) pre-token\(pieces == 1 ? "" : "s") (\(distinct) distinct) in \(Self.mb(text)) of text, \(NumberText.fixed(monotonicSeconds() - start, 1)) s"
             if isTerminal { emit("\r\u{1B}[K" + line + "\n") } else { emit(line + "\n") }
             barShown = false
         }
@@ -126,6 +126,19 @@ public final class ProgressReporter {
         case .auto, .plain:
             if isTerminal && barShown { emit("\r\u{1B}[K") }
             emit(message + "\n")
+        }
+    }
+
+    /// A warning: `tok COMMAND: warning: ...` (after ending a bar line), one `{"phase": "warning", ...}` object
+    /// with `json`, nothing with `quiet`.
+    public func warning(_ command: String, _ message: String) {
+        switch style {
+        case .quiet: return
+        case .json:
+            emit("{\"phase\":\"warning\",\"message\":\(JSONValue.quote(message)),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
+        case .auto, .plain:
+            interrupt()
+            emit("tok \(command): warning: \(message)\n")
         }
     }
 

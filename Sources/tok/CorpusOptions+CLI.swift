@@ -53,6 +53,7 @@ struct CorpusArguments: ParsableArguments {
         if let sample, !(sample > 0 && sample <= 1) { throw ValidationError("--sample must be in (0, 1]") }
         if let m = maxBytes, Self.parseSize(m) == nil { throw ValidationError("--max-bytes: expected a number with an optional K, M or G suffix") }
         if !["none", "nfc", "nfkc"].contains(normalize) { throw ValidationError("--normalize must be none, nfc or nfkc") }
+        try TokenizerOptions.checkPatternName(pattern)
     }
 
     static func parseSize(_ s: String) -> Int? {
@@ -112,7 +113,7 @@ struct CorpusArguments: ParsableArguments {
         }
         reporter.counted(distinct: counts.count, pieces: Int(counts.total), text: reader.progress.textBytes)
         if reader.jsonlRecords > 0 && reader.jsonlRecordsWithText == 0 {
-            printError(command, "warning: none of the \(reader.jsonlRecords) JSONL records has a string member \(JSONValue.quote(options.jsonlField)) (--jsonl-field)")
+            reporter.warning(command, "none of the \(reader.jsonlRecords) JSONL records has a string member \(JSONValue.quote(options.jsonlField)) (--jsonl-field)")
         }
         return counts
     }

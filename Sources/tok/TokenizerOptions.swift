@@ -36,9 +36,9 @@ struct TokenizerOptions: ParsableArguments {
     /// Loads the tokenizer these options describe; `patternFlag`: whether the command has `--pattern` (for
     /// messages); `needsPattern`: false for decoding, where a file without a pattern gets a placeholder.
     func load(patternFlag: Bool = true, needsPattern: Bool = true) throws -> Tokenizer {
-        let isShipped = Tokenizer.shippedNames.contains(tokenizer)
-        // Shipped names win over same-named files in the current directory only if no such file exists.
-        let path: String? = isShipped && !fileExists(tokenizer) ? nil : tokenizer
+        // A shipped name always means the shipped vocabulary (the default too): a file of that name in the current
+        // directory is "./cl100k_base".
+        let path: String? = Tokenizer.shippedNames.contains(tokenizer) ? nil : tokenizer
         var base: Tokenizer
         if let path {
             guard fileExists(path) else {
@@ -113,6 +113,19 @@ struct TokenizerOptions: ParsableArguments {
     }
 
     /// Standard pattern names stand for their regexes.
+    func validate() throws {
+        if let pattern { try Self.checkPatternName(pattern) }
+    }
+
+    /// A pattern of letters, digits, "_" and "-" only is a mistyped standard name (`cl100k_base`), not a regex
+    /// anyone wants: it would match only itself, leaving all other text unsplit.
+    static func checkPatternName(_ p: String) throws {
+        guard StandardPattern(rawValue: p) == nil, !p.isEmpty,
+              p.utf8.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D })
+        else { return }
+        throw ValidationError("--pattern \(p) is not a standard pattern name (gpt2, cl100k, o200k, llama3), and as a regex it would match only the text \"\(p)\"")
+    }
+
     static func expandPattern(_ p: String) -> String {
         if let std = StandardPattern(rawValue: p) { return std.patternString }
         return p

@@ -72,9 +72,12 @@ struct Train: ParsableCommand {
             let pattern = corpus.expandedPattern
             // Check the pattern before reading anything.
             _ = try corpus.makePreTokenizer()
-            if formats.contains(.hf) && corpus.pretokenizer != .icuWords && StandardPattern(pattern: pattern) == nil
-                && !corpus.quiet {
-                printError("train", "warning: HF's tokenizer.json reads the pattern with Oniguruma, not ICU; ICU-only syntax (\\h, set operations) means something else there: check its ids")
+            if formats.contains(.hf) && corpus.pretokenizer != .icuWords && StandardPattern(pattern: pattern) == nil {
+                reporter.warning("train", "HF's tokenizer.json reads the pattern with Oniguruma, not ICU; possessive {n,m}+ and ICU-only syntax (\\h, set operations) mean something else there: check its ids")
+            }
+            if formats.contains(.merges) && (corpus.pretokenizer == .icuWords || StandardPattern(pattern: pattern) == nil
+                                             || corpus.normalize != "none") {
+                reporter.warning("train", "vocab.json and merges.txt cannot record the pattern, pre-tokenizer or normalizer; the sidecar and tokenizer.json do")
             }
             var table: PieceCounts
             if counts.isEmpty {
@@ -103,7 +106,8 @@ struct Train: ParsableCommand {
                 trainer: trainer, specialTokens: specials, pattern: pattern,
                 preTokenizer: corpus.pretokenizer == .icuWords ? "icu-words" : nil,
                 normalization: corpus.normalize == "none" ? nil : corpus.normalize)
-            let written = try VocabularyOutput.write(vocabulary, prefix: output, formats: formats)
+            var seen = Set<VocabularyFormat>()
+            let written = try VocabularyOutput.write(vocabulary, prefix: output, formats: formats.filter { seen.insert($0).inserted })
             var note = ""
             if trainer.tokenCount < target {
                 note = " (no pair occurs --min-frequency \(minFrequency) times any more: \(trainer.tokenCount) of \(target) ordinary tokens)"

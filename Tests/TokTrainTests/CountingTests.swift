@@ -80,9 +80,18 @@ final class CountingTests: XCTestCase {
         XCTAssertTrue(more)
         XCTAssertEqual(String(decoding: acc, as: UTF8.self), "kept two")
         XCTAssertEqual(try get(#"  {"content":"c"}  "#, "content"), "c")
-        for bad in [#"{"text": 3}"#, #"{"text": "unterminated}"#, #"["text"]"#, #"{"text": "\ud800"}"#, #"{"text": "a"} x"#] {
+        for bad in [#"{"text": 3}"#, #"{"text": "unterminated}"#, #"["text"]"#, #"{"text": "\ud800"}"#, #"{"text": "a"} x"#,
+                    // Malformed members other than the text (they were skipped unchecked), as Python's json refuses them.
+                    #"{"text": "a", "x": nope}"#, #"{"text": "a", "x": [1,]}"#, #"{"text": "a", "x": {"y"}}"#,
+                    #"{"text": "a", "x": "\q"}"#, #"{"text": "a", "x": +1}"#, #"{"text": "a", "x": 0x10}"#,
+                    #"{"text": "a", "x": 01}"#, #"{"text": "a", "x": 1.}"#, #"{"text": "a", "x": "\u12"}"#,
+                    #"{"text": "a", "x": tru}"#, #"{"text": "a", "x": [}"#, #"{"text": 1, "text": 2}"#,
+                    "{\"text\": \"a\", \"x\": \"tab\there\"}"] {
             XCTAssertThrowsError(try get(bad), bad)
         }
+        // Well-formed members of every kind, and a text member of another type that a later one replaces.
+        XCTAssertEqual(try get(#"{"a": [1, -2.5e+3, 0, true, false, null, {"b": "\u00e9\ud800"}], "text": "ok"}"#), "ok")
+        XCTAssertEqual(try get(#"{"text": 1, "text": "c"}"#), "c")
     }
 
     func testCorpusReaderSamplingIsReproducibleAndMaxBytesStops() throws {

@@ -524,3 +524,17 @@ def test_vocabulary_without_sidecar(tok, workdir):
     one_line_error(run(tok, ["encode", "-t", bare], b"x"), "--pattern", "pat_str")
     err = one_line_error(run(tok, ["eval", "-t", bare, bare]), "pat_str")
     assert "--pattern" not in err
+
+
+def test_shipped_name_means_the_shipped_vocabulary(tok, workdir):
+    """A file named like a shipped vocabulary in the current directory does not replace it (it did, even for the
+    default -t); `./NAME` loads the file."""
+    cwd = workdir / "shadow"
+    cwd.mkdir(exist_ok=True)
+    (cwd / "cl100k_base").write_bytes(b"not a vocabulary\n")
+    want = peers.ok(run(tok, ["encode", "-t", "cl100k_base"], b"hello world"), "encode")
+    for args in (["encode"], ["encode", "-t", "cl100k_base"]):
+        cp = subprocess.run([tok.binary, *args], input=b"hello world", cwd=cwd, capture_output=True, timeout=60)
+        assert cp.returncode == 0 and cp.stdout == want, (args, cp.stderr)
+    cp = subprocess.run([tok.binary, "encode", "-t", "./cl100k_base"], input=b"x", cwd=cwd, capture_output=True, timeout=60)
+    assert cp.returncode != 0 and b"./cl100k_base" in cp.stderr

@@ -439,10 +439,13 @@ def test_long_run_of_one_character_trains_and_writes_every_format(tok, workdir):
 
 def test_count_warns_when_no_record_has_the_field(tok):
     """JSONL whose records all lack the --jsonl-field member counts nothing: a warning says so (it was silent)."""
-    cp = tok.run(["count", "--format", "jsonl", "-q"], b'{"body": "x"}\n{"body": "y"}\n')
+    cp = tok.run(["count", "--format", "jsonl"], b'{"body": "x"}\n{"body": "y"}\n')
     assert cp.returncode == 0 and cp.stdout == b""
     assert b'warning: none of the 2 JSONL records has a string member "text"' in cp.stderr, cp.stderr
-    cp = tok.run(["count", "--format", "jsonl", "-q"], b'{"text": "x"}\n{"body": "y"}\n')
+    cp = tok.run(["count", "--format", "jsonl"], b'{"text": "x"}\n{"body": "y"}\n')
+    assert cp.returncode == 0 and b"warning" not in cp.stderr
+    # -q silences warnings as --progress quiet does.
+    cp = tok.run(["count", "--format", "jsonl", "-q"], b'{"body": "x"}\n')
     assert cp.returncode == 0 and cp.stderr == b""
 
 
@@ -495,3 +498,21 @@ def test_special_tokens_are_found_before_normalizing(tok, workdir, trained):
                             "<|end|> <｜eot｜>".encode()), "error policy")
     cp = tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "error"], "ab<｜end｜>".encode())
     assert cp.returncode != 0 and b"byte offset 2" in cp.stderr, cp.stderr
+
+
+def test_progress_json_is_json_and_pattern_names_are_checked(tok, workdir, trained):
+    """With --progress json every stderr line is a JSON object, warnings included (they were plain lines); a
+    mistyped standard name is a usage error (as a regex it matched only itself, one piece per segment)."""
+    _, files = trained
+    cp = tok.run(["train", files[0], "-o", workdir / "pj", "--vocab-size", 400, "--progress", "json",
+                  "--pattern", r"\p{L}+|\p{N}{1,3}+|\s+|[^\s\p{L}\p{N}]+"])
+    assert cp.returncode == 0, cp.stderr
+    lines = cp.stderr.decode().splitlines()
+    objs = [json.loads(l) for l in lines]
+    assert [o["phase"] for o in objs].count("warning") == 2 and objs[-1]["phase"] == "done"
+    cp = tok.run(["train", files[0], "-o", workdir / "pq", "--vocab-size", 400, "--progress", "quiet",
+                  "--pattern", r"\p{L}+|\p{N}{1,3}+|\s+|[^\s\p{L}\p{N}]+"])
+    assert cp.returncode == 0 and cp.stderr == b""
+    for sub in (["train", files[0], "-o", workdir / "typo"], ["count", files[0]]):
+        cp = tok.run([*sub, "--pattern", "cl100k_base"])
+        assert cp.returncode == 64 and b"not a standard pattern name" in cp.stderr, cp.stderr
