@@ -96,7 +96,9 @@ public final class ProgressReporter {
         case .json:
             emit("{\"phase\":\"counted\",\"text_bytes\":\(text),\"pretokens\":\(pieces),\"distinct\":\(distinct),\"elapsed\":\(NumberText.fixed(monotonicSeconds() - start, 2))}\n")
         case .auto, .plain:
-            let line = "counted \(pieces) pre-token\(pieces == 1 ? "" : "s") (\(distinct) distinct) in \(Self.mb(text)) of text, \(NumberText.fixed(monotonicSeconds() - start, 1)) s"
+            // Counts read from files (`train --counts`) come with no text size.
+            let source = text > 0 || pieces == 0 ? " in \(Self.mb(text)) of text" : ""
+            let line = "counted \(pieces) pre-token\(pieces == 1 ? "" : "s") (\(distinct) distinct)\(source), \(NumberText.fixed(monotonicSeconds() - start, 1)) s"
             if isTerminal { emit("\r\u{1B}[K" + line + "\n") } else { emit(line + "\n") }
             barShown = false
         }

@@ -51,7 +51,9 @@ struct CorpusArguments: ParsableArguments {
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let sample, !(sample > 0 && sample <= 1) { throw ValidationError("--sample must be in (0, 1]") }
-        if let m = maxBytes, Self.parseSize(m) == nil { throw ValidationError("--max-bytes: expected a number with an optional K, M or G suffix") }
+        if let m = maxBytes, Self.parseSize(m) == nil {
+            throw ValidationError(Int(m) == 0 ? "--max-bytes must be at least 1" : "--max-bytes: expected a positive number with an optional K, M or G suffix")
+        }
         if !["none", "nfc", "nfkc"].contains(normalize) { throw ValidationError("--normalize must be none, nfc or nfkc") }
         try TokenizerOptions.checkPatternName(pattern)
     }

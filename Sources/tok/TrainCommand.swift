@@ -100,7 +100,7 @@ struct Train: ParsableCommand {
             }
             table = PieceCounts(expected: 16)
             trainer.train(targetTokens: target, minFrequency: minFrequency) { n in
-                reporter.merging(tokens: n, target: target)
+                reporter.merging(tokens: n + specials.count, target: vocabSize)   // counted as the final line counts
             }
             let vocabulary = TrainedVocabulary(
                 trainer: trainer, specialTokens: specials, pattern: pattern,
