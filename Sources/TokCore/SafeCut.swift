@@ -58,6 +58,10 @@ public enum SafeCut {
         }
     }
 
+    /// How many bytes past a place `isCut` reads: a place closer than this to the end of the bytes at hand may
+    /// become a cut when more bytes follow, every other answer is final.
+    public static let lookahead = 8
+
     @inlinable @inline(__always)
     static func isASCIILetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
 

@@ -31,7 +31,8 @@ public struct GoldSegmentation: Sendable {
             }
             let word = Array(parts[0].utf8)
             let morphs = parts[1].split(separator: " ").map { Array($0.utf8) }
-            guard !word.isEmpty, morphs.reduce([], +) == word else {
+            // joined, not reduce(+): that copied a growing array once per morph (quadratic in a word's morphs).
+            guard !word.isEmpty, Array(morphs.joined()) == word else {
                 throw EvalError.content(name: path, line: lineNumber, reason: "the morphs do not spell the word")
             }
             var e = Entry(word: word, boundaries: [], morphs: [])
@@ -88,7 +89,12 @@ public struct GoldSegmentation: Sendable {
                 gold += goldCuts.count
                 hit += cuts.intersection(goldCuts).count
                 tokens += spans.count
-                for sp in spans where e.morphs.contains(where: { $0.0 == sp.0 && $0.1 == sp.1 }) { pureTokens += 1 }
+                // Spans and morphs both run left to right: one walk, not a search of the morphs per token.
+                var m = 0
+                for sp in spans {
+                    while m < e.morphs.count && e.morphs[m].0 < sp.0 { m += 1 }
+                    if m < e.morphs.count && e.morphs[m] == sp { pureTokens += 1 }
+                }
             }
         }
         let p = predicted == 0 ? nil : Double(hit) / Double(predicted)

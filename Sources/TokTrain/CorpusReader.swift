@@ -63,6 +63,9 @@ public struct CorpusOptions: Sendable {
 public struct CorpusSegment: Sendable {
     /// The texts' bytes, back to back.
     public var bytes: [UInt8] = []
+    /// While lines are added: no cut lies below this offset in the last text (searched already), so a search for
+    /// one after each line need not go over the whole text again (that made reading quadratic).
+    var noCutBelow = 0
     /// Offset in `bytes` just past the end of each text, in order.
     public var ends: [Int] = []
 }
@@ -134,6 +137,9 @@ public final class CorpusReader {
         var linesBefore = 0
         /// Unprocessed decompressed bytes (a partial line in line mode, an uncut tail otherwise).
         var pending: [UInt8] = []
+        /// No cut lies in `pending` below this offset past the current start (searched already): a long stretch
+        /// without one is not searched again after every chunk read (that made reading quadratic).
+        var noCutBelow = 0
         var validator = UTF8StreamValidator()
         var repairer = UTF8StreamRepairer()
     }
@@ -194,16 +200,21 @@ public final class CorpusReader {
             // Look for a cut in the first `target` bytes past start, widening while there is none.
             var window = target
             var cut: Int?
+            let lower = max(start, f.noCutBelow)
             while cut == nil {
                 let end = min(start + window, f.pending.count)
-                cut = f.pending.withUnsafeBufferPointer { b in
-                    SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: start, below: end,
-                                    rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly)
+                if end > lower + 1 {
+                    cut = f.pending.withUnsafeBufferPointer { b in
+                        SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: lower, below: end,
+                                        rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly)
+                    }
                 }
                 if end == f.pending.count { break }
                 window *= 2
             }
             guard let c = cut else {
+                // Places near the end may become cuts once more bytes follow (a character is completed).
+                f.noCutBelow = max(lower, f.pending.count - SafeCut.lookahead)
                 if eof {
                     try addText(f.pending[start...], &segment, emit: emit, name: f.name)
                     start = f.pending.count
@@ -216,6 +227,7 @@ public final class CorpusReader {
         if start > 0 {
             f.pending.removeSubrange(0..<start)
             f.pendingOffset += start
+            f.noCutBelow = max(0, f.noCutBelow - start)
         }
     }
 
@@ -315,9 +327,13 @@ public final class CorpusReader {
         }
         // Only the last text of the segment can still grow.
         let lastStart = segment.ends.count > 1 ? segment.ends[segment.ends.count - 2] : 0
-        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lastStart, rule: options.cutRule,
+        let lower = max(lastStart, segment.noCutBelow)
+        let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lower, rule: options.cutRule,
                                                                             asciiOnly: options.cutsBeforeASCIIOnly) }
-        guard let c = cut else { return }
+        guard let c = cut else {
+            segment.noCutBelow = max(lower, segment.bytes.count - SafeCut.lookahead)
+            return
+        }
         var done = CorpusSegment()
         done.bytes = Array(segment.bytes[0..<c])
         done.ends = Array(segment.ends.dropLast()) + [c]

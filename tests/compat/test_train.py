@@ -516,3 +516,15 @@ def test_progress_json_is_json_and_pattern_names_are_checked(tok, workdir, train
     for sub in (["train", files[0], "-o", workdir / "typo"], ["count", files[0]]):
         cp = tok.run([*sub, "--pattern", "cl100k_base"])
         assert cp.returncode == 64 and b"not a standard pattern name" in cp.stderr, cp.stderr
+
+
+@pytest.mark.parametrize("content", [b"\n", b" \n", " привет\n".encode()], ids=["lf", "space-lf", "indented-word"])
+def test_line_reading_without_cut_places_is_linear(tok, workdir, content):
+    """Lines read one by one (--sample, --max-bytes) that give no cut place were searched for one again after every
+    line once a segment passed 1 MB: 1.1 MB of line feeds took 54 s, 2 MB never finished. 3 MB now counts as the
+    plain reading does, well within the CLI timeout."""
+    path = workdir / "no-cuts.txt"
+    path.write_bytes(content * (3_000_000 // len(content)))
+    plain = peers.ok(tok.run(["count", "-q", path]), "count")
+    for extra in (["--sample", "1"], ["--max-bytes", "1G"]):
+        assert peers.ok(tok.run(["count", "-q", *extra, path]), f"count {extra}") == plain
