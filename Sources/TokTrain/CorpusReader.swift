@@ -140,6 +140,9 @@ public final class CorpusReader {
         /// No cut lies in `pending` below this offset past the current start (searched already): a long stretch
         /// without one is not searched again after every chunk read (that made reading quadratic).
         var noCutBelow = 0
+        /// In line mode: `pending` up to here holds no line feed (searched already), for a line longer than a
+        /// chunk, which was otherwise searched from its start again after every chunk.
+        var noLineFeedBelow = 0
         var validator = UTF8StreamValidator()
         var repairer = UTF8StreamRepairer()
     }
@@ -238,11 +241,14 @@ public final class CorpusReader {
         let count = f.pending.count
         var doc: [UInt8] = []
         while start < count && !stopped {
-            var end = start
+            var end = max(start, f.noLineFeedBelow)
             f.pending.withUnsafeBufferPointer { b in
                 while end < count && b[end] != 0x0A { end += 1 }
             }
-            if end == count && !eof { break }
+            if end == count && !eof {
+                f.noLineFeedBelow = count
+                break
+            }
             let lineEnd = min(end + 1, count)  // including its LF, if any
             let lineNumber = f.linesBefore + 1
             f.linesBefore += 1
@@ -279,6 +285,7 @@ public final class CorpusReader {
         if start > 0 {
             f.pending.removeSubrange(0..<start)
             f.pendingOffset += start
+            f.noLineFeedBelow = max(0, f.noLineFeedBelow - start)
         }
     }
 
