@@ -199,7 +199,10 @@ public enum SafeCut {
     /// The last cut position `c` with `lower < c < upper` (searching back from `upper`, default `text.count`),
     /// or nil. Positions whose cut would split an occurrence of a special token in `specials` are skipped; unless
     /// `complete` says that no bytes follow `text`, so are the positions a special token could cross without
-    /// ending inside `text` (the last `maxLength - 1`).
+    /// ending inside `text` (the last `maxLength - 1`). With `specials` and no other cut, the start of a special
+    /// token that matching from `lower` (which must be a place where matching starts afresh: the text's start
+    /// or a cut) takes is a cut: the text on each side of it is encoded apart anyway, so special tokens back to
+    /// back still give places to cut at.
     public static func lastCut(in text: UnsafeBufferPointer<UInt8>, above lower: Int, below upper: Int? = nil,
                                rule: Rule = .standard, asciiOnly: Bool = false, specials: SpecialTokens? = nil,
                                complete: Bool = true) -> Int? {
@@ -218,7 +221,16 @@ public enum SafeCut {
             }
             i -= 1
         }
-        return nil
+        guard let specials else { return nil }
+        // The matches taken from `lower` on, left to right (leftmost, longest first), as encoding takes them.
+        var last: Int? = nil
+        var s = max(lower, 0)
+        while let m = specials.firstMatch(in: text, from: s, end: text.count) {
+            if m.start >= top { break }
+            if m.start > lower { last = m.start }
+            s = m.start + m.length
+        }
+        return last
     }
 
     static func crossesSpecial(_ text: UnsafeBufferPointer<UInt8>, at cut: Int, _ specials: SpecialTokens) -> Bool {

@@ -231,3 +231,23 @@ def test_memory_bounded_on_one_line_of_cyrillic_words(tok, workdir):
     path = workdir / "cyrillic-one-line.txt"
     path.write_text("привет мир " * 1_000_000, encoding="utf-8")
     assert_streamed(path, "20 MB of Cyrillic words on one line", limit=40)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_special_tokens_back_to_back(tok, vocab, enc, workdir, threads):
+    """With --special allow, the start of a special token that matching takes is a cut, so special tokens with
+    nothing between them stream (64 MB of "<|endoftext|>" had peaked at 199 MB) and give tiktoken's ids, near
+    misses and overlapping candidates included."""
+    rng = random.Random(2)
+    specials = list(peers.vocab_meta(vocab)["special_tokens"])[:3]
+    parts = specials + [specials[0][:-1], specials[0][1:], "<", "|>", "x", "\n", "a b"]
+    text = "".join(rng.choice(parts) for _ in range(300_000))
+    path = workdir / f"specials-back-to-back-{vocab}.txt"
+    path.write_text(text, encoding="utf-8")
+    out = ok(tok.run(["encode", "-t", vocab, "--special", "allow", "--threads", threads, path]), "specials")
+    check_whole(enc, out, enc.encode(text, allowed_special="all"), f"{vocab} specials back to back, --threads {threads}")
+    if threads == 1:
+        run = workdir / f"specials-run-{vocab}.txt"
+        run.write_text(specials[0] * (40_000_000 // len(specials[0])), encoding="utf-8")
+        _, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--special", "allow", "--count", "--threads", "1"], run)
+        assert rss < 50, f"peak RSS {rss:.0f} MB on 40 MB of special tokens back to back"
