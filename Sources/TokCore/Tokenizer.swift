@@ -129,7 +129,7 @@ public final class Tokenizer: Sendable {
 
     /// A copy of the bytes of token `id` (ordinary or special), or nil for an id with no token.
     public func bytes(of id: UInt32) -> [UInt8]? {
-        withExtendedLifetime(self) { tokenBytes(id).map { Array($0) } }
+        tokenBytes(id).map { Array($0) }
     }
 
     /// The concatenated bytes of `ids`. Throws `UnknownTokenID` with the position of the first id with no token.

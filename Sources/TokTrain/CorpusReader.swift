@@ -206,11 +206,9 @@ public final class CorpusReader {
             let lower = max(start, f.noCutBelow)
             while cut == nil {
                 let end = min(start + window, f.pending.count)
-                if end > lower + 1 {
-                    cut = f.pending.withUnsafeBufferPointer { b in
-                        SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: lower, below: end,
-                                        rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly)
-                    }
+                cut = f.pending.withUnsafeBufferPointer { b in
+                    SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: lower, below: end,
+                                    rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly)
                 }
                 if end == f.pending.count { break }
                 window *= 2
