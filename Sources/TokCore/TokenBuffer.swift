@@ -52,6 +52,13 @@ public struct TokenBuffer: ~Copyable {
     @inlinable @inline(__always)
     public mutating func didAppend(_ n: Int) { _count &+= n }
 
+    /// Appends `ids`.
+    public mutating func append(contentsOf ids: UnsafeBufferPointer<UInt32>) {
+        guard let src = ids.baseAddress, ids.count > 0 else { return }
+        reserveTail(ids.count).update(from: src, count: ids.count)
+        didAppend(ids.count)
+    }
+
     /// Out of line: inlined at every append it made the encoder's hot loop several times larger.
     @usableFromInline @inline(never)
     mutating func grow(_ needed: Int) {

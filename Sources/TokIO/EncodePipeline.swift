@@ -38,9 +38,14 @@ public struct EncodeSummary: Sendable {
 public enum EncodeFailure: Error, CustomStringConvertible {
     case invalidUTF8(input: String, offset: Int)
     case specialToken(input: String, token: String, offset: Int)
+    /// More bytes of a pre-token too long to hold changed its encoding further back than the tokens already
+    /// written (`LongPieceStream`); `offset` is where the bytes fed so far end.
+    case unstableLongPiece(input: String, offset: Int)
 
     public var description: String {
         switch self {
+        case .unstableLongPiece(let input, let offset):
+            return "\(input): a pre-token too long to hold changed its tokens more than 64 KB back at byte offset \(offset); tok cannot encode it exactly in bounded memory"
         case .invalidUTF8(let input, let offset):
             return "\(input): invalid UTF-8 at byte offset \(offset) (use --invalid-utf8 replace or bytes to go on)"
         case .specialToken(let input, let token, let offset):
@@ -218,6 +223,8 @@ public final class EncodePipeline: @unchecked Sendable {
         var inFlight = InFlight()
         defer { inFlight.waitAll() }
         var invalidAt: Int? = nil   // --special error: invalid UTF-8 found here, reported after the text before it
+        var stream: LongPieceStream? = nil   // a pre-token longer than the buffer, being streamed
+        var longPieceEncoder: Encoder? = nil
 
         while true {
             // Fill the block.
@@ -270,7 +277,24 @@ public final class EncodePipeline: @unchecked Sendable {
                     repaired.withUnsafeBufferPointer { buffer.append($0) }
                 }
             }
-            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads)
+            if stream != nil {
+                if try streamStep(&stream, longPieceEncoder!, &buffer, &blockBase, &writer, eof: eof, name: name, write: write) {
+                    wantBytes = blockBytes
+                } else {
+                    wantBytes = max(wantBytes * 2, buffer.count * 2)
+                }
+                if stream != nil { continue }
+            }
+            var startStream = false
+            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads, startStream: &startStream)
+            if startStream {
+                // The piece's tokens follow the segments before it.
+                try inFlight.writeAll(&writer, write: write)
+                if longPieceEncoder == nil { longPieceEncoder = tokenizer.makeEncoder() }
+                stream = LongPieceStream(keepBytes: min(64 << 10, 4 * segmentBytes), stepBytes: segmentBytes)
+                wantBytes = blockBytes
+                continue
+            }
             if eof && buffer.count == 0 { break }
             // Nothing could be cut: a pre-token or line longer than the block. Read more before trying again.
             wantBytes = consumed == 0 ? max(wantBytes * 2, buffer.count * 2) : blockBytes
@@ -293,7 +317,7 @@ public final class EncodePipeline: @unchecked Sendable {
                               _ inFlight: inout InFlight,
                               _ summary: inout EncodeSummary, eof: Bool, name: String,
                               write: (UnsafeBufferPointer<UInt8>) throws -> Void,
-                              segmentBytes: Int, threads: Int) throws -> Int {
+                              segmentBytes: Int, threads: Int, startStream: inout Bool) throws -> Int {
         let all = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
         var segments: [Segment] = []
         var s = 0
@@ -319,6 +343,18 @@ public final class EncodePipeline: @unchecked Sendable {
             } else if eof {
                 segments.append(Segment(start: s, end: all.count, absolute: blockBase + s))
                 s = all.count
+            } else if all.count - s >= longStretchBytes && streamsLongStretches {
+                switch longStretch(UnsafeBufferPointer(rebasing: all[s...])) {
+                case .cut(let c):
+                    segments.append(Segment(start: s, end: s + c, absolute: blockBase + s))
+                    s += c
+                    continue
+                case .longPiece:
+                    startStream = true
+                case .hold:
+                    break
+                }
+                break
             } else {
                 break
             }

@@ -1,0 +1,119 @@
+import XCTest
+import TokCore
+@testable import TokIO
+
+/// Input without safe cuts for longer than `EncodePipeline.longStretchBytes`: cut at far piece ends, or its long
+/// piece streamed. Small segments make the stretches short enough to test many shapes against whole encodes (the
+/// CLI's sizes are tested against tiktoken in the compat suite).
+final class LongStretchTests: XCTestCase {
+    static let tokenizers = ["cl100k_base", "o200k_base", "llama3"].map { try! Tokenizer.load(name: $0) }
+
+    struct Rng {
+        var s: UInt64
+        mutating func next(_ n: Int) -> Int {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return Int((s >> 33) % UInt64(n))
+        }
+    }
+
+    /// Runs the pipeline over `input`, read in slices of random sizes; returns its output and the largest number
+    /// of bytes it held at once.
+    func run(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64) throws -> [UInt8] {
+        var rng = Rng(s: seed)
+        var at = 0
+        var out: [UInt8] = []
+        let pipeline = EncodePipeline(tokenizer: tokenizer, options: options)
+        _ = try pipeline.run(name: "input", read: { buf in
+            let n = min(buf.count, input.count - at, 1 + rng.next(9000))
+            for k in 0..<n { buf[k] = input[at + k] }
+            at += n
+            return n
+        }, write: { out += $0 })
+        return out
+    }
+
+    /// The ids of the whole input, or of each line.
+    func expected(_ tokenizer: Tokenizer, _ input: [UInt8], lines: Bool) throws -> [[UInt32]] {
+        if !lines { return [try tokenizer.encode(bytes: input)] }
+        var parts = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        if parts.last?.isEmpty == true { parts.removeLast() }
+        return try parts.map { try tokenizer.encode(bytes: $0) }
+    }
+
+    func shapes() -> [(String, [UInt8])] {
+        var rng = Rng(s: 42)
+        func random(_ alphabet: [String], _ bytes: Int) -> [UInt8] {
+            var b: [UInt8] = []
+            while b.count < bytes { b += Array(alphabet[rng.next(alphabet.count)].utf8) }
+            return b
+        }
+        let letters = (0..<26).map { String(UnicodeScalar(UInt8(97 + $0))) }
+        let thai = ["ก", "ข", "ค", "ง", "จ", "า", "ี", "่", "้", "เ", "แ"]
+        let han = ["中", "国", "語", "言", "人", "大"]
+        var mixed: [UInt8] = []
+        for k in 0..<8 {
+            mixed += random([["a"], letters, thai, han, ["!", "-", "="], ["\u{0}"], ["A", "b", "É", "\u{301}"], ["7", "8"]][k], 20_000 + rng.next(30_000))
+            mixed += Array([" ", "\n\n", "   \t ", "\r\n", "x", ". ", "'s ", "\u{3000}"][k].utf8)
+        }
+        return [
+            ("one letter", Array("two words ".utf8) + [UInt8](repeating: 0x61, count: 100_000) + Array(" tail".utf8)),
+            ("NUL bytes", [0x78] + [UInt8](repeating: 0, count: 80_000) + Array("y z\n".utf8)),
+            ("random letters", random(letters, 70_000)),
+            ("mixed case and marks", Array(" ".utf8) + random(["a", "A", "é", "É", "\u{301}", "ǅ", "ʰ", "b"], 70_000) + Array("'re more".utf8)),
+            ("Thai without spaces", random(thai, 90_000)),
+            ("Han without punctuation", random(han, 90_000) + Array("。".utf8)),
+            ("punctuation", Array("x ".utf8) + random(["!", "?", "-", "=", "<", ">", "/", "\\"], 70_000) + Array("\n\n\nword".utf8)),
+            ("punctuation and line feeds", Array("x!".utf8) + random(["\n", "/", "\r\n", "!"], 70_000) + Array("y".utf8)),
+            ("line feeds after punctuation", Array("x!".utf8) + [UInt8](repeating: 0x0A, count: 60_000) + Array("y".utf8)),
+            ("long piece then white space", [UInt8](repeating: 0x71, count: 60_000) + [UInt8](repeating: 0x20, count: 40_000) + Array("\n  x".utf8)),
+            ("white space", [UInt8](repeating: 0x20, count: 50_000) + Array("\n\n".utf8) + [UInt8](repeating: 0x20, count: 30_000) + Array("x".utf8)),
+            ("digits", Array("n ".utf8) + random((0..<10).map(String.init), 60_000) + Array(" z".utf8)),
+            ("mixed", mixed),
+        ]
+    }
+
+    /// Every shape, every standard vocabulary, ids, tokens and counts, whole and per line, one thread and two:
+    /// the output equals encoding the whole input (or each line) at once.
+    func testLongStretchesEncodeAsTheWhole() throws {
+        for tokenizer in Self.tokenizers {
+            for (label, input) in shapes() {
+                for lines in [false, true] {
+                    let want = try expected(tokenizer, input, lines: lines)
+                    for (threads, count) in [(1, false), (2, false), (1, true)] {
+                        var options = EncodeOptions()
+                        options.segmentBytes = 1024
+                        options.lines = lines
+                        options.threads = threads
+                        options.countOnly = count
+                        let got = try run(tokenizer, input, options: options, seed: UInt64(input.count + threads))
+                        let text = count ? (lines ? want.map { "\($0.count)\n" }.joined() : "")
+                            : want.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
+                        XCTAssertEqual(String(decoding: got, as: UTF8.self), text,
+                                       "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stretches are cut or streamed, not held: what each shape does with small segments.
+    func testLongStretchesAreCutOrStreamed() throws {
+        var options = EncodeOptions()
+        options.segmentBytes = 1024
+        let pipeline = EncodePipeline(tokenizer: Self.tokenizers[0], options: options)
+        let text = Array("words ".utf8) + [UInt8](repeating: 0x61, count: 20_000)
+        let stretch: (EncodePipeline, [UInt8]) -> EncodePipeline.LongStretch = { p, b in
+            b.withUnsafeBufferPointer { p.longStretch($0) }
+        }
+        XCTAssertEqual(stretch(pipeline, text), .cut(5))
+        XCTAssertEqual(stretch(pipeline, Array(text.dropFirst(5))), .longPiece)
+        XCTAssertEqual(stretch(pipeline, [UInt8](repeating: 0x20, count: 20_000)), .hold)
+        XCTAssertEqual(stretch(pipeline, Array("x!".utf8) + [UInt8](repeating: 0x0A, count: 20_000)), .hold)
+        let thai = Array(String(repeating: "กขา่", count: 2_000).utf8)
+        guard case .cut(let c) = stretch(pipeline, thai) else { return XCTFail("Thai is cut at a far piece end") }
+        XCTAssertGreaterThan(c, thai.count - 64)
+        var special = options
+        special.special = .allow
+        XCTAssertFalse(EncodePipeline(tokenizer: Self.tokenizers[0], options: special).streamsLongStretches)
+    }
+}
