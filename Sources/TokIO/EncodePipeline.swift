@@ -345,9 +345,13 @@ public final class EncodePipeline: @unchecked Sendable {
                 s = all.count
             } else if all.count - s >= longStretchBytes && streamsLongStretches {
                 switch longStretch(UnsafeBufferPointer(rebasing: all[s...])) {
-                case .cut(let c):
-                    segments.append(Segment(start: s, end: s + c, absolute: blockBase + s))
-                    s += c
+                case .cuts(let cuts):
+                    var from = s
+                    for c in cuts {
+                        segments.append(Segment(start: from, end: s + c, absolute: blockBase + from))
+                        from = s + c
+                    }
+                    s = from
                     continue
                 case .longPiece:
                     startStream = true

@@ -32,8 +32,8 @@ extension EncodePipeline {
 
     /// What to do with a long stretch without safe cuts.
     enum LongStretch: Equatable {
-        /// Cut it here (a piece end far from its end).
-        case cut(Int)
+        /// Cut it at these places (piece ends far from its end, about a segment apart, increasing).
+        case cuts([Int])
         /// It starts with one piece longer than it, not of white space: stream that piece.
         case longPiece
         /// Keep it and read more (it ends in a run of white space that starts before any far piece end).
@@ -44,12 +44,17 @@ extension EncodePipeline {
     func longStretch(_ text: UnsafeBufferPointer<UInt8>) -> LongStretch {
         let bound = EncodePipeline.trailingWhiteSpaceStart(text) - EncodePipeline.lookahead
         guard bound > 0 else { return .hold }
-        var firstEnd = -1, lastFinal = 0
+        let apart = max(options.segmentBytes, 1024)
+        var cuts: [Int] = []
+        var lastFinal = 0
         tokenizer.preTokenizer.forEachBatch(text) { batch in
-            if firstEnd < 0 { firstEnd = batch[0] }
-            for e in batch where e <= bound { lastFinal = e }
+            for e in batch where e <= bound {
+                lastFinal = e
+                if e - (cuts.last ?? 0) >= apart { cuts.append(e) }
+            }
         }
-        if lastFinal > 0 { return .cut(lastFinal) }
+        if lastFinal > (cuts.last ?? 0) { cuts.append(lastFinal) }
+        if !cuts.isEmpty { return .cuts(cuts) }
         // The first piece goes past `bound`. Pieces are all white space or none past their first character.
         let probe = EncodePipeline.characterStart(text, atOrAfter: min(8, bound))
         if probe >= bound || EncodePipeline.isWhiteSpace(text, at: probe) { return .hold }

@@ -251,3 +251,49 @@ def test_special_tokens_back_to_back(tok, vocab, enc, workdir, threads):
         run.write_text(specials[0] * (40_000_000 // len(specials[0])), encoding="utf-8")
         _, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--special", "allow", "--count", "--threads", "1"], run)
         assert rss < 50, f"peak RSS {rss:.0f} MB on 40 MB of special tokens back to back"
+
+
+def stretches_without_cuts(seed: int, each: int) -> str:
+    """Stretches longer than the 4 MB after which tok stops waiting for a safe cut, each of one kind: one long piece
+    (NUL bytes, Han without punctuation), many pieces with no safe cut between them (Thai without spaces, mixed
+    case and marks, which o200k splits at case changes), and short text around them. Each stretch repeats a random
+    block of 64 KB or so (the peers' time is the same; making the text is faster)."""
+    rng = random.Random(seed)
+    def run(alphabet, size):
+        block = "".join(rng.choice(alphabet) for _ in range(65_536 // len(alphabet[0].encode("utf-8"))))
+        return block * (size // len(block.encode("utf-8")) + 1)
+    kinds = [["\x00"], [chr(c) for c in range(0x4E00, 0x4E00 + 2000)], list("กขฃคฅฆงจฉชซฌญฎฏฐาำิีึืุู่้๊๋เแโใไ"),
+             ["a", "A", "é", "É", "\u0301", "ǅ", "ʰ", "b"]]
+    joins = ["x ", "。 ", " more words\n", "'s "]
+    return "start " + "".join(run(k, each) + j for k, j in zip(kinds, joins))
+
+
+def test_long_stretches_without_cuts_match_tiktoken(tok, vocab, enc, workdir):
+    """Megabytes with no safe cut are cut at piece ends far from the end of what is read, and a piece longer than
+    that is streamed: the ids equal tiktoken's on the whole text at one and two threads. (Random letters and
+    per-line encoding are compared with whole encodes in LongStretchTests, with small segments.)"""
+    text = stretches_without_cuts(4, 4_200_000)
+    path = workdir / f"stretches-{vocab}.txt"
+    path.write_text(text, encoding="utf-8")
+    want = enc.encode_ordinary(text)
+    for threads in (1, 2):
+        out = ok(tok.encode(vocab, [path], threads=threads), "long stretches")
+        check_whole(enc, out, want, f"{vocab} long stretches, --threads {threads}")
+
+
+@pytest.mark.parametrize("kind", ["nul", "letter", "han"])
+def test_memory_bounded_on_one_long_piece(tok, workdir, kind):
+    """60 MB that is one piece (`head -c 60M /dev/zero`, `yes | tr -d '\\n'`, Chinese without punctuation) is
+    streamed: `tok encode` stays under 60 MB (it was held whole: 100 MB of NUL bytes peaked at 737 MB)."""
+    path = workdir / f"one-piece-{kind}.txt"
+    if kind == "nul":
+        path.write_bytes(b"\x00" * 60_000_000)
+    elif kind == "letter":
+        path.write_bytes(b"y" * 60_000_000)
+    else:
+        rng = random.Random(1)
+        path.write_text("".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(100_000)) * 200, encoding="utf-8")
+    for args in (["encode", "--threads", "1"], ["encode", "--count", "--threads", "2"], ["encode", "--lines", "--threads", "1"]):
+        out, rss = peers.peak_rss_mb(args, path)
+        assert out.strip(), f"tok {args} wrote nothing"
+        assert rss < 60, f"tok {' '.join(args)}: peak RSS {rss:.0f} MB on 60 MB of one piece ({kind})"
