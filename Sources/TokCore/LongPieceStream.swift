@@ -68,7 +68,11 @@ extension Encoder {
         }
         guard final, !stream.held.isEmpty else { return true }
         tokens.removeAll()
-        stream.held.withUnsafeBufferPointer { bpe.mergeWhole($0.baseAddress!, $0.count, into: &tokens) }
+        if stream.held.count == 1 {
+            tokens.append(bpe.byteRank[Int(stream.held[0])])   // `mergeWhole` takes two bytes or more
+        } else {
+            stream.held.withUnsafeBufferPointer { bpe.mergeWhole($0.baseAddress!, $0.count, into: &tokens) }
+        }
         if let l = stream.last, !bpe.isJunction(l, tokens.ids[0]) { return false }
         out.append(contentsOf: tokens.ids)
         stream.last = tokens.ids[tokens.count - 1]

@@ -60,8 +60,10 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 /// The input is read in blocks and cut into segments at places where encoding the parts separately gives the
 /// same tokens as encoding the whole (`SafeCut`, or line ends with `lines`). Segments are encoded in parallel
 /// and their output is written in order, so any thread count gives byte-identical output. Memory is bounded by
-/// the block size, except that a single pre-token (or, with `lines`, a single line without a safe cut) is always
-/// held whole.
+/// the block size: after `longStretchBytes` without a safe cut the standard patterns cut at piece ends far from the
+/// end of what is buffered, and a pre-token longer than that is streamed (`LongStretches.swift`). A stretch those
+/// cannot cut (white space after a CR or LF until another or the run's end; any, with special tokens matched, a
+/// normalizer, raw bytes or jsonl output; any, with a pattern of the user's) is held whole.
 public final class EncodePipeline: @unchecked Sendable {
     /// The tokenizer that encodes.
     public let tokenizer: Tokenizer
@@ -223,7 +225,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var inFlight = InFlight()
         defer { inFlight.waitAll() }
         var invalidAt: Int? = nil   // --special error: invalid UTF-8 found here, reported after the text before it
-        var stream: LongPieceStream? = nil   // a pre-token longer than the buffer, being streamed
+        var stream: PieceStream? = nil   // a pre-token longer than the buffer, being streamed
         var longPieceEncoder: Encoder? = nil
 
         while true {
@@ -285,13 +287,14 @@ public final class EncodePipeline: @unchecked Sendable {
                 }
                 if stream != nil { continue }
             }
-            var startStream = false
-            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads, startStream: &startStream)
-            if startStream {
+            var longPiece: LongStretch? = nil
+            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads, longPiece: &longPiece)
+            if case .longPiece(let whiteSpace) = longPiece {
                 // The piece's tokens follow the segments before it.
                 try inFlight.writeAll(&writer, write: write)
                 if longPieceEncoder == nil { longPieceEncoder = tokenizer.makeEncoder() }
-                stream = LongPieceStream(keepBytes: min(64 << 10, 4 * segmentBytes), stepBytes: segmentBytes)
+                stream = PieceStream(stream: LongPieceStream(keepBytes: min(64 << 10, 4 * segmentBytes), stepBytes: segmentBytes),
+                                     whiteSpace: whiteSpace, lineBreaksEndWhiteSpace: lineBreaksEndWhiteSpace)
                 wantBytes = blockBytes
                 continue
             }
@@ -317,7 +320,7 @@ public final class EncodePipeline: @unchecked Sendable {
                               _ inFlight: inout InFlight,
                               _ summary: inout EncodeSummary, eof: Bool, name: String,
                               write: (UnsafeBufferPointer<UInt8>) throws -> Void,
-                              segmentBytes: Int, threads: Int, startStream: inout Bool) throws -> Int {
+                              segmentBytes: Int, threads: Int, longPiece: inout LongStretch?) throws -> Int {
         let all = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
         var segments: [Segment] = []
         var s = 0
@@ -344,7 +347,8 @@ public final class EncodePipeline: @unchecked Sendable {
                 segments.append(Segment(start: s, end: all.count, absolute: blockBase + s))
                 s = all.count
             } else if all.count - s >= longStretchBytes && streamsLongStretches {
-                switch longStretch(UnsafeBufferPointer(rebasing: all[s...])) {
+                let decision = longStretch(UnsafeBufferPointer(rebasing: all[s...]))
+                switch decision {
                 case .cuts(let cuts):
                     var from = s
                     for c in cuts {
@@ -354,9 +358,7 @@ public final class EncodePipeline: @unchecked Sendable {
                     s = from
                     continue
                 case .longPiece:
-                    startStream = true
-                case .hold:
-                    break
+                    longPiece = decision
                 }
                 break
             } else {

@@ -2,18 +2,25 @@ import TokCore
 
 // Input that gives no safe cut for megabytes (`SafeCut` cuts around spaces, line feeds, ASCII kind changes and CJK
 // punctuation): Thai without spaces, Chinese without punctuation, a gigabyte of one letter or of NUL bytes. Two
-// more ways on keep memory bounded there, for the standard patterns (cl100k, o200k, llama3, gpt2) only:
+// more ways on keep memory bounded there, for the patterns of cl100k, o200k and llama3 only (not GPT-2's):
 //
 // - Piece ends far from the end of what is buffered are cuts. The scanners end a piece after reading at most a
 //   few characters past it, except in a run of white space, whose pieces depend on where the run ends and on
-//   whether it holds a CR or LF (`\s*[\r\n]+`, `\s+(?!\S)`). So a piece end is final when it lies before the
-//   buffer's trailing run of white space, and `lookahead` bytes before that.
-// - A piece longer than the buffer, and not of white space, is streamed (`LongPieceStream`). Its end is found by
-//   scanning from a character inside it: a piece of letters, digits or punctuation ends, wherever its scan
-//   starts past its first character, where its run of that class ends (o200k's case rules, contractions and the
-//   CR, LF and "/" after punctuation included).
+//   whether it holds a CR or LF (`\s*[\r\n]+`, `\s+(?!\S)`). So a piece end is final when it lies at or before the
+//   buffer's trailing run of white space, and `lookahead` bytes before the buffer's end.
+// - A piece longer than the buffer is streamed (`LongPieceStream`). Its end is found by scanning again from a
+//   character inside it:
+//   - a piece of letters, digits or punctuation ends, wherever its scan starts past its first character, where
+//     its run of that class ends (o200k's case rules, contractions and the CR, LF and "/" after punctuation
+//     included), so a scan may start at any such character of it;
+//   - a piece of white space starts a run of white space and ends where the run ends (less its last character
+//     before text), or, with the patterns that have `\s*[\r\n]+`, right after the run's last CR or LF. Until the
+//     run ends, the bytes surely in the piece are the run so far, or with those patterns, once the run has a CR or
+//     LF, the run up to its last CR or LF; a scan that starts after a CR or LF of the piece shows whether another
+//     follows (its piece ends in one) or not (the piece ended where the scan started).
 //
-// Text with special tokens matched (`--special allow|error`), a normalizer or jsonl output is held whole as before.
+// Text with special tokens matched (`--special allow|error`), a normalizer, raw bytes or jsonl output is held
+// whole as before; so is a run of white space after a CR or LF, until it ends or has another CR or LF.
 
 extension EncodePipeline {
     /// Bytes past a piece end that the scanners may have read to end it.
@@ -21,7 +28,8 @@ extension EncodePipeline {
 
     /// Whether long stretches without a safe cut may be cut at far piece ends and long pieces streamed.
     var streamsLongStretches: Bool {
-        guard let rule = tokenizer.preTokenizer.cutRule, rule.regexPieceEnds else { return false }
+        // GPT-2's pattern (`SafeCut.Rule.gpt2`) is left out: with small segments, one mixed text came out differently.
+        guard tokenizer.preTokenizer.cutRule == .standard else { return false }
         return tokenizer.normalizer == nil && options.invalidUTF8 != .bytes
             && (options.special == .plain || tokenizer.specialTokens.isEmpty)
             && (options.countOnly || options.format != .jsonl)
@@ -34,16 +42,24 @@ extension EncodePipeline {
     enum LongStretch: Equatable {
         /// Cut it at these places (piece ends far from its end, about a segment apart, increasing).
         case cuts([Int])
-        /// It starts with one piece longer than it, not of white space: stream that piece.
-        case longPiece
-        /// Keep it and read more (it ends in a run of white space that starts before any far piece end).
-        case hold
+        /// It starts with one piece longer than it (of white space, or not): stream that piece.
+        case longPiece(whiteSpace: Bool)
     }
 
-    /// Where the long stretch `text` (more bytes follow it) can be cut, or whether its first piece is streamed.
+    /// A piece being streamed.
+    struct PieceStream {
+        var stream: LongPieceStream
+        /// A run of white space (else letters, digits or punctuation).
+        let whiteSpace: Bool
+        /// The pattern ends a run of white space after its last CR or LF (`\s*[\r\n]+`; GPT-2's has not).
+        let lineBreaksEndWhiteSpace: Bool
+        /// A CR or LF of this piece has been fed.
+        var lineBreakFed = false
+    }
+
+    /// Where the long stretch `text` (more bytes follow it) can be cut, or what its first piece is.
     func longStretch(_ text: UnsafeBufferPointer<UInt8>) -> LongStretch {
-        let bound = EncodePipeline.trailingWhiteSpaceStart(text) - EncodePipeline.lookahead
-        guard bound > 0 else { return .hold }
+        let bound = min(EncodePipeline.trailingWhiteSpaceStart(text), text.count - EncodePipeline.lookahead)
         let apart = max(options.segmentBytes, 1024)
         var cuts: [Int] = []
         var lastFinal = 0
@@ -55,10 +71,18 @@ extension EncodePipeline {
         }
         if lastFinal > (cuts.last ?? 0) { cuts.append(lastFinal) }
         if !cuts.isEmpty { return .cuts(cuts) }
-        // The first piece goes past `bound`. Pieces are all white space or none past their first character.
-        let probe = EncodePipeline.characterStart(text, atOrAfter: min(8, bound))
-        if probe >= bound || EncodePipeline.isWhiteSpace(text, at: probe) { return .hold }
-        return .longPiece
+        // The first piece goes past `bound`. A piece of white space is white space throughout; any other piece has
+        // at most its first character of white space.
+        let second = EncodePipeline.characterStart(text, atOrAfter: 1)
+        return .longPiece(whiteSpace: EncodePipeline.isWhiteSpace(text, at: 0)
+                            && second < text.count && EncodePipeline.isWhiteSpace(text, at: second))
+    }
+
+    /// Whether the pre-tokenizer ends a run of white space right after its last CR or LF: "\n  x" is "\n", " ",
+    /// " x" with `\s*[\r\n]+` (cl100k, o200k, llama3) and "\n ", " x" with GPT-2's pattern.
+    var lineBreaksEndWhiteSpace: Bool {
+        let probe: [UInt8] = [0x0A, 0x20, 0x20, 0x78]
+        return probe.withUnsafeBufferPointer { firstPieceEnd($0) } == 1
     }
 
     /// Where the run of white space that ends `text` starts (`text.count` if it does not end in white space).
@@ -113,38 +137,66 @@ extension EncodePipeline {
     }
 
     /// One step of streaming a long piece that starts at (or, after the first step, runs through) `buffer[0]`:
-    /// finds whether the piece ends in the buffer, feeds its bytes to `stream`, writes the tokens made final, and
-    /// drops the bytes fed. Sets `stream` to nil once the piece's last bytes are fed. Returns false, having done
-    /// nothing, when the buffer holds too little of the piece to go on (a run of line feeds after punctuation).
-    func streamStep(_ stream: inout LongPieceStream?, _ encoder: Encoder, _ buffer: inout GrowableBytes,
+    /// finds whether the piece ends in the buffer, feeds its bytes to the stream, writes the tokens made final, and
+    /// drops the bytes fed. Sets `piece` to nil once the piece's last bytes are fed. Returns false, having done
+    /// nothing, when the buffer holds too little of the piece to go on (a run of line feeds after punctuation, a
+    /// run of white space after a line feed).
+    func streamStep(_ piece: inout PieceStream?, _ encoder: Encoder, _ buffer: inout GrowableBytes,
                     _ blockBase: inout Int, _ writer: inout OrderedWriter, eof: Bool, name: String,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
+        guard var state = piece else { return true }
         let all = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
         var scanEnd = all.count
         var closed = eof
         if options.lines, let lf = all.firstIndex(of: 0x0A) { scanEnd = lf; closed = true }
-        // A step takes at most about four segments, so that its tokens and output stay small.
-        let most = 4 * max(options.segmentBytes, 1024)
-        if scanEnd > most { scanEnd = most; closed = false }
         let scanned = UnsafeBufferPointer(rebasing: all[0..<scanEnd])
-        let end = scanEnd == 0 ? 0 : firstPieceEnd(scanned)
-        let done = closed || end <= scanEnd - EncodePipeline.lookahead
+        var end = scanEnd == 0 ? 0 : firstPieceEnd(scanned)
+        let decidedBy = scanEnd - EncodePipeline.lookahead
+        var done: Bool
+        if state.whiteSpace {
+            // Decided once the run of white space ends (and what follows it is read).
+            var runEnd = 0
+            while runEnd < scanEnd && EncodePipeline.isWhiteSpace(all, at: runEnd) {
+                runEnd = EncodePipeline.characterStart(all, atOrAfter: runEnd + 1)
+            }
+            done = closed || runEnd <= decidedBy
+            if done && state.lineBreaksEndWhiteSpace && state.lineBreakFed && end > 0
+                && all[end - 1] != 0x0A && all[end - 1] != 0x0D {
+                end = 0   // no CR or LF after the one fed: the piece ended there
+            }
+        } else {
+            done = closed || end <= decidedBy
+        }
         var fed = end
         if !done {
-            // The next scan starts where this feed stops, so it must stop at a character of the piece's run, not
-            // in the CR, LF and "/" that o200k's (and cl100k's CR and LF that) punctuation pieces take after them.
-            fed = EncodePipeline.characterStart(all, atOrBefore: scanEnd - EncodePipeline.lookahead)
-            while fed > 0 && EncodePipeline.isWhiteSpace(all, at: fed) {
-                fed = EncodePipeline.characterStart(all, atOrBefore: fed - 1)
+            // Feed what is surely in the piece, at most about four segments; the next scan starts where this feed
+            // stops, so that must be a character of the piece's run (not the CR, LF and "/" that o200k's
+            // punctuation pieces take after them), or in white space, a place the rules above allow.
+            // At least 8 bytes short of where the piece (or run) is known to go on, so that the next scan starts
+            // with two characters of it: from the last character of a run, a scan could match that character with
+            // what follows ("!" before a letter, a space before a word).
+            let most = 4 * max(options.segmentBytes, 1024)
+            fed = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
+            if !state.whiteSpace {
+                while fed > 0 && EncodePipeline.isWhiteSpace(all, at: fed) {
+                    fed = EncodePipeline.characterStart(all, atOrBefore: fed - 1)
+                }
+            } else if state.lineBreaksEndWhiteSpace {
+                if let l = UnsafeBufferPointer(rebasing: all[0..<fed]).lastIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                    fed = l + 1
+                    state.lineBreakFed = true
+                } else if state.lineBreakFed {
+                    fed = 0
+                }
             }
             if fed == 0 { return false }
         }
         var tokens = TokenBuffer(capacity: fed / 2 + 16)
-        guard var s = stream, encoder.feed(&s, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) else {
+        guard encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) else {
             try writer.flush(write: write)
             throw EncodeFailure.unstableLongPiece(input: name, offset: blockBase + fed)
         }
-        stream = done ? nil : s
+        piece = done ? nil : state
         var r = SegmentResult()
         r.tokens = tokens.count
         r.firstEmpty = tokens.count == 0

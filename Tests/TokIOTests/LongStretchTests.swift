@@ -6,7 +6,12 @@ import TokCore
 /// piece streamed. Small segments make the stretches short enough to test many shapes against whole encodes (the
 /// CLI's sizes are tested against tiktoken in the compat suite).
 final class LongStretchTests: XCTestCase {
-    static let tokenizers = ["cl100k_base", "o200k_base", "llama3"].map { try! Tokenizer.load(name: $0) }
+    static let tokenizers = ["cl100k_base", "o200k_base", "llama3"].map { try! Tokenizer.load(name: $0) } + [gpt2]
+    // GPT-2's pattern holds long stretches (it is not streamed: see `streamsLongStretches`), so it is tested here as
+    // the reference behaviour of holding.
+    /// cl100k's ranks with GPT-2's pattern, which has no `\s*[\r\n]+`.
+    static let gpt2 = Tokenizer(name: "gpt2-pattern", ranks: try! Tokenizer.load(name: "cl100k_base").ranks, pattern: "gpt2",
+                                preTokenizer: GPT2Scanner(), specialTokens: .none)
 
     struct Rng {
         var s: UInt64
@@ -67,6 +72,12 @@ final class LongStretchTests: XCTestCase {
             ("line feeds after punctuation", Array("x!".utf8) + [UInt8](repeating: 0x0A, count: 60_000) + Array("y".utf8)),
             ("long piece then white space", [UInt8](repeating: 0x71, count: 60_000) + [UInt8](repeating: 0x20, count: 40_000) + Array("\n  x".utf8)),
             ("white space", [UInt8](repeating: 0x20, count: 50_000) + Array("\n\n".utf8) + [UInt8](repeating: 0x20, count: 30_000) + Array("x".utf8)),
+            ("white space of every kind", Array("c".utf8) + random([" ", "\t", "\u{3000}", "\u{00A0}", "\n", "\r\n", "\u{2028}", "\u{0B}", "  "], 60_000) + Array("word".utf8)),
+            ("white space without CR or LF", Array("d".utf8) + random([" ", "\t", "\u{3000}", "\u{00A0}", "\u{2028}", "  "], 60_000) + Array("\r\n\r\n text".utf8)),
+            ("spaces after a line feed", Array("a\n".utf8) + [UInt8](repeating: 0x20, count: 40_000) + Array("x".utf8)),
+            ("spaces and line feeds", Array("b".utf8) + Array(String(repeating: "   \n", count: 15_000).utf8) + Array("x".utf8)),
+            ("spaces at the end", Array("e ".utf8) + [UInt8](repeating: 0x20, count: 40_000)),
+            ("spaces before a contraction", Array("word".utf8) + [UInt8](repeating: 0x20, count: 40_000) + Array("'s".utf8)),
             ("digits", Array("n ".utf8) + random((0..<10).map(String.init), 60_000) + Array(" z".utf8)),
             ("mixed", mixed),
         ]
@@ -106,9 +117,13 @@ final class LongStretchTests: XCTestCase {
             b.withUnsafeBufferPointer { p.longStretch($0) }
         }
         XCTAssertEqual(stretch(pipeline, text), .cuts([5]))
-        XCTAssertEqual(stretch(pipeline, Array(text.dropFirst(5))), .longPiece)
-        XCTAssertEqual(stretch(pipeline, [UInt8](repeating: 0x20, count: 20_000)), .hold)
-        XCTAssertEqual(stretch(pipeline, Array("x!".utf8) + [UInt8](repeating: 0x0A, count: 20_000)), .hold)
+        XCTAssertEqual(stretch(pipeline, Array(text.dropFirst(5))), .longPiece(whiteSpace: false))
+        XCTAssertEqual(stretch(pipeline, [UInt8](repeating: 0x20, count: 20_000)), .longPiece(whiteSpace: true))
+        XCTAssertEqual(stretch(pipeline, Array("x!".utf8) + [UInt8](repeating: 0x0A, count: 20_000)), .cuts([1]))
+        XCTAssertEqual(stretch(pipeline, Array("!".utf8) + [UInt8](repeating: 0x0A, count: 20_000)), .longPiece(whiteSpace: false))
+        XCTAssertEqual(stretch(pipeline, Array("word".utf8) + [UInt8](repeating: 0x20, count: 20_000)), .cuts([4]))
+        XCTAssertTrue(pipeline.lineBreaksEndWhiteSpace)
+        XCTAssertFalse(EncodePipeline(tokenizer: Self.gpt2, options: options).lineBreaksEndWhiteSpace)
         let thai = Array(String(repeating: "กขา่", count: 2_000).utf8)
         guard case .cuts(let cuts) = stretch(pipeline, thai) else { return XCTFail("Thai is cut at far piece ends") }
         XCTAssertGreaterThan(cuts.last!, thai.count - 64)

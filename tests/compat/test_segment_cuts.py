@@ -263,8 +263,8 @@ def stretches_without_cuts(seed: int, each: int) -> str:
         block = "".join(rng.choice(alphabet) for _ in range(65_536 // len(alphabet[0].encode("utf-8"))))
         return block * (size // len(block.encode("utf-8")) + 1)
     kinds = [["\x00"], [chr(c) for c in range(0x4E00, 0x4E00 + 2000)], list("กขฃคฅฆงจฉชซฌญฎฏฐาำิีึืุู่้๊๋เแโใไ"),
-             ["a", "A", "é", "É", "\u0301", "ǅ", "ʰ", "b"]]
-    joins = ["x ", "。 ", " more words\n", "'s "]
+             ["a", "A", "é", "É", "\u0301", "ǅ", "ʰ", "b"], [" ", " ", "\t", "\u3000", "   \n", "\r\n "]]
+    joins = ["x ", "。 ", " more words\n", "'s ", "  x\n"]
     return "start " + "".join(run(k, each) + j for k, j in zip(kinds, joins))
 
 
@@ -281,15 +281,17 @@ def test_long_stretches_without_cuts_match_tiktoken(tok, vocab, enc, workdir):
         check_whole(enc, out, want, f"{vocab} long stretches, --threads {threads}")
 
 
-@pytest.mark.parametrize("kind", ["nul", "letter", "han"])
+@pytest.mark.parametrize("kind", ["nul", "letter", "han", "spaces"])
 def test_memory_bounded_on_one_long_piece(tok, workdir, kind):
-    """60 MB that is one piece (`head -c 60M /dev/zero`, `yes | tr -d '\\n'`, Chinese without punctuation) is
-    streamed: `tok encode` stays under 60 MB (it was held whole: 100 MB of NUL bytes peaked at 737 MB)."""
+    """60 MB that is one piece (`head -c 60M /dev/zero`, `yes | tr -d '\\n'`, Chinese without punctuation, spaces)
+    is streamed: `tok encode` stays under 60 MB (it was held whole: 100 MB of NUL bytes peaked at 737 MB)."""
     path = workdir / f"one-piece-{kind}.txt"
     if kind == "nul":
         path.write_bytes(b"\x00" * 60_000_000)
     elif kind == "letter":
         path.write_bytes(b"y" * 60_000_000)
+    elif kind == "spaces":
+        path.write_bytes(b" " * 60_000_000 + b"x")
     else:
         rng = random.Random(1)
         path.write_text("".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(100_000)) * 200, encoding="utf-8")
