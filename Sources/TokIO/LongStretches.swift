@@ -2,12 +2,15 @@ import TokCore
 
 // Input that gives no safe cut for megabytes (`SafeCut` cuts around spaces, line feeds, ASCII kind changes and CJK
 // punctuation): Thai without spaces, Chinese without punctuation, a gigabyte of one letter or of NUL bytes. Two
-// more ways on keep memory bounded there, for the patterns of cl100k, o200k and llama3 only (not GPT-2's):
+// more ways keep memory bounded there, for the standard patterns (cl100k, o200k, llama3, gpt2) only:
 //
 // - Piece ends far from the end of what is buffered are cuts. The scanners end a piece after reading at most a
 //   few characters past it, except in a run of white space, whose pieces depend on where the run ends and on
 //   whether it holds a CR or LF (`\s*[\r\n]+`, `\s+(?!\S)`). So a piece end is final when it lies at or before the
-//   buffer's trailing run of white space, and `lookahead` bytes before the buffer's end.
+//   buffer's trailing run of white space, and `lookahead` bytes before the buffer's end. It is a cut (the text
+//   before it split alone as in the whole) when the piece that ends there does not end in white space: the pieces
+//   of white space look past their end ("\n\n" before a letter is "\n", "\n" with GPT-2's pattern, but one piece at
+//   the end of a text; two spaces before a digit are " ", " " with every pattern).
 // - A piece longer than the buffer is streamed (`LongPieceStream`). Its end is found by scanning again from a
 //   character inside it:
 //   - a piece of letters, digits or punctuation ends, wherever its scan starts past its first character, where
@@ -28,8 +31,7 @@ extension EncodePipeline {
 
     /// Whether long stretches without a safe cut may be cut at far piece ends and long pieces streamed.
     var streamsLongStretches: Bool {
-        // GPT-2's pattern (`SafeCut.Rule.gpt2`) is left out: with small segments, one mixed text came out differently.
-        guard tokenizer.preTokenizer.cutRule == .standard else { return false }
+        guard let rule = tokenizer.preTokenizer.cutRule, rule.regexPieceEnds else { return false }
         return tokenizer.normalizer == nil && options.invalidUTF8 != .bytes
             && (options.special == .plain || tokenizer.specialTokens.isEmpty)
             && (options.countOnly || options.format != .jsonl)
@@ -64,7 +66,8 @@ extension EncodePipeline {
         var cuts: [Int] = []
         var lastFinal = 0
         tokenizer.preTokenizer.forEachBatch(text) { batch in
-            for e in batch where e <= bound {
+            for e in batch where e <= bound
+                && !EncodePipeline.isWhiteSpace(text, at: EncodePipeline.characterStart(text, atOrBefore: e - 1)) {
                 lastFinal = e
                 if e - (cuts.last ?? 0) >= apart { cuts.append(e) }
             }

@@ -7,8 +7,6 @@ import TokCore
 /// CLI's sizes are tested against tiktoken in the compat suite).
 final class LongStretchTests: XCTestCase {
     static let tokenizers = ["cl100k_base", "o200k_base", "llama3"].map { try! Tokenizer.load(name: $0) } + [gpt2]
-    // GPT-2's pattern holds long stretches (it is not streamed: see `streamsLongStretches`), so it is tested here as
-    // the reference behaviour of holding.
     /// cl100k's ranks with GPT-2's pattern, which has no `\s*[\r\n]+`.
     static let gpt2 = Tokenizer(name: "gpt2-pattern", ranks: try! Tokenizer.load(name: "cl100k_base").ranks, pattern: "gpt2",
                                 preTokenizer: GPT2Scanner(), specialTokens: .none)
@@ -102,6 +100,34 @@ final class LongStretchTests: XCTestCase {
                         XCTAssertEqual(String(decoding: got, as: UTF8.self), text,
                                        "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count)")
                     }
+                }
+            }
+        }
+    }
+
+    /// Two long stretches of different kinds, each ended by white space or punctuation (tabs and spaces before digits
+    /// among them), for every pair: a cut after a piece of white space would change the piece before it ("\t\t9" is
+    /// "\t", "\t", "9", but "\t\t" at the end of a text is one piece), so far piece ends are cuts only after text.
+    func testPairsOfStretchesEncodeAsTheWhole() throws {
+        var rng = Rng(s: 42)
+        func random(_ alphabet: [String], _ bytes: Int) -> [UInt8] {
+            var b: [UInt8] = []
+            while b.count < bytes { b += Array(alphabet[rng.next(alphabet.count)].utf8) }
+            return b
+        }
+        let letters = (0..<26).map { String(UnicodeScalar(UInt8(97 + $0))) }
+        let kinds: [[String]] = [["a"], letters, ["ก", "ข", "ค", "า", "ี", "่", "เ"], ["中", "国", "語", "言"], ["!", "-", "="],
+                                 ["\u{0}"], ["A", "b", "É", "\u{301}"], ["7", "8", "\t\t9", "  1"]]
+        let joins = ["  ", "\n\n", "   \t ", "\r\n", "\t\t", ". ", "'s ", "\u{3000}\u{3000}"]
+        var options = EncodeOptions()
+        options.segmentBytes = 1024
+        for tokenizer in Self.tokenizers {
+            for k in 0..<kinds.count {
+                for k2 in 0..<kinds.count {
+                    let input = random(kinds[k], 20_000) + Array(joins[k].utf8) + random(kinds[k2], 20_000) + Array(joins[k2].utf8)
+                    let got = try run(tokenizer, input, options: options, seed: UInt64(k * 8 + k2))
+                    let want = try tokenizer.encode(bytes: input).map(String.init).joined(separator: " ") + "\n"
+                    XCTAssertEqual(String(decoding: got, as: UTF8.self), want, "\(tokenizer.name), kinds \(k) then \(k2)")
                 }
             }
         }

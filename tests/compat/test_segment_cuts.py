@@ -263,8 +263,9 @@ def stretches_without_cuts(seed: int, each: int) -> str:
         block = "".join(rng.choice(alphabet) for _ in range(65_536 // len(alphabet[0].encode("utf-8"))))
         return block * (size // len(block.encode("utf-8")) + 1)
     kinds = [["\x00"], [chr(c) for c in range(0x4E00, 0x4E00 + 2000)], list("กขฃคฅฆงจฉชซฌญฎฏฐาำิีึืุู่้๊๋เแโใไ"),
-             ["a", "A", "é", "É", "\u0301", "ǅ", "ʰ", "b"], [" ", " ", "\t", "\u3000", "   \n", "\r\n "]]
-    joins = ["x ", "。 ", " more words\n", "'s ", "  x\n"]
+             ["a", "A", "é", "É", "\u0301", "ǅ", "ʰ", "b"], [" ", " ", "\t", "\u3000", "   \n", "\r\n "],
+             ["7", "8", "\t\t9", "\t1", "\u3000\u30002"]]
+    joins = ["x ", "。 ", " more words\n", "'s ", "  x\n", "\t\t"]
     return "start " + "".join(run(k, each) + j for k, j in zip(kinds, joins))
 
 
