@@ -17,6 +17,12 @@ final class LongStretchTests: XCTestCase {
             s = s &* 6364136223846793005 &+ 1442695040888963407
             return Int((s >> 33) % UInt64(n))
         }
+        /// Characters drawn from `alphabet` until there are at least `bytes` bytes.
+        mutating func text(_ alphabet: [String], _ bytes: Int) -> [UInt8] {
+            var b: [UInt8] = []
+            while b.count < bytes { b += Array(alphabet[next(alphabet.count)].utf8) }
+            return b
+        }
     }
 
     /// Runs the pipeline over `input`, read in slices of random sizes; returns its output and the largest number
@@ -45,11 +51,7 @@ final class LongStretchTests: XCTestCase {
 
     func shapes() -> [(String, [UInt8])] {
         var rng = Rng(s: 42)
-        func random(_ alphabet: [String], _ bytes: Int) -> [UInt8] {
-            var b: [UInt8] = []
-            while b.count < bytes { b += Array(alphabet[rng.next(alphabet.count)].utf8) }
-            return b
-        }
+        func random(_ alphabet: [String], _ bytes: Int) -> [UInt8] { rng.text(alphabet, bytes) }
         let letters = (0..<26).map { String(UnicodeScalar(UInt8(97 + $0))) }
         let thai = ["ก", "ข", "ค", "ง", "จ", "า", "ี", "่", "้", "เ", "แ"]
         let han = ["中", "国", "語", "言", "人", "大"]
@@ -110,11 +112,7 @@ final class LongStretchTests: XCTestCase {
     /// "\t", "\t", "9", but "\t\t" at the end of a text is one piece), so far piece ends are cuts only after text.
     func testPairsOfStretchesEncodeAsTheWhole() throws {
         var rng = Rng(s: 42)
-        func random(_ alphabet: [String], _ bytes: Int) -> [UInt8] {
-            var b: [UInt8] = []
-            while b.count < bytes { b += Array(alphabet[rng.next(alphabet.count)].utf8) }
-            return b
-        }
+        func random(_ alphabet: [String], _ bytes: Int) -> [UInt8] { rng.text(alphabet, bytes) }
         let letters = (0..<26).map { String(UnicodeScalar(UInt8(97 + $0))) }
         let kinds: [[String]] = [["a"], letters, ["ก", "ข", "ค", "า", "ี", "่", "เ"], ["中", "国", "語", "言"], ["!", "-", "="],
                                  ["\u{0}"], ["A", "b", "É", "\u{301}"], ["7", "8", "\t\t9", "  1"]]
