@@ -92,8 +92,7 @@ extension EncodePipeline {
     static func trailingWhiteSpaceStart(_ text: UnsafeBufferPointer<UInt8>) -> Int {
         var i = text.count
         while i > 0 {
-            var s = i - 1
-            while s > 0 && s > i - 4 && text[s] & 0xC0 == 0x80 { s -= 1 }
+            let s = characterStart(text, atOrBefore: i - 1)
             if !isWhiteSpace(text, at: s) { return i }
             i = s
         }
