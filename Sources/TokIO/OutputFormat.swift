@@ -29,7 +29,12 @@ enum TokenFormatting {
         var first = true
         switch format {
         case .ids, .jsonl:
-            out.appendDecimalList(ids)
+            // Below a few thousand ids, building the table (about 1 ms) would cost more than it saves.
+            if ids.count >= 4096 {
+                out.appendDecimalList(ids, table: DecimalIDs.shared(count: tokenizer.vocabularySize))
+            } else {
+                out.appendDecimalList(ids)
+            }
         case .tokens:
             let alphabet = ByteLevelAlphabet.utf8
             for id in ids {
