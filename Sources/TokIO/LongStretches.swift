@@ -8,22 +8,29 @@ import TokCore
 //   few characters past it, except in a run of white space, whose pieces depend on where the run ends and on
 //   whether it holds a CR or LF (`\s*[\r\n]+`, `\s+(?!\S)`). So a piece end is final when it lies at or before the
 //   buffer's trailing run of white space, and `lookahead` bytes before the buffer's end. It is a cut (the text
-//   before it split alone as in the whole) when the piece that ends there does not end in white space: the pieces
-//   of white space look past their end ("\n\n" before a letter is "\n", "\n" with GPT-2's pattern, but one piece at
-//   the end of a text; two spaces before a digit are " ", " " with every pattern).
+//   before it split alone as in the whole) when the piece that ends there is not one of white space: those look
+//   past their end ("\n\n" before a letter is "\n", "\n" with GPT-2's pattern, but one piece at the end of a text;
+//   two spaces before a digit are " ", " " with every pattern). The other alternatives have no look-ahead, so the
+//   text before the end of one of their pieces splits alone as in the whole, even when that piece ends in the CR
+//   or LF that punctuation takes after it.
 // - A piece longer than the buffer is streamed (`LongPieceStream`). Its end is found by scanning again from a
 //   character inside it:
 //   - a piece of letters, digits or punctuation ends, wherever its scan starts past its first character, where
-//     its run of that class ends (o200k's case rules, contractions and the CR, LF and "/" after punctuation
-//     included), so a scan may start at any such character of it;
+//     its run of that class ends (o200k's case rules and contractions included), so a scan may start at any such
+//     character of it; once a punctuation piece's tail of CR and LF (and "/" in o200k) has begun, it ends at the
+//     first byte not in the tail, found without a scan;
 //   - a piece of white space starts a run of white space and ends where the run ends (less its last character
 //     before text), or, with the patterns that have `\s*[\r\n]+`, right after the run's last CR or LF. Until the
 //     run ends, the bytes surely in the piece are the run so far, or with those patterns, once the run has a CR or
 //     LF, the run up to its last CR or LF; a scan that starts after a CR or LF of the piece shows whether another
 //     follows (its piece ends in one) or not (the piece ended where the scan started).
 //
-// Text with special tokens matched (`--special allow|error`), a normalizer, raw bytes or jsonl output is held
-// whole as before; so is a run of white space after a CR or LF, until it ends or has another CR or LF.
+// With special tokens matched (`--special allow|error`), ordinary text ends where a special token starts: a piece
+// end is a cut only before the first special token in the stretch and `maxLength` bytes before the buffer's end
+// (a special token could start after that), and a streamed piece ends at the first special token.
+//
+// Text with a normalizer, raw bytes or jsonl output is held whole as before; so is a run of white space after a CR
+// or LF, until it ends or has another CR or LF.
 
 extension EncodePipeline {
     /// Bytes past a piece end that the scanners may have read to end it.
@@ -33,8 +40,12 @@ extension EncodePipeline {
     var streamsLongStretches: Bool {
         guard let rule = tokenizer.preTokenizer.cutRule, rule.regexPieceEnds else { return false }
         return tokenizer.normalizer == nil && options.invalidUTF8 != .bytes
-            && (options.special == .plain || tokenizer.specialTokens.isEmpty)
             && (options.countOnly || options.format != .jsonl)
+    }
+
+    /// The special tokens that input is matched against (nil when they are ordinary text, or there are none).
+    var matchedSpecials: SpecialTokens? {
+        options.special == .plain || tokenizer.specialTokens.isEmpty ? nil : tokenizer.specialTokens
     }
 
     /// Uncut bytes that make a stretch long: 4 MB with the default 256 KB segments.
@@ -57,28 +68,70 @@ extension EncodePipeline {
         let lineBreaksEndWhiteSpace: Bool
         /// A CR or LF of this piece has been fed.
         var lineBreakFed = false
+        /// Bytes that may follow a CR or LF in the tail of a punctuation piece, if its pattern gives it one
+        /// (`[\r\n]*` in cl100k and llama3, `[\r\n/]*` in o200k).
+        let tail: PunctuationTail
+        /// The bytes fed so far end in that tail: the piece ends at the first byte not in it.
+        var inTail = false
     }
 
-    /// Where the long stretch `text` (more bytes follow it) can be cut, or what its first piece is.
-    func longStretch(_ text: UnsafeBufferPointer<UInt8>) -> LongStretch {
+    /// The bytes a punctuation piece takes after its punctuation.
+    struct PunctuationTail {
+        /// CR and LF (else the pattern has no tail: GPT-2's).
+        var lineBreaks = false
+        /// "/" too, after a CR or LF (o200k).
+        var slash = false
+
+        func contains(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D || (slash && b == 0x2F) }
+    }
+
+    /// The pre-tokenizer's punctuation tail, found by splitting probes: "!\n\nx" is "!\n\n", "x" with a tail, and
+    /// "!\n/\nx" is "!\n/\n", "x" when it takes "/".
+    var punctuationTail: PunctuationTail {
+        let lineBreaks: [UInt8] = [0x21, 0x0A, 0x0A, 0x78]
+        let slash: [UInt8] = [0x21, 0x0A, 0x2F, 0x0A, 0x78]
+        let hasTail = lineBreaks.withUnsafeBufferPointer { firstPieceEnd($0) } == 3
+        return PunctuationTail(lineBreaks: hasTail, slash: hasTail && slash.withUnsafeBufferPointer { firstPieceEnd($0) } == 4)
+    }
+
+    /// Where the long stretch `stretch` (more bytes follow it; special tokens are matched afresh from its start)
+    /// can be cut, or what its first piece is.
+    func longStretch(_ stretch: UnsafeBufferPointer<UInt8>) -> LongStretch {
+        var text = stretch
+        if let specials = matchedSpecials {
+            // A special token at the start is cut off alone. Any other lies in the last `maxLength - 1` bytes, or
+            // `SafeCut` would have cut before it; the ordinary text ends there, or may, where one could start.
+            let m = specials.firstMatch(in: stretch, from: 0, end: stretch.count)
+            if let m, m.start == 0 { return .cuts([m.length]) }
+            let limit = min(m?.start ?? stretch.count, stretch.count - specials.maxLength + 1)
+            text = UnsafeBufferPointer(rebasing: stretch[0..<max(limit, 0)])
+        }
         let bound = min(EncodePipeline.trailingWhiteSpaceStart(text), text.count - EncodePipeline.lookahead)
         let apart = max(options.segmentBytes, 1024)
         var cuts: [Int] = []
         var lastFinal = 0
+        var start = 0
         tokenizer.preTokenizer.forEachBatch(text) { batch in
-            for e in batch where e <= bound
-                && !EncodePipeline.isWhiteSpace(text, at: EncodePipeline.characterStart(text, atOrBefore: e - 1)) {
+            for e in batch {
+                defer { start = e }
+                guard e <= bound, !EncodePipeline.isWhiteSpacePiece(text, start, e) else { continue }
                 lastFinal = e
                 if e - (cuts.last ?? 0) >= apart { cuts.append(e) }
             }
         }
         if lastFinal > (cuts.last ?? 0) { cuts.append(lastFinal) }
         if !cuts.isEmpty { return .cuts(cuts) }
-        // The first piece goes past `bound`. A piece of white space is white space throughout; any other piece has
-        // at most its first character of white space.
-        let second = EncodePipeline.characterStart(text, atOrAfter: 1)
-        return .longPiece(whiteSpace: EncodePipeline.isWhiteSpace(text, at: 0)
-                            && second < text.count && EncodePipeline.isWhiteSpace(text, at: second))
+        // At most three pieces of white space (one run's), then one piece that goes past `bound`.
+        return .longPiece(whiteSpace: EncodePipeline.isWhiteSpacePiece(text, 0, text.count))
+    }
+
+    /// Whether the piece `text[start..<end]` is one of white space (else of letters, digits or punctuation, which has
+    /// white space only as its first character, or in the CR and LF after punctuation). A piece's end is a cut unless
+    /// it is white space: only the white space alternatives look past their end (`\s+(?!\S)`).
+    static func isWhiteSpacePiece(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        guard isWhiteSpace(text, at: start) else { return false }
+        let second = characterStart(text, atOrAfter: start + 1)
+        return second >= end || isWhiteSpace(text, at: second)
     }
 
     /// Whether the pre-tokenizer ends a run of white space right after its last CR or LF: "\n  x" is "\n", " ",
@@ -141,8 +194,7 @@ extension EncodePipeline {
     /// One step of streaming a long piece that starts at (or, after the first step, runs through) `buffer[0]`:
     /// finds whether the piece ends in the buffer, feeds its bytes to the stream, writes the tokens made final, and
     /// drops the bytes fed. Sets `piece` to nil once the piece's last bytes are fed. Returns false, having done
-    /// nothing, when the buffer holds too little of the piece to go on (a run of line feeds after punctuation, a
-    /// run of white space after a line feed).
+    /// nothing, when the buffer holds too little of the piece to go on (a run of white space after a line feed).
     func streamStep(_ piece: inout PieceStream?, _ encoder: Encoder, _ buffer: inout GrowableBytes,
                     _ blockBase: inout Int, _ writer: inout OrderedWriter, eof: Bool, name: String,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
@@ -151,11 +203,30 @@ extension EncodePipeline {
         var scanEnd = all.count
         var closed = eof
         if options.lines, let lf = all.firstIndex(of: 0x0A) { scanEnd = lf; closed = true }
+        // Bytes at the end that may start a special token not read in full yet: not surely in the piece.
+        var unknown = 0
+        if let specials = matchedSpecials {
+            if let m = specials.firstMatch(in: all, from: 0, end: scanEnd) {
+                scanEnd = m.start
+                closed = true
+            } else if !closed {
+                unknown = specials.maxLength - 1
+            }
+        }
         let scanned = UnsafeBufferPointer(rebasing: all[0..<scanEnd])
-        var end = scanEnd == 0 ? 0 : firstPieceEnd(scanned)
-        let decidedBy = scanEnd - EncodePipeline.lookahead
+        var end: Int
+        if state.inTail {
+            // No scan: a scan from a CR or LF would read it as white space.
+            end = 0
+            while end < scanEnd && state.tail.contains(all[end]) { end += 1 }
+        } else {
+            end = scanEnd == 0 ? 0 : firstPieceEnd(scanned)
+        }
+        let decidedBy = scanEnd - max(EncodePipeline.lookahead, unknown)
         var done: Bool
-        if state.whiteSpace {
+        if state.inTail {
+            done = closed || end < scanEnd
+        } else if state.whiteSpace {
             // Decided once the run of white space ends (and what follows it is read).
             var runEnd = 0
             while runEnd < scanEnd && EncodePipeline.isWhiteSpace(all, at: runEnd) {
@@ -179,7 +250,12 @@ extension EncodePipeline {
             // what follows ("!" before a letter, a space before a word).
             let most = 4 * max(options.segmentBytes, 1024)
             fed = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
-            if !state.whiteSpace {
+            if state.inTail {
+                // Every byte read is in the tail; feeding stops short of where a special token could start.
+            } else if !state.whiteSpace && state.tail.lineBreaks && fed > 0 && (all[fed - 1] == 0x0A || all[fed - 1] == 0x0D) {
+                // A piece that is not white space takes a CR or LF only in its tail, and nothing else after it.
+                state.inTail = true
+            } else if !state.whiteSpace {
                 while fed > 0 && EncodePipeline.isWhiteSpace(all, at: fed) {
                     fed = EncodePipeline.characterStart(all, atOrBefore: fed - 1)
                 }

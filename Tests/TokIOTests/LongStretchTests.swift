@@ -70,6 +70,8 @@ final class LongStretchTests: XCTestCase {
             ("punctuation", Array("x ".utf8) + random(["!", "?", "-", "=", "<", ">", "/", "\\"], 70_000) + Array("\n\n\nword".utf8)),
             ("punctuation and line feeds", Array("x!".utf8) + random(["\n", "/", "\r\n", "!"], 70_000) + Array("y".utf8)),
             ("line feeds after punctuation", Array("x!".utf8) + [UInt8](repeating: 0x0A, count: 60_000) + Array("y".utf8)),
+            ("line breaks and slashes after punctuation", Array("x!".utf8) + random(["\n", "\n", "/", "\r"], 70_000) + Array(" y".utf8)),
+            ("carriage returns after punctuation", Array("x#".utf8) + [UInt8](repeating: 0x0D, count: 60_000) + Array("\n\ny".utf8)),
             ("long piece then white space", [UInt8](repeating: 0x71, count: 60_000) + [UInt8](repeating: 0x20, count: 40_000) + Array("\n  x".utf8)),
             ("white space", [UInt8](repeating: 0x20, count: 50_000) + Array("\n\n".utf8) + [UInt8](repeating: 0x20, count: 30_000) + Array("x".utf8)),
             ("white space of every kind", Array("c".utf8) + random([" ", "\t", "\u{3000}", "\u{00A0}", "\n", "\r\n", "\u{2028}", "\u{0B}", "  "], 60_000) + Array("word".utf8)),
@@ -147,13 +149,92 @@ final class LongStretchTests: XCTestCase {
         XCTAssertEqual(stretch(pipeline, Array("!".utf8) + [UInt8](repeating: 0x0A, count: 20_000)), .longPiece(whiteSpace: false))
         XCTAssertEqual(stretch(pipeline, Array("word".utf8) + [UInt8](repeating: 0x20, count: 20_000)), .cuts([4]))
         XCTAssertTrue(pipeline.lineBreaksEndWhiteSpace)
+        let tails = Self.tokenizers.map { EncodePipeline(tokenizer: $0, options: options).punctuationTail }
+        XCTAssertEqual(tails.map(\.lineBreaks), [true, true, true, false])
+        XCTAssertEqual(tails.map(\.slash), [false, true, false, false])
         XCTAssertFalse(EncodePipeline(tokenizer: Self.gpt2, options: options).lineBreaksEndWhiteSpace)
         let thai = Array(String(repeating: "กขา่", count: 2_000).utf8)
         guard case .cuts(let cuts) = stretch(pipeline, thai) else { return XCTFail("Thai is cut at far piece ends") }
         XCTAssertGreaterThan(cuts.last!, thai.count - 64)
         XCTAssertGreaterThanOrEqual(cuts.count, thai.count / 1024 - 1, "about a segment apart")
+        // Punctuation pieces that end in a CR or LF are cut after, as other pieces (not streamed one at a time:
+        // 12 MB of them had taken minutes).
+        let breaks = Array(String(repeating: "!\n\n/\r", count: 5_000).utf8)
+        guard case .cuts(let after) = stretch(pipeline, breaks) else { return XCTFail("punctuation with line breaks is cut") }
+        XCTAssertGreaterThanOrEqual(after.count, breaks.count / 1024 - 1)
+        XCTAssertEqual(stretch(pipeline, Array("\t\t9".utf8) + [UInt8](repeating: 0x20, count: 20_000)), .cuts([3]))
+        // With special tokens matched: one at the start is cut off alone; one near the end, or the last bytes,
+        // where one could start, are left out of the cuts.
         var special = options
         special.special = .allow
-        XCTAssertFalse(EncodePipeline(tokenizer: Self.tokenizers[0], options: special).streamsLongStretches)
+        let allow = EncodePipeline(tokenizer: Self.tokenizers[0], options: special)
+        XCTAssertTrue(allow.streamsLongStretches)
+        XCTAssertEqual(stretch(allow, Array("<|endoftext|>".utf8) + thai), .cuts([13]))
+        guard case .cuts(let before) = stretch(allow, thai + Array("<|endoftext|>".utf8)) else { return XCTFail("Thai is cut") }
+        XCTAssertLessThanOrEqual(before.last!, thai.count - 16)
+        // llama3's longest special tokens (30 bytes) are longer than the scanners' look-ahead: none of their piece
+        // ends is a cut, whole or cut off by the buffer's end.
+        let llama3 = EncodePipeline(tokenizer: Self.tokenizers[2], options: special)
+        let reserved = Array("<|reserved_special_token_250|>".utf8)
+        XCTAssertEqual(reserved.count, Self.tokenizers[2].specialTokens.maxLength)
+        for cutOff in [0, 1, 5, 12] {
+            guard case .cuts(let cuts) = stretch(llama3, thai + reserved.dropLast(cutOff)) else { return XCTFail("Thai is cut") }
+            XCTAssertLessThanOrEqual(cuts.last!, thai.count, "\(cutOff)")
+        }
+    }
+
+    /// Long stretches and long pieces with special tokens matched (`--special allow`): special tokens at a
+    /// stretch's start, inside and at the end of long pieces, back to back, in white space, and prefixes of them
+    /// that are not one; llama3's are longer than the scanners' look-ahead. With `--special error`, the error
+    /// names the first one's offset.
+    func testLongStretchesWithSpecialTokensEncodeAsTheWhole() throws {
+        var rng = Rng(s: 7)
+        let letters = (0..<26).map { String(UnicodeScalar(UInt8(97 + $0))) }
+        let thai = ["ก", "ข", "ค", "า", "ี", "่", "เ"]
+        for tokenizer in Self.tokenizers where !tokenizer.specialTokens.isEmpty {
+            let names = tokenizer.specialTokens.entries.map(\.text)
+            let longest = names.max { $0.utf8.count < $1.utf8.count }!
+            let a = names[0], b = names[names.count - 1]
+            // Runs of 50 KB: the pipeline decides on a stretch after 16 KB without a cut (segments of 1 KB), before
+            // the special token after it is read. A run of punctuation, NUL bytes or white space goes on into "<|"
+            // unless the special token is matched.
+            let n = 50_000
+            let parts: [[UInt8]] = [
+                Array(a.utf8), [UInt8](repeating: 0x61, count: n), Array(b.utf8), [UInt8](repeating: 0x21, count: n),
+                Array(longest.utf8), Array(longest.utf8), rng.text(thai, n), Array(longest.dropLast().utf8),
+                rng.text(letters, n), Array(a.utf8), [UInt8](repeating: 0, count: n), Array(b.utf8), Array("\n".utf8),
+                [UInt8](repeating: 0x20, count: n), Array(b.utf8), [UInt8](repeating: 0x20, count: n),
+                Array(longest.dropFirst().utf8), rng.text(["中", "国", "語"], n), Array(longest.utf8),
+                rng.text(["!", "-", "\u{0}"], n), Array(longest.utf8), rng.text(["\n", " ", "\t"], n), Array(a.utf8),
+            ]
+            let input = parts.flatMap { $0 }
+            let want = try tokenizer.encode(bytes: input, special: .allow)
+            for (threads, lines) in [(1, false), (2, false), (1, true)] {
+                var options = EncodeOptions()
+                options.segmentBytes = 1024
+                options.special = .allow
+                options.threads = threads
+                options.lines = lines
+                let got = try run(tokenizer, input, options: options, seed: UInt64(threads))
+                let whole = lines ? try expectedAllowing(tokenizer, input) : want.map(String.init).joined(separator: " ") + "\n"
+                XCTAssertEqual(String(decoding: got, as: UTF8.self), whole, "\(tokenizer.name), threads \(threads), lines \(lines)")
+            }
+            var error = EncodeOptions()
+            error.segmentBytes = 1024
+            error.special = .error
+            let late = [UInt8](repeating: 0x61, count: 40_000) + Array(longest.utf8) + [UInt8](repeating: 0x61, count: 40_000)
+            XCTAssertThrowsError(try run(tokenizer, late, options: error, seed: 3)) { e in
+                guard case EncodeFailure.specialToken(_, let token, let offset) = e else { return XCTFail("\(e)") }
+                XCTAssertEqual(token, longest)
+                XCTAssertEqual(offset, 40_000)
+            }
+        }
+    }
+
+    /// Each line's ids with special tokens allowed, one output line per input line.
+    func expectedAllowing(_ tokenizer: Tokenizer, _ input: [UInt8]) throws -> String {
+        var parts = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        if parts.last?.isEmpty == true { parts.removeLast() }
+        return try parts.map { try tokenizer.encode(bytes: $0, special: .allow).map(String.init).joined(separator: " ") + "\n" }.joined()
     }
 }

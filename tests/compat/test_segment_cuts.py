@@ -282,10 +282,50 @@ def test_long_stretches_without_cuts_match_tiktoken(tok, vocab, enc, workdir):
         check_whole(enc, out, want, f"{vocab} long stretches, --threads {threads}")
 
 
-@pytest.mark.parametrize("kind", ["nul", "letter", "han", "spaces"])
+def test_punctuation_ending_in_line_breaks_is_cut(tok, vocab, enc, workdir):
+    """30 MB of punctuation, CR and LF without a safe cut: cl100k and llama3 split it into short pieces that end in a
+    CR or LF, o200k into one piece (its punctuation takes "/" after a line break too). tok held such pieces' ends as
+    uncuttable and streamed them one at a time, moving the buffer each time: 12 MB did not finish in 100 s. Now they
+    are cuts (or the one piece streams), and the ids equal tiktoken's."""
+    rng = random.Random(6)
+    block = "".join(rng.choice(["\n", "\n", "/", "\r"]) for _ in range(65_536))
+    text = "x!" + block * 460 + " y"
+    path = workdir / f"punctuation-line-breaks-{vocab}.txt"
+    path.write_bytes(text.encode())
+    out = ok(tok.encode(vocab, [path], threads=2), "punctuation and line breaks")
+    check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} punctuation ending in line breaks")
+
+
+def test_long_stretches_with_special_tokens_match_tiktoken(tok, vocab, enc, workdir):
+    """The same stretches with `--special allow`: special tokens right after each one (after NUL bytes and white
+    space, which would run on into "<|" as ordinary text), at the start, and a prefix of one inside a stretch; the
+    longest special token (30 bytes in llama3) is longer than the scanners' look-ahead. Equal to tiktoken's
+    `encode(allowed_special="all")` at one and two threads; with `--special error`, the error names the first."""
+    specials = list(peers.vocab_meta(vocab)["special_tokens"])
+    longest = max(specials, key=len)
+    stretches = stretches_without_cuts(5, 4_200_000)
+    for join in ["x ", "。 ", " more words\n", "'s ", "  x\n", "\t\t"]:
+        stretches = stretches.replace(join, longest + join + specials[0], 1)
+    half = len(stretches) // 2
+    text = specials[-1] + stretches[:half] + longest[:-1] + stretches[half:] + longest
+    path = workdir / f"stretches-specials-{vocab}.txt"
+    path.write_text(text, encoding="utf-8")
+    want = enc.encode(text, allowed_special="all")
+    assert want.count(enc.encode_single_token(longest)) >= 7
+    for threads in (1, 2):
+        out = ok(tok.encode(vocab, [path], special="allow", threads=threads), "long stretches")
+        check_whole(enc, out, want, f"{vocab} long stretches with special tokens, --threads {threads}")
+    late = workdir / f"stretch-late-special-{vocab}.txt"
+    late.write_bytes(b"\x00" * 5_000_000 + longest.encode() + b"\x00" * 100)
+    p = tok.encode(vocab, [late], special="error")
+    assert p.returncode != 0 and b"at byte offset 5000000" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("kind", ["nul", "letter", "han", "spaces", "punct-lf"])
 def test_memory_bounded_on_one_long_piece(tok, workdir, kind):
     """60 MB that is one piece (`head -c 60M /dev/zero`, `yes | tr -d '\\n'`, Chinese without punctuation, spaces)
-    is streamed: `tok encode` stays under 60 MB (it was held whole: 100 MB of NUL bytes peaked at 737 MB)."""
+    is streamed, also with special tokens matched: `tok encode` stays under 60 MB (it was held whole: 100 MB of NUL
+    bytes peaked at 737 MB)."""
     path = workdir / f"one-piece-{kind}.txt"
     if kind == "nul":
         path.write_bytes(b"\x00" * 60_000_000)
@@ -293,10 +333,13 @@ def test_memory_bounded_on_one_long_piece(tok, workdir, kind):
         path.write_bytes(b"y" * 60_000_000)
     elif kind == "spaces":
         path.write_bytes(b" " * 60_000_000 + b"x")
+    elif kind == "punct-lf":
+        path.write_bytes(b"x!" + b"\n" * 60_000_000 + b"y")
     else:
         rng = random.Random(1)
         path.write_text("".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(100_000)) * 200, encoding="utf-8")
-    for args in (["encode", "--threads", "1"], ["encode", "--count", "--threads", "2"], ["encode", "--lines", "--threads", "1"]):
+    for args in (["encode", "--threads", "1"], ["encode", "--count", "--threads", "2"], ["encode", "--lines", "--threads", "1"],
+                 ["encode", "--special", "allow", "--threads", "2"]):
         out, rss = peers.peak_rss_mb(args, path)
         assert out.strip(), f"tok {args} wrote nothing"
         assert rss < 60, f"tok {' '.join(args)}: peak RSS {rss:.0f} MB on 60 MB of one piece ({kind})"
