@@ -246,6 +246,35 @@ def test_count_names_files_and_total(tok, workdir):
     assert out == [f"{na} {a}", f"{nb} {b}", f"{na + nb} total"]
 
 
+def test_files_from_a_list(tok, workdir):
+    """`--files-from`: paths one per line or NUL-separated (from a file or standard input, after the arguments);
+    the same counts and ids as the paths given as arguments; errors name the list or the missing file."""
+    enc = peers.encoding("cl100k_base")
+    texts = ["one two three", "four\n", "fünf sechs", "line\nbreaks\n\n"]
+    paths = []
+    for k, t in enumerate(texts):
+        p = workdir / f"listed {k}.txt"   # a space in the name: one path per line, not per word
+        p.write_text(t, encoding="utf-8")
+        paths.append(str(p))
+    want = [f"{len(enc.encode_ordinary(t))} {p}" for t, p in zip(texts, paths)]
+    total = f"{sum(len(enc.encode_ordinary(t)) for t in texts)} total"
+    lst = workdir / "list.txt"
+    lst.write_text("\n".join(paths[1:]) + "\n\n")
+    out = peers.ok(run(tok, ["encode", "--count", "--files-from", str(lst), paths[0]]), "list").decode().splitlines()
+    assert out == want + [total]
+    nul = "\0".join(paths).encode() + b"\0"
+    out = peers.ok(run(tok, ["encode", "--count", "--files-from", "-"], stdin=nul), "NUL list").decode().splitlines()
+    assert out == want + [total]
+    ids = peers.ok(run(tok, ["encode", "--files-from", "-"], stdin="\n".join(paths).encode()), "ids").decode().splitlines()
+    assert [ids_of(line.encode()) for line in ids] == [enc.encode_ordinary(t) for t in texts]
+    assert peers.ok(run(tok, ["encode", "--count", "--files-from", "-"], stdin=b""), "empty list") == b""
+    one_line_error(run(tok, ["encode", "--files-from", str(workdir / "no-list.txt")]), "no-list.txt")
+    lst.write_text(paths[0] + "\n" + str(workdir / "gone.txt") + "\n")
+    one_line_error(run(tok, ["encode", "--files-from", str(lst)]), "gone.txt")
+    cp = run(tok, ["encode", "--files-from", "-", "-"])
+    assert cp.returncode != 0 and b"standard input" in cp.stderr
+
+
 def test_icu_regex_and_scanner_agree(tok):
     text = (peers.REPO / "corpora" / "multilingual.txt.zst")
     for v in peers.VOCABS:
