@@ -295,7 +295,7 @@ public final class EncodePipeline: @unchecked Sendable {
                 if longPieceEncoder == nil { longPieceEncoder = tokenizer.makeEncoder() }
                 stream = PieceStream(stream: LongPieceStream(keepBytes: min(64 << 10, 4 * segmentBytes), stepBytes: segmentBytes),
                                      whiteSpace: whiteSpace, lineBreaksEndWhiteSpace: lineBreaksEndWhiteSpace,
-                                     tail: punctuationTail)
+                                     tail: punctuationTail, caseRunsLookFar: caseRunsLookFar)
                 wantBytes = blockBytes
                 continue
             }

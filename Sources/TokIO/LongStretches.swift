@@ -19,6 +19,11 @@ import TokCore
 //     its run of that class ends (o200k's case rules and contractions included), so a scan may start at any such
 //     character of it; once a punctuation piece's tail of CR and LF (and "/" in o200k) has begun, it ends at the
 //     first byte not in the tail, found without a scan;
+//   - except in o200k, whose `[upper]*[lower]+` reads to the end of a run of `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]` and
+//     gives characters back: "亚洲AV" and capitals is "亚洲", "AV..." before "!" but one piece before "a". There a
+//     piece's end is final (a cut, or the end of a streamed piece) only once that run has ended in what is read;
+//     until then the bytes before it are streamed, or with fewer than 8 of them, held (a letter without case
+//     followed by megabytes of capitals).
 //   - a piece of white space starts a run of white space and ends where the run ends (less its last character
 //     before text), or, with the patterns that have `\s*[\r\n]+`, right after the run's last CR or LF. Until the
 //     run ends, the bytes surely in the piece are the run so far, or with those patterns, once the run has a CR or
@@ -73,6 +78,9 @@ extension EncodePipeline {
         let tail: PunctuationTail
         /// The bytes fed so far end in that tail: the piece ends at the first byte not in it.
         var inTail = false
+        /// The pattern's letter pieces can end where the run of upper-class characters after them decides
+        /// (`caseRunsLookFar`, o200k).
+        let caseRunsLookFar: Bool
     }
 
     /// The bytes a punctuation piece takes after its punctuation.
@@ -106,7 +114,11 @@ extension EncodePipeline {
             let limit = min(m?.start ?? stretch.count, stretch.count - specials.maxLength + 1)
             text = UnsafeBufferPointer(rebasing: stretch[0..<max(limit, 0)])
         }
-        let bound = min(EncodePipeline.trailingWhiteSpaceStart(text), text.count - EncodePipeline.lookahead)
+        var bound = min(EncodePipeline.trailingWhiteSpaceStart(text), text.count - EncodePipeline.lookahead)
+        if caseRunsLookFar {
+            // A piece end is final only if the run of upper-class characters after it ends before `bound`.
+            bound = min(bound, EncodePipeline.lastNonUpper(text, before: bound))
+        }
         let apart = max(options.segmentBytes, 1024)
         var cuts: [Int] = []
         var lastFinal = 0
@@ -168,17 +180,52 @@ extension EncodePipeline {
 
     /// Whether the character starting at `i` is white space (`\s`); bytes that are not UTF-8 are not.
     static func isWhiteSpace(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        classes(text, at: i).contains(.whiteSpace)
+    }
+
+    /// The classes of the character starting at `i`; none for bytes that are not UTF-8.
+    static func classes(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> UnicodeCharacterClass {
         let b0 = UInt32(text[i])
-        if b0 < 0x80 { return UnicodeCharacterClass(codePoint: b0).contains(.whiteSpace) }
+        if b0 < 0x80 { return UnicodeCharacterClass(codePoint: b0) }
         let len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0
-        guard len > 0, i + len <= text.count else { return false }
+        guard len > 0, i + len <= text.count else { return [] }
         var cp = b0 & (0x7F >> UInt32(len))
         for k in 1..<len {
             let b = UInt32(text[i + k])
-            guard b & 0xC0 == 0x80 else { return false }
+            guard b & 0xC0 == 0x80 else { return [] }
             cp = cp << 6 | (b & 0x3F)
         }
-        return UnicodeCharacterClass(codePoint: cp).contains(.whiteSpace)
+        return UnicodeCharacterClass(codePoint: cp)
+    }
+
+    /// Whether a piece's end can depend on the end of the run of `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]` characters that
+    /// follows it, however long (o200k): "洲" and 24 capitals then "!" is "洲", then the capitals, because
+    /// `[upper]*[lower]+` gives back the capitals to end in 洲 (Lo is in both classes); before "a" it is one piece.
+    var caseRunsLookFar: Bool {
+        let probe = Array("洲AAAAAAAAAAAAAAAAAAAAAAAA!".utf8)
+        return probe.withUnsafeBufferPointer { firstPieceEnd($0) } == 3
+    }
+
+    /// Whether a character that is not in o200k's upper class (`[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]`) starts in
+    /// `text[from..<to]`: a piece ending at `from` is then final, its scan having read to the end of that run.
+    static func upperRunEnds(_ text: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+        var i = from
+        while i < to {
+            if !classes(text, at: i).contains(.o200kUpper) { return true }
+            i = characterStart(text, atOrAfter: i + 1)
+        }
+        return false
+    }
+
+    /// The start of the last character before `end` that is not in o200k's upper class, or 0.
+    static func lastNonUpper(_ text: UnsafeBufferPointer<UInt8>, before end: Int) -> Int {
+        var i = end
+        while i > 0 {
+            let s = characterStart(text, atOrBefore: i - 1)
+            if !classes(text, at: s).contains(.o200kUpper) { return s }
+            i = s
+        }
+        return 0
     }
 
     /// The end of the first piece of `text`, scanned from its start.
@@ -238,7 +285,7 @@ extension EncodePipeline {
                 end = 0   // no CR or LF after the one fed: the piece ended there
             }
         } else {
-            done = closed || end <= decidedBy
+            done = closed || end <= decidedBy && (!state.caseRunsLookFar || EncodePipeline.upperRunEnds(all, from: end, to: decidedBy))
         }
         var fed = end
         if !done {
@@ -250,10 +297,17 @@ extension EncodePipeline {
             // what follows ("!" before a letter, a space before a word).
             let most = 4 * max(options.segmentBytes, 1024)
             fed = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
+            if !state.whiteSpace && !state.inTail && end <= decidedBy {
+                // o200k, a piece that may end at `end` or go on through the run of capitals after it: only its
+                // bytes before `end` are surely in it.
+                fed = min(fed, EncodePipeline.characterStart(all, atOrBefore: max(0, end - 8)))
+            }
             if state.inTail {
                 // Every byte read is in the tail; feeding stops short of where a special token could start.
-            } else if !state.whiteSpace && state.tail.lineBreaks && fed > 0 && (all[fed - 1] == 0x0A || all[fed - 1] == 0x0D) {
-                // A piece that is not white space takes a CR or LF only in its tail, and nothing else after it.
+            } else if !state.whiteSpace && state.tail.lineBreaks
+                        && UnsafeBufferPointer(rebasing: all[0..<fed]).contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                // A piece that is not white space takes a CR or LF only in its tail, and only tail bytes after it
+                // ("/" too in o200k: a scan from one would start a new piece of punctuation).
                 state.inTail = true
             } else if !state.whiteSpace {
                 while fed > 0 && EncodePipeline.isWhiteSpace(all, at: fed) {

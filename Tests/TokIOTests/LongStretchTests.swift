@@ -81,6 +81,13 @@ final class LongStretchTests: XCTestCase {
             ("spaces at the end", Array("e ".utf8) + [UInt8](repeating: 0x20, count: 40_000)),
             ("spaces before a contraction", Array("word".utf8) + [UInt8](repeating: 0x20, count: 40_000) + Array("'s".utf8)),
             ("digits", Array("n ".utf8) + random((0..<10).map(String.init), 60_000) + Array(" z".utf8)),
+            // o200k's `[upper]*[lower]+` reads to the end of a run of capitals, marks and letters without case, and
+            // gives them back: these are one piece, or end after 洲, only by what ends the run.
+            ("capitals after a letter without case", Array("x 亚洲AV".utf8) + [UInt8](repeating: 0x41, count: 60_000) + Array("a end".utf8)),
+            ("letters without case inside capitals", [UInt8](repeating: 0x41, count: 30_000) + Array("亚洲AV".utf8)
+                + [UInt8](repeating: 0x41, count: 30_000) + Array("a".utf8)),
+            ("capitals after a letter without case, then punctuation", Array("亚洲AV".utf8) + [UInt8](repeating: 0x41, count: 60_000) + Array("!".utf8)),
+            ("slashes in a punctuation tail", Array("x!\n".utf8) + [UInt8](repeating: 0x2F, count: 60_001) + Array("* end".utf8)),
             ("mixed", mixed),
         ]
     }
@@ -152,6 +159,7 @@ final class LongStretchTests: XCTestCase {
         let tails = Self.tokenizers.map { EncodePipeline(tokenizer: $0, options: options).punctuationTail }
         XCTAssertEqual(tails.map(\.lineBreaks), [true, true, true, false])
         XCTAssertEqual(tails.map(\.slash), [false, true, false, false])
+        XCTAssertEqual(Self.tokenizers.map { EncodePipeline(tokenizer: $0, options: options).caseRunsLookFar }, [false, true, false, false])
         XCTAssertFalse(EncodePipeline(tokenizer: Self.gpt2, options: options).lineBreaksEndWhiteSpace)
         let thai = Array(String(repeating: "กขา่", count: 2_000).utf8)
         guard case .cuts(let cuts) = stretch(pipeline, thai) else { return XCTFail("Thai is cut at far piece ends") }

@@ -296,6 +296,23 @@ def test_punctuation_ending_in_line_breaks_is_cut(tok, vocab, enc, workdir):
     check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} punctuation ending in line breaks")
 
 
+@pytest.mark.parametrize("shape", ["capitals-after-caseless", "caseless-inside-capitals", "slash-tail"])
+def test_o200k_case_runs_and_slash_tails(tok, vocab, enc, workdir, shape):
+    """Shapes an audit found (o200k gave one id more than tiktoken): o200k's `[upper]*[lower]+` reads to the end of
+    a run of capitals after a letter without case and gives it back, so "亚洲AV" and megabytes of capitals end after
+    洲 or run on, as the run's end decides; and a punctuation piece's tail of "/" after a line break. Equal to
+    tiktoken at one and two threads, and with `--special allow`."""
+    text = {"capitals-after-caseless": "x 亚洲AV" + "A" * 9_000_000 + "a end",
+            "caseless-inside-capitals": "A" * 5_000_000 + "亚洲AV" + "A" * 5_000_000 + "a",
+            "slash-tail": "x!\n" + "/" * 9_000_001 + "* end"}[shape]
+    path = workdir / f"audit-{shape}-{vocab}.txt"
+    path.write_bytes(text.encode())
+    want = enc.encode_ordinary(text)
+    for kw in ({"threads": 1}, {"threads": 2, "special": "allow"}):
+        out = ok(tok.encode(vocab, [path], **kw), shape)
+        check_whole(enc, out, want, f"{vocab} {shape} {kw}")
+
+
 def test_long_stretches_with_special_tokens_match_tiktoken(tok, vocab, enc, workdir):
     """The same stretches with `--special allow`: special tokens right after each one (after NUL bytes and white
     space, which would run on into "<|" as ordinary text), at the start, and a prefix of one inside a stretch; the
