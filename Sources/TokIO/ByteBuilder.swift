@@ -93,14 +93,9 @@ public final class ByteBuilder {
         do {
             for (k, id) in ids.enumerated() {
                 if id < 1_000_000 {
-                    // Ids of vocabularies are below a million: six digits from three pair lookups, leading zeros
-                    // shifted out, one 8-byte store of " digits". No branch depends on the number of digits,
-                    // which changes from one token to the next.
-                    let v = Int(id)
-                    let d = 1 + (v >= 10 ? 1 : 0) + (v >= 100 ? 1 : 0) + (v >= 1000 ? 1 : 0)
-                        + (v >= 10_000 ? 1 : 0) + (v >= 100_000 ? 1 : 0)
-                    let six = UInt64(pairs[v / 10_000]) | UInt64(pairs[v / 100 % 100]) << 16 | UInt64(pairs[v % 100]) << 32
-                    let word = 0x20 | (six >> UInt64(8 * (6 - d))) << 8
+                    // Ids of vocabularies are below a million: one 8-byte store of " digits".
+                    let (digits, d) = ByteBuilder.digitWord(Int(id), pairs)
+                    let word = 0x20 | digits << 8
                     if k == 0 {
                         UnsafeMutableRawPointer(w).storeBytes(of: (word >> 8).littleEndian, as: UInt64.self)
                         w += d
@@ -137,6 +132,17 @@ public final class ByteBuilder {
         for k in 0..<100 { p[k] = UInt16(0x30 + k / 10) | UInt16(0x30 + k % 10) << 8 }
         return UnsafePointer(p)
     }()
+
+    /// The decimal digits of `v` (below a million) as bytes of a word, first digit lowest, and their number: three
+    /// lookups in `pairs` (`digitPairWords`), leading zeros shifted out. No branch depends on the number of digits,
+    /// which changes from one token to the next.
+    @inline(__always)
+    static func digitWord(_ v: Int, _ pairs: UnsafePointer<UInt16>) -> (word: UInt64, count: Int) {
+        let d = 1 + (v >= 10 ? 1 : 0) + (v >= 100 ? 1 : 0) + (v >= 1000 ? 1 : 0) + (v >= 10_000 ? 1 : 0)
+            + (v >= 100_000 ? 1 : 0)
+        let six = UInt64(pairs[v / 10_000]) | UInt64(pairs[v / 100 % 100]) << 16 | UInt64(pairs[v % 100]) << 32
+        return (six >> UInt64(8 * (6 - d)), d)
+    }
 
     @inline(__always)
     static func decimalDigits(_ v: UInt32) -> Int {

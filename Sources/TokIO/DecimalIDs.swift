@@ -14,13 +14,10 @@ final class DecimalIDs: @unchecked Sendable {
         let n = min(max(count, 1), 1_000_000)
         self.count = n
         words = .allocate(capacity: n)
-        // The digits as in `appendDecimalList(_:)`: three lookups of digit pairs, leading zeros shifted out.
         let pairs = ByteBuilder.digitPairWords
         for v in 0..<n {
-            let d = 1 + (v >= 10 ? 1 : 0) + (v >= 100 ? 1 : 0) + (v >= 1000 ? 1 : 0) + (v >= 10_000 ? 1 : 0)
-                + (v >= 100_000 ? 1 : 0)
-            let six = UInt64(pairs[v / 10_000]) | UInt64(pairs[v / 100 % 100]) << 16 | UInt64(pairs[v % 100]) << 32
-            words[v] = 0x20 | (six >> UInt64(8 * (6 - d))) << 8 | UInt64(d + 1) << 56
+            let (digits, d) = ByteBuilder.digitWord(v, pairs)
+            words[v] = 0x20 | digits << 8 | UInt64(d + 1) << 56
         }
     }
 

@@ -116,8 +116,9 @@ extension EncodePipeline {
         }
         var bound = min(EncodePipeline.trailingWhiteSpaceStart(text), text.count - EncodePipeline.lookahead)
         if caseRunsLookFar {
-            // A piece end is final only if the run of upper-class characters after it ends before `bound`.
-            bound = min(bound, EncodePipeline.lastNonUpper(text, before: bound))
+            // A piece end is final only if the run of upper-class characters after it ends before `bound`: it lies
+            // before the run that reaches `bound` (piece ends are character starts).
+            bound = min(bound, EncodePipeline.runStart(text, before: bound, of: .o200kUpper) - 1)
         }
         let apart = max(options.segmentBytes, 1024)
         var cuts: [Int] = []
@@ -155,10 +156,15 @@ extension EncodePipeline {
 
     /// Where the run of white space that ends `text` starts (`text.count` if it does not end in white space).
     static func trailingWhiteSpaceStart(_ text: UnsafeBufferPointer<UInt8>) -> Int {
-        var i = text.count
+        runStart(text, before: text.count, of: .whiteSpace)
+    }
+
+    /// Where the run of characters in `cls` that ends at `end` starts (`end` if the character before is not).
+    static func runStart(_ text: UnsafeBufferPointer<UInt8>, before end: Int, of cls: UnicodeCharacterClass) -> Int {
+        var i = end
         while i > 0 {
             let s = characterStart(text, atOrBefore: i - 1)
-            if !isWhiteSpace(text, at: s) { return i }
+            if !classes(text, at: s).contains(cls) { return i }
             i = s
         }
         return 0
@@ -217,16 +223,6 @@ extension EncodePipeline {
         return false
     }
 
-    /// The start of the last character before `end` that is not in o200k's upper class, or 0.
-    static func lastNonUpper(_ text: UnsafeBufferPointer<UInt8>, before end: Int) -> Int {
-        var i = end
-        while i > 0 {
-            let s = characterStart(text, atOrBefore: i - 1)
-            if !classes(text, at: s).contains(.o200kUpper) { return s }
-            i = s
-        }
-        return 0
-    }
 
     /// The end of the first piece of `text`, scanned from its start.
     func firstPieceEnd(_ text: UnsafeBufferPointer<UInt8>) -> Int {
