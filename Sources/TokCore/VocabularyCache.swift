@@ -35,11 +35,12 @@ public enum VocabularyCache {
         return table
     }
 
-    /// The rank table of the `.tiktoken` file at `path`. To find a cached image the file is only streamed through
-    /// a small buffer for its fingerprint (reading o200k's 3.6 MB into one fresh array cost more than the rest of
-    /// loading the image); it is read whole only when it has to be parsed.
+    /// The rank table of the `.tiktoken` file at `path`. To find a cached image the file's fingerprint is taken
+    /// from its note (`noteFingerprint`) or, failing that, from streaming the file through a small buffer (reading
+    /// o200k's 3.6 MB into one fresh array cost more than the rest of loading the image); the file is read whole
+    /// only when it has to be parsed.
     public static func table(path: String) throws(VocabularyError) -> RankTable {
-        if directory() != nil, let (fingerprint, length) = try streamedFingerprint(path),
+        if directory() != nil, let (fingerprint, length) = try fileFingerprint(path),
            let cached = cachedTable(fingerprint: fingerprint, length: length) {
             return cached
         }
@@ -49,25 +50,44 @@ public enum VocabularyCache {
         }.get()
     }
 
-    /// Where the image of a vocabulary file with this fingerprint and length lives, if caching is on. The format
-    /// version is in the name, so binaries of two versions do not keep replacing each other's image.
-    static func imagePath(fingerprint: UInt64, length: Int) -> String? {
-        directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(length)-v\(RankTable.imageVersion).tokrank" }
+    /// The fingerprint and length of the regular file at `path`; nil for other kinds of file (a pipe cannot be read
+    /// twice). Errors name the file as `FileBytes.contents` does.
+    ///
+    /// Hashing o200k's 3.6 MB costs about 2 ms a process, so the result is kept in a note named by what `stat` says
+    /// of the file: device, inode, size, modification and change times. Every write to a file sets its change time
+    /// to the present, so a note never outlives the bytes it describes. A note is written only for a file last
+    /// changed more than two seconds ago, and only if the file's `stat` is the same after hashing: a second write
+    /// within the same clock tick as the first could otherwise leave the times as they were (git's "racily clean"
+    /// index entries).
+    static func fileFingerprint(_ path: String, now: Int64 = Int64(time(nil))) throws(VocabularyError) -> (UInt64, Int)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw VocabularyError(file: path, line: nil, reason: systemErrorMessage(errno)) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let identity = FileIdentity(st)
+        let note = notePath(identity)
+        if let note, let known = readNote(note, identity: identity) { return known }
+        let (fingerprint, length) = try streamedFingerprint(fd, path: path)
+        var after = stat()
+        if let note, fstat(fd, &after) == 0, FileIdentity(after) == identity, length == identity.size,
+           identity.lastChange + 2 < now {
+            write(noteBytes(identity, fingerprint: fingerprint, length: length), to: note)
+        }
+        return (fingerprint, length)
     }
 
-    static func cachedTable(fingerprint: UInt64, length: Int) -> RankTable? {
-        guard let file = imagePath(fingerprint: fingerprint, length: length) else { return nil }
-        return RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: length)
-    }
-
-    /// The fingerprint and length of a regular file, read 256 KB at a time; nil for other kinds of file (a pipe
-    /// cannot be read twice). Errors name the file as `FileBytes.contents` does.
+    /// The fingerprint and length of a regular file, read 256 KB at a time; nil for other kinds of file.
     static func streamedFingerprint(_ path: String) throws(VocabularyError) -> (UInt64, Int)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw VocabularyError(file: path, line: nil, reason: systemErrorMessage(errno)) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return try streamedFingerprint(fd, path: path)
+    }
+
+    static func streamedFingerprint(_ fd: Int32, path: String) throws(VocabularyError) -> (UInt64, Int) {
         let chunk = 1 << 18
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
@@ -80,6 +100,48 @@ public enum VocabularyCache {
             if got < chunk { break }
         }
         return (hasher.finish(), hasher.count)
+    }
+
+    static let noteMagic: UInt64 = 0x3154_4F4E_4B4F_5454   // "TTOKNOT1"
+
+    /// Where the note of a file with this identity lives, if caching is on.
+    static func notePath(_ identity: FileIdentity) -> String? {
+        directory().map { "\($0)/\(String(identity.key, radix: 16)).toknote" }
+    }
+
+    /// A note: magic, the identity's words, the fingerprint, the length and a checksum of all of them.
+    static func noteBytes(_ identity: FileIdentity, fingerprint: UInt64, length: Int) -> [UInt8] {
+        var words = [noteMagic] + identity.words + [fingerprint, UInt64(length)]
+        words.append(words.withUnsafeBytes { Fingerprint64.of($0) })
+        return words.flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w.littleEndian >> (8 * UInt64($0))) } }
+    }
+
+    /// The fingerprint and length a note holds, if it is whole and describes this very file.
+    static func readNote(_ path: String, identity: FileIdentity) -> (UInt64, Int)? {
+        let count = identity.words.count + 4
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var words = [UInt64](repeating: 0, count: count + 1)   // one more, to see a longer file
+        let got = words.withUnsafeMutableBytes { FileBytes.readFully(fd, $0.baseAddress!, $0.count) }
+        guard got == count * 8 else { return nil }
+        words.removeLast()
+        words = words.map { UInt64(littleEndian: $0) }
+        let sum = words.withUnsafeBytes { Fingerprint64.of(UnsafeRawBufferPointer(rebasing: $0.dropLast(8))) }
+        guard words[0] == noteMagic, Array(words[1..<(count - 3)]) == identity.words, words[count - 1] == sum,
+              words[count - 2] == UInt64(identity.size) else { return nil }
+        return (words[count - 3], identity.size)
+    }
+
+    /// Where the image of a vocabulary file with this fingerprint and length lives, if caching is on. The format
+    /// version is in the name, so binaries of two versions do not keep replacing each other's image.
+    static func imagePath(fingerprint: UInt64, length: Int) -> String? {
+        directory().map { "\($0)/\(String(fingerprint, radix: 16))-\(length)-v\(RankTable.imageVersion).tokrank" }
+    }
+
+    static func cachedTable(fingerprint: UInt64, length: Int) -> RankTable? {
+        guard let file = imagePath(fingerprint: fingerprint, length: length) else { return nil }
+        return RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: length)
     }
 
     /// Best effort: creates the directory, writes a temporary file, renames it over `path`.
@@ -118,4 +180,29 @@ public enum VocabularyCache {
         return Darwin.write(fd, p, n)
 #endif
     }
+}
+
+/// What `stat` says of a file that any change to its bytes would change.
+struct FileIdentity: Equatable {
+    let words: [UInt64]
+    let size: Int
+    /// The later of the modification and change times, in whole seconds.
+    let lastChange: Int64
+
+    init(_ st: stat) {
+#if canImport(Darwin)
+        let m = st.st_mtimespec, c = st.st_ctimespec
+#else
+        let m = st.st_mtim, c = st.st_ctim
+#endif
+        words = [UInt64(truncatingIfNeeded: st.st_dev), UInt64(truncatingIfNeeded: st.st_ino),
+                 UInt64(truncatingIfNeeded: st.st_size),
+                 UInt64(truncatingIfNeeded: m.tv_sec), UInt64(truncatingIfNeeded: m.tv_nsec),
+                 UInt64(truncatingIfNeeded: c.tv_sec), UInt64(truncatingIfNeeded: c.tv_nsec)]
+        size = Int(st.st_size)
+        lastChange = max(Int64(m.tv_sec), Int64(c.tv_sec))
+    }
+
+    /// The note's name.
+    var key: UInt64 { words.withUnsafeBytes { Fingerprint64.of($0) } }
 }

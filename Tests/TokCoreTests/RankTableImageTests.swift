@@ -110,4 +110,66 @@ final class RankTableImageTests: XCTestCase {
         XCTAssertThrowsError(try VocabularyCache.streamedFingerprint("/nonexistent/x.tiktoken"))
         XCTAssertNil(try VocabularyCache.streamedFingerprint("/dev/null"))
     }
+
+    /// A file's fingerprint is kept in a note named by its `stat` identity: a note is used only for that very file
+    /// (same device, inode, size and times) and only if whole; any write to the file misses it; a file changed in the
+    /// last two seconds gets no note.
+    func testFingerprintNotes() throws {
+        let dir = NSTemporaryDirectory() + "tok-notes-\(UInt32.random(in: 0...UInt32.max))"
+        setenv("TOK_CACHE_DIR", dir, 1)
+        addTeardownBlock {
+            unsetenv("TOK_CACHE_DIR")
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        func notes() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".toknote") }.sorted()
+        }
+        var rng = SeededRandom(seed: 3)
+        let bytes = (0..<100_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let path = temporaryFile(bytes)
+        let truth = (bytes.withUnsafeBytes { Fingerprint64.of($0) }, bytes.count)
+        let later = Int64(time(nil)) + 60
+
+        // Changed just now: the right answer and no note.
+        XCTAssertTrue(try XCTUnwrap(VocabularyCache.fileFingerprint(path)) == truth)
+        XCTAssertEqual(notes(), [])
+        // A minute on: a note, then answers from it.
+        XCTAssertTrue(try XCTUnwrap(VocabularyCache.fileFingerprint(path, now: later)) == truth)
+        XCTAssertEqual(notes().count, 1)
+        let notePath = dir + "/" + notes()[0]
+        var st = stat()
+        XCTAssertEqual(stat(path, &st), 0)
+        let identity = FileIdentity(st)
+        XCTAssertTrue(try XCTUnwrap(VocabularyCache.readNote(notePath, identity: identity)) == truth)
+        // A note with another fingerprint (and its own checksum) is believed: proof that the note is what answers.
+        let forged = VocabularyCache.noteBytes(identity, fingerprint: 77, length: bytes.count)
+        XCTAssertTrue(FileManager.default.createFile(atPath: notePath, contents: Data(forged)))
+        XCTAssertTrue(try XCTUnwrap(VocabularyCache.fileFingerprint(path, now: later)) == (77, bytes.count))
+        // Any damaged byte, a short or a long note: ignored (and written again).
+        for i in stride(from: 0, to: forged.count, by: 5) {
+            var bad = forged
+            bad[i] ^= 0x10
+            XCTAssertTrue(FileManager.default.createFile(atPath: notePath, contents: Data(bad)))
+            XCTAssertNil(VocabularyCache.readNote(notePath, identity: identity), "byte \(i)")
+        }
+        for bad in [Array(forged.dropLast()), forged + [0], []] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: notePath, contents: Data(bad)))
+            XCTAssertTrue(try XCTUnwrap(VocabularyCache.fileFingerprint(path, now: later)) == truth)
+            XCTAssertTrue(try XCTUnwrap(VocabularyCache.readNote(notePath, identity: identity)) == truth)
+        }
+        // The same bytes written again (same size): a new change time, so the old note does not apply.
+        XCTAssertTrue(FileManager.default.createFile(atPath: notePath, contents: Data(forged)))
+        usleep(20_000)
+        let fd = open(path, O_WRONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        bytes.withUnsafeBytes { _ = write(fd, $0.baseAddress!, 1) }
+        close(fd)
+        XCTAssertTrue(try XCTUnwrap(VocabularyCache.fileFingerprint(path, now: later)) == truth)
+        // Another file with the same bytes has its own note.
+        let other = temporaryFile(bytes)
+        XCTAssertTrue(try XCTUnwrap(VocabularyCache.fileFingerprint(other, now: later)) == truth)
+        XCTAssertEqual(notes().count, 3)
+        XCTAssertThrowsError(try VocabularyCache.fileFingerprint("/nonexistent/x.tiktoken"))
+        XCTAssertNil(try VocabularyCache.fileFingerprint("/dev/null"))
+    }
 }

@@ -343,7 +343,8 @@ def test_structured_formats_identical_across_threads(tok, fmt):
 # ----------------------------------------------------------------------------- vocabulary image cache
 def test_vocabulary_cache_is_used_refreshed_and_optional(tok, workdir):
     """The first load writes an image to $TOK_CACHE_DIR; later loads give identical output from it; a damaged or
-    truncated image is ignored and rewritten; an edited vocabulary misses; off and unwritable caches still work."""
+    truncated image or note is ignored and rewritten; an edited vocabulary misses; off and unwritable caches still
+    work."""
     data = "Hello, wörld! 语言 🙂 tokens\n".encode() * 50
     expected = peers.ok(run(tok, ["encode", "-t", "o200k_base"], data), "reference")
     cache = workdir / "cache"
@@ -359,6 +360,15 @@ def test_vocabulary_cache_is_used_refreshed_and_optional(tok, workdir):
     assert len(images) == 1, images
     size = images[0].stat().st_size
     assert encode_with(cache) == expected
+    # The shipped file is older than two seconds: its fingerprint is now kept in a note, which answers from now on;
+    # a damaged note is ignored (and written again).
+    notes = list(cache.glob("*.toknote"))
+    assert len(notes) == 1, notes
+    note = notes[0].read_bytes()
+    for bad in (note[:-1], note + b"\0", bytes([note[0] ^ 1]) + note[1:], note[:80] + bytes([note[80] ^ 1]) + note[81:]):
+        notes[0].write_bytes(bad)
+        assert encode_with(cache) == expected
+        assert notes[0].read_bytes() == note
     for damage in ("flip", "truncate", "empty"):
         raw = bytearray(images[0].read_bytes())
         if damage == "flip":
