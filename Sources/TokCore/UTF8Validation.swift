@@ -50,6 +50,16 @@ private func checkSequence(_ p: UnsafePointer<UInt8>, at i: Int, end n: Int) -> 
     return .valid(continuationCount + 1)
 }
 
+/// The length of the character at `p[i]` as the pre-tokenizers read bytes (`--invalid-utf8 bytes`): a well-formed
+/// sequence (Table 3-7) that ends by `n` is one character, any other byte a character of its own. A byte that is
+/// not a lead byte is the start of a character unless a well-formed sequence of the three bytes before covers it.
+@inline(__always)
+public func scannedCharacterLength(_ p: UnsafePointer<UInt8>, at i: Int, end n: Int) -> Int {
+    if p[i] < 0x80 { return 1 }
+    if case .valid(let length) = checkSequence(p, at: i, end: n) { return length }
+    return 1
+}
+
 /// The offset of the first byte >= 0x80 in `p[start..<n]`, or `n`: sixteen (then eight) bytes per step.
 @inline(__always)
 public func firstNonASCII(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int) -> Int {

@@ -34,8 +34,9 @@ import TokCore
 // end is a cut only before the first special token in the stretch and `maxLength` bytes before the buffer's end
 // (a special token could start after that), and a streamed piece ends at the first special token.
 //
-// Text with a normalizer, raw bytes or jsonl output is held whole as before; so is a run of white space after a CR
-// or LF, until it ends or has another CR or LF.
+// With `--invalid-utf8 bytes`, a byte that is not UTF-8 is a character of its own, as the scanners read it
+// (`scannedCharacterLength`): neither letter, number nor white space. Text with a normalizer or jsonl output is held
+// whole as before; so is a run of white space after a CR or LF, until it ends or has another CR or LF.
 
 extension EncodePipeline {
     /// Bytes past a piece end that the scanners may have read to end it.
@@ -44,8 +45,7 @@ extension EncodePipeline {
     /// Whether long stretches without a safe cut may be cut at far piece ends and long pieces streamed.
     var streamsLongStretches: Bool {
         guard let rule = tokenizer.preTokenizer.cutRule, rule.regexPieceEnds else { return false }
-        return tokenizer.normalizer == nil && options.invalidUTF8 != .bytes
-            && (options.countOnly || options.format != .jsonl)
+        return tokenizer.normalizer == nil && (options.countOnly || options.format != .jsonl)
     }
 
     /// The special tokens that input is matched against (nil when they are ordinary text, or there are none).
@@ -170,18 +170,26 @@ extension EncodePipeline {
         return 0
     }
 
-    /// The first character start at or after `i` (at most 3 bytes on; invalid UTF-8 has none).
+    /// The first character start at or after `i`, as the scanners read the text: bytes that are not UTF-8 are
+    /// characters of their own (`scannedCharacterLength`).
     static func characterStart(_ text: UnsafeBufferPointer<UInt8>, atOrAfter i: Int) -> Int {
-        var k = i
-        while k < text.count && k < i + 3 && text[k] & 0xC0 == 0x80 { k += 1 }
-        return k
+        guard let j = coveringStart(text, i) else { return i }
+        return j + scannedCharacterLength(text.baseAddress!, at: j, end: text.count)
     }
 
     /// The last character start at or before `i`.
     static func characterStart(_ text: UnsafeBufferPointer<UInt8>, atOrBefore i: Int) -> Int {
-        var k = i
-        while k > 0 && k > i - 3 && k < text.count && text[k] & 0xC0 == 0x80 { k -= 1 }
-        return k
+        coveringStart(text, i) ?? i
+    }
+
+    /// The start of the well-formed sequence of two to four bytes that has `text[i]` among its continuation bytes, if
+    /// one does. Lead bytes are never continuation bytes, so the three bytes before `i` tell, whatever came earlier.
+    static func coveringStart(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
+        guard i > 0, i < text.count, text[i] & 0xC0 == 0x80 else { return nil }
+        for j in stride(from: i - 1, through: max(0, i - 3), by: -1) where text[j] >= 0xC2 {
+            return j + scannedCharacterLength(text.baseAddress!, at: j, end: text.count) > i ? j : nil
+        }
+        return nil
     }
 
     /// Whether the character starting at `i` is white space (`\s`); bytes that are not UTF-8 are not.
@@ -189,18 +197,15 @@ extension EncodePipeline {
         classes(text, at: i).contains(.whiteSpace)
     }
 
-    /// The classes of the character starting at `i`; none for bytes that are not UTF-8.
+    /// The classes of the character starting at `i`; none for a byte that is not UTF-8 (the scanners read it as a
+    /// character that is neither letter, number nor white space).
     static func classes(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> UnicodeCharacterClass {
         let b0 = UInt32(text[i])
         if b0 < 0x80 { return UnicodeCharacterClass(codePoint: b0) }
-        let len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0
-        guard len > 0, i + len <= text.count else { return [] }
+        let len = scannedCharacterLength(text.baseAddress!, at: i, end: text.count)
+        guard len > 1 else { return [] }
         var cp = b0 & (0x7F >> UInt32(len))
-        for k in 1..<len {
-            let b = UInt32(text[i + k])
-            guard b & 0xC0 == 0x80 else { return [] }
-            cp = cp << 6 | (b & 0x3F)
-        }
+        for k in 1..<len { cp = cp << 6 | (UInt32(text[i + k]) & 0x3F) }
         return UnicodeCharacterClass(codePoint: cp)
     }
 

@@ -116,6 +116,64 @@ final class LongStretchTests: XCTestCase {
         }
     }
 
+    /// `--invalid-utf8 bytes`: long stretches and long pieces holding bytes that are not UTF-8 (runs of 0xFF and of
+    /// stray continuation bytes, overlong forms of a space and a letter, surrogates, sequences cut short, code points
+    /// above U+10FFFF) among letters, Han, Thai, capitals and white space. The scanners read such a byte as a
+    /// character of its own that is neither letter, number nor white space; the output equals encoding the whole.
+    func testLongStretchesOfRawBytesEncodeAsTheWhole() throws {
+        var rng = Rng(s: 99)
+        func random(_ alphabet: [[UInt8]], _ bytes: Int) -> [UInt8] {
+            var b: [UInt8] = []
+            while b.count < bytes { b += alphabet[rng.next(alphabet.count)] }
+            return b
+        }
+        let invalid: [[UInt8]] = [[0xFF], [0x80], [0xBF, 0xBF], [0xC0, 0xA0], [0xC1, 0x81], [0xED, 0xA0, 0x80], [0xE4, 0xB8],
+                                  [0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80], [0xF5], [0xE0, 0x80, 0x80]]
+        let valid = ["a", "A", "中", "国", "ก", "า", "\u{301}", "!", "7", " ", "\n", "\u{3000}"].map { Array($0.utf8) }
+        let shapes: [(String, [UInt8])] = [
+            ("0xFF", Array("x ".utf8) + [UInt8](repeating: 0xFF, count: 60_000) + Array(" y".utf8)),
+            ("continuation bytes", Array("x".utf8) + [UInt8](repeating: 0x80, count: 60_000) + Array("\n\ny".utf8)),
+            ("letters after 0xFF", [0xFF] + [UInt8](repeating: 0x61, count: 60_000) + Array(" end".utf8)),
+            ("capitals after a cut sequence", Array("x ".utf8) + [0xE4, 0xB8] + [UInt8](repeating: 0x41, count: 60_000) + Array("a end".utf8)),
+            ("capitals after Han and an invalid byte", Array("亚".utf8) + [0xFF] + Array("洲".utf8)
+                + [UInt8](repeating: 0x41, count: 60_000) + Array("!".utf8)),
+            ("invalid bytes alone", random(invalid, 70_000)),
+            ("invalid bytes in Han and Thai", random(invalid + [Array("中".utf8), Array("ก".utf8), Array("า".utf8)], 70_000)),
+            ("invalid bytes in text", random(invalid + valid, 70_000)),
+            ("invalid bytes in white space", Array("w".utf8) + random(invalid + [[0x20], [0x20], [0x0A], [0x09]], 70_000)),
+            ("white space after invalid bytes", [UInt8](repeating: 0xFF, count: 30_000) + [UInt8](repeating: 0x20, count: 30_000) + [0xC0, 0xA0]),
+        ]
+        for tokenizer in Self.tokenizers {
+            for (label, input) in shapes {
+                for lines in [false, true] {
+                    let want = try expected(tokenizer, input, lines: lines)
+                    for (threads, count) in [(1, false), (2, false), (1, true)] {
+                        var options = EncodeOptions()
+                        options.segmentBytes = 1024
+                        options.lines = lines
+                        options.threads = threads
+                        options.countOnly = count
+                        options.invalidUTF8 = .bytes
+                        let got = try run(tokenizer, input, options: options, seed: UInt64(input.count + threads))
+                        let text = count ? (lines ? want.map { "\($0.count)\n" }.joined() : "")
+                            : want.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
+                        XCTAssertEqual(String(decoding: got, as: UTF8.self), text,
+                                       "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count)")
+                    }
+                }
+            }
+        }
+        // Character starts as the scanners read bytes: a continuation byte starts a character unless a well-formed
+        // sequence before it covers it.
+        let bytes: [UInt8] = [0x61, 0xE4, 0xB8, 0xAD, 0x80, 0xE4, 0xB8, 0x41, 0xC0, 0xA0, 0xF0, 0x9F, 0x98, 0x80, 0xBF]
+        let starts = bytes.withUnsafeBufferPointer { b in (0..<b.count).map { EncodePipeline.characterStart(b, atOrAfter: $0) } }
+        XCTAssertEqual(starts, [0, 1, 4, 4, 4, 5, 6, 7, 8, 9, 10, 14, 14, 14, 14])
+        let before = bytes.withUnsafeBufferPointer { b in (0..<b.count).map { EncodePipeline.characterStart(b, atOrBefore: $0) } }
+        XCTAssertEqual(before, [0, 1, 1, 1, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 14])
+        let white = [UInt8]([0xC0, 0xA0, 0x20]).withUnsafeBufferPointer { b in (0..<3).map { EncodePipeline.isWhiteSpace(b, at: $0) } }
+        XCTAssertEqual(white, [false, false, true], "an overlong space is two bytes that are not UTF-8")
+    }
+
     /// Two long stretches of different kinds, each ended by white space or punctuation (tabs and spaces before digits
     /// among them), for every pair: a cut after a piece of white space would change the piece before it ("\t\t9" is
     /// "\t", "\t", "9", but "\t\t" at the end of a text is one piece), so far piece ends are cuts only after text.

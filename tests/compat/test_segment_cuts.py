@@ -360,3 +360,24 @@ def test_memory_bounded_on_one_long_piece(tok, workdir, kind):
         out, rss = peers.peak_rss_mb(args, path)
         assert out.strip(), f"tok {args} wrote nothing"
         assert rss < 60, f"tok {' '.join(args)}: peak RSS {rss:.0f} MB on 60 MB of one piece ({kind})"
+
+
+@pytest.mark.parametrize("vocab", ["cl100k_base", "o200k_base"])
+def test_memory_bounded_on_raw_bytes(tok, workdir, vocab):
+    """`--invalid-utf8 bytes` on 60 MB that is one piece of bytes that are not UTF-8 (a flash image's 0xFF padding)
+    streams like valid text: under 60 MB (it was held whole: 470 MB), and every 0xFF is tiktoken's id of that byte
+    (no vocabulary merges it). Bytes of several kinds are checked against encoding the whole elsewhere
+    (LongStretchTests)."""
+    enc = peers.encoding(vocab)
+    path = workdir / "ff.bin"
+    path.write_bytes(b"\xff" * 60_000_000)
+    want = enc.encode_single_token(b"\xff")
+    assert enc._encode_bytes(b"\xff" * 1000) == [want] * 1000
+    for args in (["--threads", "1"], ["--count", "--threads", "2"], ["--lines", "--threads", "1"]):
+        out, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--invalid-utf8", "bytes", *args], path)
+        assert rss < 60, f"tok {' '.join(args)}: peak RSS {rss:.0f} MB on 60 MB of 0xFF"
+        if "--count" in args:
+            assert out.split() == [b"60000000"], out[:80]
+        else:
+            one = str(want).encode()
+            assert out == (one + b" ") * 59_999_999 + one + b"\n", (len(out), out[:40], out[-40:])
