@@ -54,3 +54,17 @@ func peakMemoryMB() -> Int {
     getrusage(RUSAGE_SELF.rawValue, &u)
     return Int(u.ru_maxrss) / 1024
 }
+
+/// The inputs named by a command's file arguments and `--files-from` list, in that order; standard input alone when
+/// there are neither.
+func inputPaths(files: [String], filesFrom: String?) throws -> [String] {
+    guard let filesFrom else { return files.isEmpty ? ["-"] : files }
+    return try files + InputList.paths(from: filesFrom)
+}
+
+/// Rejects standard input as both the list of files and an input.
+func validateInputs(files: [String], filesFrom: String?) throws {
+    if filesFrom == "-" && files.contains("-") {
+        throw ValidationError("standard input cannot be both the list of files (--files-from -) and an input")
+    }
+}

@@ -27,19 +27,24 @@ struct Decode: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output (\"-\": standard output).", valueName: "file"))
     var output: String?
 
-    @Argument(help: ArgumentHelp("Files of ids; standard input if none or '-'.", valueName: "file"))
+    @Option(name: .customLong("files-from"), help: ArgumentHelp("Also decode the files listed in this file, one path per line, or separated by NUL bytes if it has any (\"-\": standard input).", valueName: "list"))
+    var filesFrom: String?
+
+    @Argument(help: ArgumentHelp("Files of ids; standard input if none (and no --files-from) or '-'.", valueName: "file"))
     var files: [String] = []
 
     func validate() throws {
         if lossy && raw { throw ValidationError("--lossy and --raw exclude each other") }
+        try validateInputs(files: files, filesFrom: filesFrom)
     }
 
     func run() throws {
         try runReportingErrors("decode") {
             let tokenizer = try tokenizerOptions.load(needsPattern: false)
+            let inputs = try inputPaths(files: files, filesFrom: filesFrom)
             let pipeline = DecodePipeline(tokenizer: tokenizer, lines: lines, lossy: lossy, raw: raw)
             try withOutput(output) { write, flush in
-                for f in files.isEmpty ? ["-"] : files {
+                for f in inputs {
                     let src = try InputSource(path: f)
                     try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write, flush: flush)
                 }

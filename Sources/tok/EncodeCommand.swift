@@ -46,9 +46,7 @@ struct Encode: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if filesFrom == "-" && files.contains("-") {
-            throw ValidationError("standard input cannot be both the list of files (--files-from -) and an input")
-        }
+        try validateInputs(files: files, filesFrom: filesFrom)
     }
 
     func run() throws {
@@ -61,12 +59,7 @@ struct Encode: ParsableCommand {
             options.countOnly = count
             options.threads = workerThreads(threads)
             options.invalidUTF8 = invalidUTF8
-            var inputs = files
-            if let filesFrom {
-                inputs += try InputList.paths(from: filesFrom)
-            } else if inputs.isEmpty {
-                inputs = ["-"]
-            }
+            let inputs = try inputPaths(files: files, filesFrom: filesFrom)
             try EncodeRunner.run(tokenizer: tokenizer, options: options, inputs: inputs, output: output)
         }
     }

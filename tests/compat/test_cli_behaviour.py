@@ -248,7 +248,8 @@ def test_count_names_files_and_total(tok, workdir):
 
 def test_files_from_a_list(tok, workdir):
     """`--files-from`: paths one per line or NUL-separated (from a file or standard input, after the arguments);
-    the same counts and ids as the paths given as arguments; errors name the list or the missing file."""
+    the same counts and ids as the paths given as arguments; errors name the list or the missing file. `tok decode`
+    takes a list of id files the same way."""
     enc = peers.encoding("cl100k_base")
     texts = ["one two three", "four\n", "fünf sechs", "line\nbreaks\n\n"]
     paths = []
@@ -272,6 +273,20 @@ def test_files_from_a_list(tok, workdir):
     lst.write_text(paths[0] + "\n" + str(workdir / "gone.txt") + "\n")
     one_line_error(run(tok, ["encode", "--files-from", str(lst)]), "gone.txt")
     cp = run(tok, ["encode", "--files-from", "-", "-"])
+    assert cp.returncode != 0 and b"standard input" in cp.stderr
+    # decode takes a list too: files of ids, after the arguments, decoded in order.
+    id_files = []
+    for k, t in enumerate(texts):
+        p = workdir / f"ids {k}.txt"
+        p.write_text(" ".join(map(str, enc.encode_ordinary(t))) + "\n")
+        id_files.append(str(p))
+    lst.write_text("\n".join(id_files[1:]) + "\n")
+    out = peers.ok(run(tok, ["decode", "--files-from", str(lst), id_files[0]]), "decode list")
+    assert out == "".join(texts).encode()
+    out = peers.ok(run(tok, ["decode", "--lines", "--files-from", "-"], stdin="\0".join(id_files).encode()), "decode NUL list")
+    assert out == b"".join(enc.decode_bytes(enc.encode_ordinary(t)) + b"\n" for t in texts)
+    one_line_error(run(tok, ["decode", "--files-from", str(workdir / "no-list.txt")]), "no-list.txt")
+    cp = run(tok, ["decode", "--files-from", "-", "-"])
     assert cp.returncode != 0 and b"standard input" in cp.stderr
 
 
