@@ -69,9 +69,17 @@ extension RankTable {
 #else
         let flags = MAP_PRIVATE
 #endif
-        guard let map = mmap(nil, size, PROT_READ, flags, fd, 0), map != MAP_FAILED else { return nil }
-        let storage = Storage { munmap(map, size) }
-        self.init(image: UnsafeRawBufferPointer(start: map, count: size), storage: storage,
+        if let map = mmap(nil, size, PROT_READ, flags, fd, 0), map != MAP_FAILED {
+            let storage = Storage { munmap(map, size) }
+            self.init(image: UnsafeRawBufferPointer(start: map, count: size), storage: storage,
+                      sourceFingerprint: sourceFingerprint, sourceLength: sourceLength)
+            return
+        }
+        // A file system that cannot map files: read it.
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        let storage = Storage { copy.deallocate() }
+        guard FileBytes.readFully(fd, copy, size) == size else { return nil }
+        self.init(image: UnsafeRawBufferPointer(start: copy, count: size), storage: storage,
                   sourceFingerprint: sourceFingerprint, sourceLength: sourceLength)
     }
 
