@@ -31,6 +31,16 @@ public struct LongPieceStream {
         self.keepBytes = max(keepBytes, 256)
         self.stepBytes = max(stepBytes, 256)
     }
+
+    /// A stream for a piece whose tokens continue those of the piece before it, which ended with `token`: the
+    /// stream's first tokens must form a junction with it (see `BytePairEncoder.isJunction`), or `feed` fails.
+    public init(keepBytes: Int, stepBytes: Int, after token: UInt32?) {
+        self.init(keepBytes: keepBytes, stepBytes: stepBytes)
+        last = token
+    }
+
+    /// The last token given out (or the one the stream was started after).
+    public var lastToken: UInt32? { last }
 }
 
 extension Encoder {
@@ -68,7 +78,9 @@ extension Encoder {
         }
         guard final, !stream.held.isEmpty else { return true }
         tokens.removeAll()
-        if stream.held.count == 1 {
+        if stream.last == nil, stream.held.count <= bpe.table.maxKeyLength, let r = bpe.table.rank(of: stream.held) {
+            tokens.append(r)   // a piece no longer than a token after all: tiktoken's whole-piece lookup first
+        } else if stream.held.count == 1 {
             tokens.append(bpe.byteRank[Int(stream.held[0])])   // `mergeWhole` takes two bytes or more
         } else {
             stream.held.withUnsafeBufferPointer { bpe.mergeWhole($0.baseAddress!, $0.count, into: &tokens) }
@@ -78,5 +90,19 @@ extension Encoder {
         stream.last = tokens.ids[tokens.count - 1]
         stream.held.removeAll()
         return true
+    }
+}
+
+extension Encoder {
+    /// Whether ending the piece of `stream` with `bytes` (`final`) gives the tokens that BPE's merges give those
+    /// bytes inside a longer piece: always, unless the piece is a token that the merges do not build (`feed` then
+    /// gives the token, as tiktoken's whole-piece lookup does).
+    public func endingAgreesWithMerges(_ stream: LongPieceStream, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard stream.last == nil, stream.held.count + bytes.count <= bpe.table.maxKeyLength else { return true }
+        let piece = stream.held + Array(bytes)
+        guard piece.count > 1, let r = bpe.table.rank(of: piece) else { return true }
+        var tokens = TokenBuffer(capacity: piece.count + 16)
+        piece.withUnsafeBufferPointer { bpe.mergeWhole($0.baseAddress!, $0.count, into: &tokens) }
+        return tokens.count == 1 && tokens.ids[0] == r
     }
 }

@@ -63,8 +63,8 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 /// the block size: after `longStretchBytes` without a safe cut the standard patterns cut at piece ends far from the
 /// end of what is buffered, and a pre-token longer than that is streamed (`LongStretches.swift`). A stretch those
 /// cannot cut (white space after a CR or LF until another or the run's end; in o200k, capitals after a letter
-/// without case until their run ends; any, with a normalizer or jsonl output; any, with a pattern of the
-/// user's) is held whole.
+/// without case until their run ends, where BPE would join the letter's last token with them; any, with a
+/// normalizer or jsonl output; any, with a pattern of the user's) is held whole.
 public final class EncodePipeline: @unchecked Sendable {
     /// The tokenizer that encodes.
     public let tokenizer: Tokenizer

@@ -23,7 +23,10 @@ import TokCore
 //     gives characters back: "亚洲AV" and capitals is "亚洲", "AV..." before "!" but one piece before "a". There a
 //     piece's end is final (a cut, or the end of a streamed piece) only once that run has ended in what is read;
 //     until then the bytes before it are streamed, or with fewer than 8 of them, held (a letter without case
-//     followed by megabytes of capitals).
+//     followed by megabytes of capitals). Unless BPE keeps a token boundary at the piece's end either way (its
+//     last token and the capitals' first form a junction: "中国" before "BBBB"): the piece is then ended there and
+//     the capitals streamed as a piece of their own (`endBeforeCapitals`). Where it does not (" 亚洲AV" is one
+//     token), the first tokens depend on where the run ends, and it is held.
 //   - a piece of white space starts a run of white space and ends where the run ends (less its last character
 //     before text), or, with the patterns that have `\s*[\r\n]+`, right after the run's last CR or LF. Until the
 //     run ends, the bytes surely in the piece are the run so far, or with those patterns, once the run has a CR or
@@ -289,7 +292,11 @@ extension EncodePipeline {
             done = closed || end <= decidedBy && (!state.caseRunsLookFar || EncodePipeline.upperRunEnds(all, from: end, to: decidedBy))
         }
         var fed = end
-        if !done {
+        var tokens = TokenBuffer(capacity: 16)
+        if !done && !state.whiteSpace && !state.inTail && end <= decidedBy,
+           let stop = endBeforeCapitals(&state, encoder, all, end: end, decidedBy: decidedBy, into: &tokens) {
+            fed = stop
+        } else if !done {
             // Feed what is surely in the piece, at most about four segments; the next scan starts where this feed
             // stops, so that must be a character of the piece's run (not the CR, LF and "/" that o200k's
             // punctuation pieces take after them), or in white space, a place the rules above allow.
@@ -324,8 +331,7 @@ extension EncodePipeline {
             }
             if fed == 0 { return false }
         }
-        var tokens = TokenBuffer(capacity: fed / 2 + 16)
-        guard encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) else {
+        if tokens.count == 0, !encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) {
             try writer.flush(write: write)
             throw EncodeFailure.unstableLongPiece(input: name, offset: blockBase + fed)
         }
@@ -346,5 +352,33 @@ extension EncodePipeline {
         buffer.count = rest
         blockBase += fed
         return true
+    }
+
+    /// o200k: a piece that ends at `end`, where a run of capitals begins that has not ended in what is read. Where
+    /// that run ends decides whether the piece ends at `end` (before anything but a lower-case letter) or runs on
+    /// through the capitals. Both give the same tokens if BPE keeps a token boundary at `end`, that is if the
+    /// piece's last token forms a junction with the capitals' first (`BytePairEncoder.isJunction`), as it does for
+    /// "亚洲" before a run of "A": the piece is then ended at `end` and the capitals streamed as a piece of their own,
+    /// which takes the letters that may follow them as the longer piece would (scanned from its first capital, a
+    /// piece ends where it ends scanned from the piece before). Returns the bytes fed, with the tokens of both, or
+    /// nil, having changed nothing, when fewer capitals are read than the stream needs to fix its first token, the
+    /// junction fails, or the piece is a token that BPE's merges do not build (it would be encoded differently on
+    /// its own and inside the longer piece).
+    func endBeforeCapitals(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>,
+                           end: Int, decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
+        guard state.caseRunsLookFar, end > 0 else { return nil }
+        let window = state.stream.keepBytes + state.stream.stepBytes
+        let stop = EncodePipeline.characterStart(all, atOrBefore: max(0, decidedBy - 8))
+        // More than a window of capitals, so that the capitals' stream takes a step and checks the junction.
+        guard stop - end > window else { return nil }
+        guard encoder.endingAgreesWithMerges(state.stream, UnsafeBufferPointer(rebasing: all[0..<end])) else { return nil }
+        var ended = state.stream
+        var out = TokenBuffer(capacity: (stop + 1) / 2 + 16)
+        guard encoder.feed(&ended, UnsafeBufferPointer(rebasing: all[0..<end]), final: true, into: &out) else { return nil }
+        var capitals = LongPieceStream(keepBytes: state.stream.keepBytes, stepBytes: state.stream.stepBytes, after: ended.lastToken)
+        guard encoder.feed(&capitals, UnsafeBufferPointer(rebasing: all[end..<stop]), final: false, into: &out) else { return nil }
+        tokens = out
+        state.stream = capitals
+        return stop
     }
 }

@@ -83,4 +83,37 @@ final class LongPieceStreamTests: XCTestCase {
         XCTAssertNil(streamed(encoder, walk, keep: 256, step: 256, rng: &rng))
         XCTAssertEqual(streamed(encoder, walk, keep: 4096, step: 256, rng: &rng), whole)
     }
+
+    /// A stream whose piece turns out no longer than a token ends as tiktoken ends a piece: a token that BPE's merges
+    /// do not build ("xyz" with no "xy" or "yz") is looked up whole; `endingAgreesWithMerges` tells the two apart.
+    func testShortPieceIsLookedUpWhole() throws {
+        var bytes: [UInt8] = [], ends: [Int] = [], ranks: [UInt32] = []
+        for b in 0..<256 { bytes.append(UInt8(b)); ends.append(bytes.count); ranks.append(UInt32(b)) }
+        bytes += Array("xyz".utf8); ends.append(bytes.count); ranks.append(300)
+        bytes += Array("ab".utf8); ends.append(bytes.count); ranks.append(301)
+        let table = try RankTable(bytes: bytes, ends: ends, ranks: ranks)
+        let tokenizer = Tokenizer(name: "unreachable", ranks: table, pattern: "", preTokenizer: Shipped.cl100k.preTokenizer,
+                                  specialTokens: .none)
+        let encoder = tokenizer.makeEncoder()
+        XCTAssertEqual(try tokenizer.encode(bytes: Array("xyz".utf8)), [300])
+        for (text, want, agrees) in [("xyz", [UInt32(300)], false), ("ab", [301], true), ("xyzab", [120, 121, 122, 301], true)] {
+            let piece = Array(text.utf8)
+            var stream = LongPieceStream(keepBytes: 256, stepBytes: 256)
+            var out = TokenBuffer(capacity: 16)
+            piece.withUnsafeBufferPointer { b in
+                XCTAssertEqual(encoder.endingAgreesWithMerges(stream, b), agrees, text)
+                XCTAssertTrue(encoder.feed(&stream, b, final: true, into: &out))
+            }
+            XCTAssertEqual(Array(out.ids), want, text)
+        }
+        // Fed in two parts, nothing given out yet: the same.
+        var stream = LongPieceStream(keepBytes: 256, stepBytes: 256)
+        var out = TokenBuffer(capacity: 16)
+        [UInt8]([0x78]).withUnsafeBufferPointer { XCTAssertTrue(encoder.feed(&stream, $0, final: false, into: &out)) }
+        [UInt8]([0x79, 0x7A]).withUnsafeBufferPointer { b in
+            XCTAssertFalse(encoder.endingAgreesWithMerges(stream, b))
+            XCTAssertTrue(encoder.feed(&stream, b, final: true, into: &out))
+        }
+        XCTAssertEqual(Array(out.ids), [300])
+    }
 }

@@ -87,6 +87,11 @@ final class LongStretchTests: XCTestCase {
             ("letters without case inside capitals", [UInt8](repeating: 0x41, count: 30_000) + Array("亚洲AV".utf8)
                 + [UInt8](repeating: 0x41, count: 30_000) + Array("a".utf8)),
             ("capitals after a letter without case, then punctuation", Array("亚洲AV".utf8) + [UInt8](repeating: 0x41, count: 60_000) + Array("!".utf8)),
+            // BPE keeps a boundary after "中国" and "カナ" before the capitals either way: the capitals are streamed.
+            ("capitals after Han, then a lower-case letter", Array("x ".utf8) + Array(String(repeating: "中国", count: 3).utf8)
+                + [UInt8](repeating: 0x42, count: 60_000) + Array("b end".utf8)),
+            ("capitals after kana, then punctuation", Array(String(repeating: "カナ", count: 6_000).utf8)
+                + [UInt8](repeating: 0x51, count: 40_000) + Array("国".utf8) + [UInt8](repeating: 0x51, count: 20_000) + Array("! end".utf8)),
             ("slashes in a punctuation tail", Array("x!\n".utf8) + [UInt8](repeating: 0x2F, count: 60_001) + Array("* end".utf8)),
             ("mixed", mixed),
         ]

@@ -296,7 +296,8 @@ def test_punctuation_ending_in_line_breaks_is_cut(tok, vocab, enc, workdir):
     check_whole(enc, out, enc.encode_ordinary(text), f"{vocab} punctuation ending in line breaks")
 
 
-@pytest.mark.parametrize("shape", ["capitals-after-caseless", "caseless-inside-capitals", "slash-tail"])
+@pytest.mark.parametrize("shape", ["capitals-after-caseless", "caseless-inside-capitals", "slash-tail",
+                                   "capitals-after-han-then-lower", "capitals-after-kana-then-punctuation"])
 def test_o200k_case_runs_and_slash_tails(tok, vocab, enc, workdir, shape):
     """Shapes an audit found (o200k gave one id more than tiktoken): o200k's `[upper]*[lower]+` reads to the end of
     a run of capitals after a letter without case and gives it back, so "亚洲AV" and megabytes of capitals end after
@@ -304,7 +305,12 @@ def test_o200k_case_runs_and_slash_tails(tok, vocab, enc, workdir, shape):
     tiktoken at one and two threads, and with `--special allow`."""
     text = {"capitals-after-caseless": "x 亚洲AV" + "A" * 9_000_000 + "a end",
             "caseless-inside-capitals": "A" * 5_000_000 + "亚洲AV" + "A" * 5_000_000 + "a",
-            "slash-tail": "x!\n" + "/" * 9_000_001 + "* end"}[shape]
+            "slash-tail": "x!\n" + "/" * 9_000_001 + "* end",
+            # BPE keeps a boundary after "中国" and "カナ" before the capitals: they are streamed (see below).
+            "capitals-after-han-then-lower": "x " + "中国" * 3 + "B" * 9_000_000 + "b end",
+            "capitals-after-kana-then-punctuation": "カナ" * 2_000_000 + "Q" * 5_000_000 + "国" + "Q" * 2_000_000 + "! end"}[shape]
+    if shape.endswith(("-then-lower", "-then-punctuation")) and vocab != "o200k_base":
+        pytest.skip("the streaming of capitals after a letter without case is o200k's alone")
     path = workdir / f"audit-{shape}-{vocab}.txt"
     path.write_bytes(text.encode())
     want = enc.encode_ordinary(text)
@@ -381,3 +387,17 @@ def test_memory_bounded_on_raw_bytes(tok, workdir, vocab):
         else:
             one = str(want).encode()
             assert out == (one + b" ") * 59_999_999 + one + b"\n", (len(out), out[:40], out[-40:])
+
+
+def test_memory_bounded_on_capitals_after_a_letter_without_case(tok, workdir):
+    """o200k: whether "中国" before megabytes of capitals ends there or runs on through them is decided where the
+    capitals end ("!" or "b"). When BPE keeps a token boundary after "中国" either way (its last token and the
+    capitals' first form a junction), the capitals stream as a piece of their own: under 60 MB (it was held whole:
+    161 MB for Han then 50 MB of capitals). When it does not (" 亚洲AV" is one token, but only in the longer piece),
+    the first ids depend on the run's end and the run is held (see test_o200k_case_runs_and_slash_tails)."""
+    for end in (b"!", b"b end"):
+        path = workdir / "han-capitals.txt"
+        path.write_bytes("中国".encode() * 1000 + b"B" * 60_000_000 + end)
+        out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--count", "--threads", "2"], path)
+        assert rss < 60, f"peak RSS {rss:.0f} MB on Han then 60 MB of capitals ending in {end!r}"
+        assert int(out) > 60_000_000 // 8, out
