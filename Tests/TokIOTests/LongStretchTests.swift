@@ -97,11 +97,11 @@ final class LongStretchTests: XCTestCase {
         ]
     }
 
-    /// Every shape, every standard vocabulary, ids, tokens and counts, whole and per line, one thread and two:
-    /// the output equals encoding the whole input (or each line) at once.
-    func testLongStretchesEncodeAsTheWhole() throws {
+    /// Each shape with every standard vocabulary, ids, tokens and counts, whole and per line, one thread and two,
+    /// against encoding the whole input (or each line) at once.
+    func checkEncodeAsTheWhole(_ shapes: [(String, [UInt8])], invalidUTF8: InvalidUTF8Policy) throws {
         for tokenizer in Self.tokenizers {
-            for (label, input) in shapes() {
+            for (label, input) in shapes {
                 for lines in [false, true] {
                     let want = try expected(tokenizer, input, lines: lines)
                     for (threads, count) in [(1, false), (2, false), (1, true)] {
@@ -110,6 +110,7 @@ final class LongStretchTests: XCTestCase {
                         options.lines = lines
                         options.threads = threads
                         options.countOnly = count
+                        options.invalidUTF8 = invalidUTF8
                         let got = try run(tokenizer, input, options: options, seed: UInt64(input.count + threads))
                         let text = count ? (lines ? want.map { "\($0.count)\n" }.joined() : "")
                             : want.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
@@ -119,6 +120,12 @@ final class LongStretchTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Every shape, every standard vocabulary, ids, tokens and counts, whole and per line, one thread and two:
+    /// the output equals encoding the whole input (or each line) at once.
+    func testLongStretchesEncodeAsTheWhole() throws {
+        try checkEncodeAsTheWhole(shapes(), invalidUTF8: .error)
     }
 
     /// `--invalid-utf8 bytes`: long stretches and long pieces holding bytes that are not UTF-8 (runs of 0xFF and of
@@ -148,26 +155,7 @@ final class LongStretchTests: XCTestCase {
             ("invalid bytes in white space", Array("w".utf8) + random(invalid + [[0x20], [0x20], [0x0A], [0x09]], 70_000)),
             ("white space after invalid bytes", [UInt8](repeating: 0xFF, count: 30_000) + [UInt8](repeating: 0x20, count: 30_000) + [0xC0, 0xA0]),
         ]
-        for tokenizer in Self.tokenizers {
-            for (label, input) in shapes {
-                for lines in [false, true] {
-                    let want = try expected(tokenizer, input, lines: lines)
-                    for (threads, count) in [(1, false), (2, false), (1, true)] {
-                        var options = EncodeOptions()
-                        options.segmentBytes = 1024
-                        options.lines = lines
-                        options.threads = threads
-                        options.countOnly = count
-                        options.invalidUTF8 = .bytes
-                        let got = try run(tokenizer, input, options: options, seed: UInt64(input.count + threads))
-                        let text = count ? (lines ? want.map { "\($0.count)\n" }.joined() : "")
-                            : want.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
-                        XCTAssertEqual(String(decoding: got, as: UTF8.self), text,
-                                       "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count)")
-                    }
-                }
-            }
-        }
+        try checkEncodeAsTheWhole(shapes, invalidUTF8: .bytes)
         // Character starts as the scanners read bytes: a continuation byte starts a character unless a well-formed
         // sequence before it covers it.
         let bytes: [UInt8] = [0x61, 0xE4, 0xB8, 0xAD, 0x80, 0xE4, 0xB8, 0x41, 0xC0, 0xA0, 0xF0, 0x9F, 0x98, 0x80, 0xBF]
