@@ -293,9 +293,11 @@ extension EncodePipeline {
         }
         var fed = end
         var tokens = TokenBuffer(capacity: 16)
+        var splitBeforeCapitals = false
         if !done && !state.whiteSpace && !state.inTail && end <= decidedBy,
            let stop = endBeforeCapitals(&state, encoder, all, end: end, decidedBy: decidedBy, into: &tokens) {
             fed = stop
+            splitBeforeCapitals = true
         } else if !done {
             // Feed what is surely in the piece, at most about four segments; the next scan starts where this feed
             // stops, so that must be a character of the piece's run (not the CR, LF and "/" that o200k's
@@ -331,7 +333,7 @@ extension EncodePipeline {
             }
             if fed == 0 { return false }
         }
-        if tokens.count == 0, !encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) {
+        if !splitBeforeCapitals, !encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) {
             try writer.flush(write: write)
             throw EncodeFailure.unstableLongPiece(input: name, offset: blockBase + fed)
         }
@@ -358,7 +360,7 @@ extension EncodePipeline {
     /// that run ends decides whether the piece ends at `end` (before anything but a lower-case letter) or runs on
     /// through the capitals. Both give the same tokens if BPE keeps a token boundary at `end`, that is if the
     /// piece's last token forms a junction with the capitals' first (`BytePairEncoder.isJunction`), as it does for
-    /// "亚洲" before a run of "A": the piece is then ended at `end` and the capitals streamed as a piece of their own,
+    /// "中国" before a run of "B": the piece is then ended at `end` and the capitals streamed as a piece of their own,
     /// which takes the letters that may follow them as the longer piece would (scanned from its first capital, a
     /// piece ends where it ends scanned from the piece before). Returns the bytes fed, with the tokens of both, or
     /// nil, having changed nothing, when fewer capitals are read than the stream needs to fix its first token, the
@@ -368,8 +370,10 @@ extension EncodePipeline {
                            end: Int, decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
         guard state.caseRunsLookFar, end > 0 else { return nil }
         let window = state.stream.keepBytes + state.stream.stepBytes
-        let stop = EncodePipeline.characterStart(all, atOrBefore: max(0, decidedBy - 8))
-        // More than a window of capitals, so that the capitals' stream takes a step and checks the junction.
+        // At most about four segments at a time, as other steps feed, but more than a window of capitals, so that
+        // the capitals' stream takes a step and checks the junction.
+        let most = end + max(4 * max(options.segmentBytes, 1024), window + 1)
+        let stop = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
         guard stop - end > window else { return nil }
         guard encoder.endingAgreesWithMerges(state.stream, UnsafeBufferPointer(rebasing: all[0..<end])) else { return nil }
         var ended = state.stream
