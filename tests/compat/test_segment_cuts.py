@@ -307,8 +307,8 @@ def test_o200k_case_runs_and_slash_tails(tok, vocab, enc, workdir, shape):
             "caseless-inside-capitals": "A" * 5_000_000 + "亚洲AV" + "A" * 5_000_000 + "a",
             "slash-tail": "x!\n" + "/" * 9_000_001 + "* end",
             # BPE keeps a boundary after "中国" and "カナ" before the capitals: they are streamed (see below).
-            "capitals-after-han-then-lower": "x " + "中国" * 3 + "B" * 9_000_000 + "b end",
-            "capitals-after-kana-then-punctuation": "カナ" * 2_000_000 + "Q" * 5_000_000 + "国" + "Q" * 2_000_000 + "! end"}[shape]
+            "capitals-after-han-then-lower": "x " + "中国" * 3 + "B" * 6_000_000 + "b end",
+            "capitals-after-kana-then-punctuation": "カナ" * 200_000 + "Q" * 4_500_000 + "国" + "Q" * 1_500_000 + "! end"}[shape]
     if shape.endswith(("-then-lower", "-then-punctuation")) and vocab != "o200k_base":
         pytest.skip("the streaming of capitals after a letter without case is o200k's alone")
     path = workdir / f"audit-{shape}-{vocab}.txt"
