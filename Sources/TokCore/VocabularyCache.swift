@@ -36,7 +36,7 @@ public enum VocabularyCache {
     }
 
     /// The rank table of the `.tiktoken` file at `path`. To find a cached image the file's fingerprint is taken
-    /// from its note (`noteFingerprint`) or, failing that, from streaming the file through a small buffer (reading
+    /// from its note (`fileFingerprint`) or, failing that, from streaming the file through a small buffer (reading
     /// o200k's 3.6 MB into one fresh array cost more than the rest of loading the image); the file is read whole
     /// only when it has to be parsed.
     public static func table(path: String) throws(VocabularyError) -> RankTable {
