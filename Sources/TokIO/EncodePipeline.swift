@@ -117,12 +117,20 @@ public final class EncodePipeline: @unchecked Sendable {
         var queue: [PendingSegment?] = []   // written entries are set to nil, so their memory goes at once
         var head = 0
         var count: Int { queue.count - head }
+        /// Input bytes of the segments in flight.
+        var bytes = 0
+
+        mutating func append(_ p: PendingSegment) {
+            queue.append(p)
+            bytes += p.bytes.count
+        }
 
         /// Waits for the oldest segment and writes its output; throws its failure after writing what precedes it.
         mutating func writeOldest(_ writer: inout OrderedWriter, write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
             let p = queue[head]!
             queue[head] = nil
             head += 1
+            bytes -= p.bytes.count
             if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             p.done.wait()
             if let f = p.result.failure {
@@ -140,6 +148,7 @@ public final class EncodePipeline: @unchecked Sendable {
         /// Waits for every segment without writing (before giving up on an error).
         mutating func waitAll() {
             while head < queue.count { queue[head]?.done.wait(); queue[head] = nil; head += 1 }
+            bytes = 0
         }
     }
 
@@ -384,9 +393,14 @@ public final class EncodePipeline: @unchecked Sendable {
                     p.result = p.bytes.withUnsafeBufferPointer { self.process($0, absolute: p.absolute, name: name) }
                     p.done.signal()
                 }
-                inFlight.queue.append(p)
-                // Two segments per thread in flight keep the workers busy while this thread writes.
-                while inFlight.count > 2 * threads { try inFlight.writeOldest(&writer, write: write) }
+                inFlight.append(p)
+                // Two segments per thread in flight keep the workers busy while this thread writes. A segment far
+                // larger than usual (long stretches are cut every few MB) holds its input and output until written,
+                // up to 8 bytes per input byte: past twice the usual bytes, only one per thread stays in flight.
+                while inFlight.count > 2 * threads
+                        || (inFlight.count > threads && inFlight.bytes > 2 * threads * segmentBytes) {
+                    try inFlight.writeOldest(&writer, write: write)
+                }
             }
         }
         // Keep the tail.

@@ -389,6 +389,22 @@ def test_memory_bounded_on_raw_bytes(tok, workdir, vocab):
             assert out == (one + b" ") * 59_999_999 + one + b"\n", (len(out), out[:40], out[-40:])
 
 
+def test_two_threads_hold_few_large_segments(tok, workdir, vocab):
+    """Runs of 5 MB that no vocabulary merges into long tokens (NUL bytes: one or two per id), separated by letters,
+    are cut into segments of about 5 MB, each held with its ids and output until written. Two threads keep at most
+    one such segment per thread in flight (they kept four: 2.2-2.5x the one-thread peak), and write what one does."""
+    path = workdir / "nul-runs.txt"
+    path.write_bytes((b"\x00" * 5_000_000 + b"k" * 1000) * 6)
+    one, rss1 = peers.peak_rss_mb(["encode", "-t", vocab, "--threads", "1"], path)
+    two, rss2 = peers.peak_rss_mb(["encode", "-t", vocab, "--threads", "2"], path)
+    assert two == one
+    assert rss2 < 2.0 * rss1, f"peak RSS {rss2:.0f} MB on two threads against {rss1:.0f} MB on one"
+    enc = peers.encoding(vocab)
+    want = enc.encode_ordinary("\x00" * 5_000_000 + "k" * 1000)
+    got = [int(x) for x in one.split()[:len(want)]]
+    assert got == want
+
+
 def test_memory_bounded_on_capitals_after_a_letter_without_case(tok, workdir):
     """o200k: whether "中国" before megabytes of capitals ends there or runs on through them is decided where the
     capitals end ("!" or "b"). When BPE keeps a token boundary after "中国" either way (its last token and the
