@@ -35,6 +35,8 @@ public struct ICURegexError: Error, CustomStringConvertible, Sendable {
 /// `$` outside a character class means the end of the text, as in tiktoken (Rust regex): the pattern is compiled
 /// with every such `$` replaced by `\z`, because ICU's `$` also matches before a line terminator that ends the
 /// text. A pattern that turns on multi-line mode with an inline flag (`(?m)`, `(?im:` ...) is left unchanged.
+/// Only LF ends a line (ICU's `UREGEX_UNIX_LINES`), as in Rust's regex and Oniguruma: `.` matches CR, U+0085,
+/// U+2028 and U+2029, which ICU otherwise treats as line ends too.
 ///
 /// ICU reads invalid UTF-8 as U+FFFD, so on such input the pieces may differ from the hand-written scanners'
 /// (which read each invalid byte as its own character); they still tile the text.
@@ -65,7 +67,7 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
         var status = U_ZERO_ERROR
         var parseError = UParseError()
         let re = utf16.withUnsafeMutableBufferPointer { p in
-            cicu_uregex_open(p.baseAddress, Int32(p.count), 0, &parseError, &status)
+            cicu_uregex_open(p.baseAddress, Int32(p.count), UInt32(UREGEX_UNIX_LINES.rawValue), &parseError, &status)
         }
         guard status.rawValue <= U_ZERO_ERROR.rawValue, let re else {
             if let re { cicu_uregex_close(re) }

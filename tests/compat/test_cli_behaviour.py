@@ -305,6 +305,24 @@ def test_user_pattern_and_word_break_round_trip(tok):
         assert peers.ok(run(tok, ["decode"], ids), "decode") == text
 
 
+def test_user_pattern_reads_dot_and_dollar_as_tiktoken(tok):
+    """A pattern of the user's runs on ICU with Rust's meaning of `.` (anything but LF: ICU alone also stops at CR,
+    U+0085, U+2028 and U+2029) and of `$` (the end of the text). Every pattern here matches all of its text, since
+    tiktoken drops what a pattern does not match and tok keeps it."""
+    import tiktoken
+    ranks = peers.encoding("cl100k_base")._mergeable_ranks
+    texts = ["ab\r\ncd\r\n\r\nx\r", "a\rb\r\nc\u0085d\u2028e\u2029f\ng\x0bh\x0ci", "\r\r\n\n\u2028\u2029\u0085",
+             "line one\r\nline two\nline three\u0085end", "xxxxx\r\r\r\n\n", "Добрый день\r\n東京\u2028タワー  \n \n"]
+    patterns = [r".+\n|.+|\n", r"(?i:hello)|.|\n", r"[^\n]+|\n", r"\w+|.|\n", r"(?m)^.+$|\n|.", r".*?\r|.+|\n",
+                r"\s+$|\S+|\s", r"(?m).$|\n|.", r" ?\p{L}+|.+$|.|\n"]
+    for pattern in patterns:
+        enc = tiktoken.Encoding("user", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+        text = "\n".join(texts)
+        for t in texts + [text]:
+            got = peers.ok(run(tok, ["encode", "-t", "cl100k_base", "--pattern", pattern], t.encode()), pattern)
+            assert [int(x) for x in got.split()] == enc.encode_ordinary(t), (pattern, t)
+
+
 def test_decode_lines_inverts_encode_lines(tok):
     text = b"alpha\n\nbeta gamma\n"
     ids = peers.ok(run(tok, ["encode", "--lines"], text), "encode")
