@@ -26,7 +26,7 @@ struct Encode: ParsableCommand {
     @Option(help: ArgumentHelp("Output: ids, tokens (byte-level strings, space as Ġ), jsonl (ids, token strings and byte offsets).", valueName: "format"))
     var format: OutputFormat = .ids
 
-    @Flag(help: "Write token counts only: one per input (and a total for several inputs), or one per line with --lines.")
+    @Flag(help: "Write token counts only: one per input (and a total for several inputs), or one per line with --lines. Not with --format tokens or jsonl.")
     var count = false
 
     @Option(help: ArgumentHelp("Worker threads (default: all CPUs).", valueName: "n"))
@@ -46,6 +46,7 @@ struct Encode: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if count && format != .ids { throw ValidationError("--count writes counts, not tokens: drop --format \(format.rawValue)") }
         try validateInputs(files: files, filesFrom: filesFrom)
     }
 

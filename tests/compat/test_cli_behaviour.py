@@ -563,6 +563,16 @@ def test_readme_encode_examples_are_true(tok):
         assert [int(i) for i in ids.split()] == peers.encoding(name).encode_ordinary(text + "\n")
 
 
+def test_count_refuses_a_token_format(tok):
+    """`--count` writes counts, so `--format tokens|jsonl` with it is a usage error (it was silently ignored);
+    `--format ids`, the default, is accepted."""
+    for fmt in ("tokens", "jsonl"):
+        cp = run(tok, ["encode", "--count", "--format", fmt], b"hello world\n")
+        assert cp.returncode == 64 and b"--count" in cp.stderr and fmt.encode() in cp.stderr, cp.stderr
+        assert cp.stdout == b""
+    assert peers.ok(run(tok, ["encode", "--count", "--format", "ids"], b"hello world\n"), "ids").split() == [b"3"]
+
+
 def test_bench_checks_its_arguments_and_input(tok, workdir):
     """`tok bench`: --threads 0 and --repeat 0 are usage errors (they ran one thread, one run, and reported
     threads 0); invalid UTF-8 is an error with its offset (it was timed silently); the JSON line stays valid for
