@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TOK := .build/release/tok
 
-.PHONY: demo test bench bench-train deps build test-swift test-compat man clean
+.PHONY: demo test bench bench-train sanitize deps build test-swift test-compat man clean
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,11 @@ bench: build
 # Training speed and memory against HF tokenizers, SentencePiece and bpeasy on a 100 MB corpus, in one run.
 bench-train: build
 	bench/setup.sh && .venv/bin/python bench/train_bench.py --tok $(TOK)
+
+# AddressSanitizer and ThreadSanitizer builds of the tests and of tok, run on the unsafe and the concurrent code.
+sanitize: deps build
+	@scripts/install-deps.sh test
+	scripts/sanitize.sh
 
 clean:
 	rm -rf .build bench-out
