@@ -78,7 +78,7 @@ extension Encoder {
         }
         guard final, !stream.held.isEmpty else { return true }
         tokens.removeAll()
-        if stream.last == nil, stream.held.count <= bpe.table.maxKeyLength, let r = bpe.table.rank(of: stream.held) {
+        if let (_, r) = wholePieceToken(stream, then: UnsafeBufferPointer(start: nil, count: 0)) {
             tokens.append(r)   // a piece no longer than a token after all: tiktoken's whole-piece lookup first
         } else if stream.held.count == 1 {
             tokens.append(bpe.byteRank[Int(stream.held[0])])   // `mergeWhole` takes two bytes or more
@@ -98,11 +98,17 @@ extension Encoder {
     /// bytes inside a longer piece: always, unless the piece is a token that the merges do not build (`feed` then
     /// gives the token, as tiktoken's whole-piece lookup does).
     public func endingAgreesWithMerges(_ stream: LongPieceStream, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard stream.last == nil, stream.held.count + bytes.count <= bpe.table.maxKeyLength else { return true }
-        let piece = stream.held + Array(bytes)
-        guard piece.count > 1, let r = bpe.table.rank(of: piece) else { return true }
+        guard let (piece, r) = wholePieceToken(stream, then: bytes), piece.count > 1 else { return true }
         var tokens = TokenBuffer(capacity: piece.count + 16)
         piece.withUnsafeBufferPointer { bpe.mergeWhole($0.baseAddress!, $0.count, into: &tokens) }
         return tokens.count == 1 && tokens.ids[0] == r
+    }
+
+    /// The piece of `stream` continued by `more`, and the token it is, when tiktoken would look it up whole: nothing
+    /// given out yet and no longer than a token. Otherwise nil.
+    func wholePieceToken(_ stream: LongPieceStream, then more: UnsafeBufferPointer<UInt8>) -> (piece: [UInt8], rank: UInt32)? {
+        guard stream.last == nil, stream.held.count + more.count <= bpe.table.maxKeyLength else { return nil }
+        let piece = stream.held + Array(more)
+        return bpe.table.rank(of: piece).map { (piece, $0) }
     }
 }
