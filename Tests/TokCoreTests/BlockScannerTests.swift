@@ -38,7 +38,7 @@ final class BlockScannerTests: XCTestCase {
                      "\u{3000}", "\u{17F}", "\u{301}", "😀"].map { Array($0.utf8) } + [[0xFF], [0xC3], [0x80]]
         // Upper-case runs, slashes after CR/LF, suffixes after suffixes (o200k).
         let o200kUnits = ["Word", "ABC", "aB", "/", "//", "\n/", "!\n/", "it's", "IT'S", "'s's", "we'rex", "x/\n/y", "camelCase",
-                          "HTTPServer", "don'tKnow"].map { Array($0.utf8) }
+                          "HTTPServer", "don'tKnow", "'rE", "'vE", "'lL", "E'rEL", "x'lLAMA"].map { Array($0.utf8) }
         var rng = SeededRandom(seed: 0xB10C)
         for p in [StandardPattern.cl100k, .llama3, .o200k] {
             var failures = 0
@@ -62,6 +62,18 @@ final class BlockScannerTests: XCTestCase {
                     }
                     XCTFail("\(p): block and scalar splits differ at byte \(at): block \(show(got)), scalar \(show(want)), in \(String(decoding: text, as: UTF8.self).debugDescription)")
                 }
+            }
+        }
+    }
+
+    /// A suffix whose second letter is upper case after a lower-case one ("'rE", "'vE", "'lL") belongs to the word
+    /// before it, so the window must not keep the camel-case start inside it: when such a suffix crosses a window's
+    /// end, that stray start was where the next window began ("E'rEL" gave "E'r", "EL" instead of "E'rE", "L").
+    func testNoPieceStartsInsideAMixedCaseSuffixAtAWindowEnd() {
+        for core in ["E'rEL", "He'rEL", "x'vEL", "y'lLAMA", "x'rEL'LL", "ab'RE'rE'lLx"] {
+            for k in 30..<140 {
+                let text = Array((String(repeating: "ab ", count: 50).prefix(k) + core + String(repeating: " filler", count: 12)).utf8)
+                XCTAssertEqual(splitEnds(StandardPattern.o200k.preTokenizer, text), scalarEnds(.o200k, text), "\(core) after \(k) bytes")
             }
         }
     }

@@ -264,6 +264,16 @@ def test_long_pieces_small_alphabets(tok, vocab, enc, workdir):
     assert_encodes_lines(tok, vocab, enc, peers.long_pieces(), "long pieces", workdir)
 
 
+def test_contractions_at_every_window_offset(tok, vocab, enc, workdir):
+    """Contraction suffixes in both cases, some crossing the scanners' 64-byte windows: o200k once split
+    "E'rEL" as "E'r", "EL" when the suffix "'rE" ran past a window's end (its "E" looked like a camel-case start)."""
+    cores = ["E'rEL", "He'rEL", "x'vEL", "y'lLAMA", "x'rEL'LL'd", "ab'RE'rE'lLx", "IT'S'Re'vE", "we'Ll'Dx",
+             "don'T'mE", "\u0415'rE\u041b", "\u00e9'lL\u00c9"]
+    fillers = ["ab " * 60, "a1 " * 60, "xy" * 90, "ab\t" * 60]
+    lines = [(f[:k] + core + " filler" * 12) for core in cores for f in fillers for k in range(0, 140, 1 if f is fillers[0] else 7)]
+    assert_encodes_lines(tok, vocab, enc, lines, f"{vocab} contractions at window offsets (--lines)", workdir)
+
+
 def test_random_code_points_every_plane(tok, vocab, enc, workdir):
     """Random code points from all planes (see `peers.random_code_points`), whole file on one and two threads."""
     text = peers.random_code_points()

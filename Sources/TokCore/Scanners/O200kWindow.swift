@@ -56,8 +56,11 @@ func o200kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int
         if a == suffixEnd { continue }
         let e = s.contractionFolded(i &+ a &+ 1)
         if e < 0 { continue }
-        starts &= ~(1 << UInt64(a))
         suffixEnd = e &- i
+        // No piece starts inside the suffix: not at its apostrophe, and not at an upper-case letter after a
+        // lower-case one ("'rE", "'vE", "'lL"), which the case rule above took for the start of a word.
+        let through: UInt64 = suffixEnd >= 64 ? ~0 : (1 << UInt64(suffixEnd)) &- 1
+        starts &= ~(through & ~((1 << UInt64(a)) &- 1))
         if suffixEnd < 64 { starts |= 1 << UInt64(suffixEnd) }
     }
     let below: UInt64 = hard >= 64 ? ~0 : (1 << UInt64(hard)) &- 1
