@@ -128,8 +128,12 @@ func windowWhitespaceStarts(_ W: UInt64, _ N: UInt64) -> UInt64 {
 func windowHardOffset(nonASCII: UInt64, tenthDigit: UInt64, whitespace W: UInt64) -> Int {
     var hard = (nonASCII | tenthDigit).trailingZeroBitCount
     if hard > 0 && (W >> UInt64(hard &- 1)) & 1 != 0 {
-        let nonWhiteBelow = hard == 64 ? ~W : ~W & ((1 << UInt64(hard)) &- 1)
+        let nonWhiteBelow = ~W & windowBitsBelow(hard)
         hard = 64 &- nonWhiteBelow.leadingZeroBitCount
     }
     return hard
 }
+
+/// The mask of window offsets below `k` (`0 <= k`): every offset when `k` is 64 or more.
+@inline(__always)
+func windowBitsBelow(_ k: Int) -> UInt64 { k >= 64 ? ~0 : (1 << UInt64(k)) &- 1 }

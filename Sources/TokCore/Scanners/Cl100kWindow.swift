@@ -48,6 +48,5 @@ func cl100kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: In
         let e = s.contractionFolded(i &+ a &+ 1)
         if e >= 0 && e &- i < 64 { starts |= 1 << UInt64(e &- i) }
     }
-    let below: UInt64 = hard >= 64 ? ~0 : (1 << UInt64(hard)) &- 1
-    return (starts & below & ~1, hard)
+    return (starts & windowBitsBelow(hard) & ~1, hard)
 }

@@ -59,10 +59,8 @@ func o200kWindowStarts(_ s: ScanText, _ i: Int) -> (committed: UInt64, hard: Int
         suffixEnd = e &- i
         // No piece starts inside the suffix: not at its apostrophe, and not at an upper-case letter after a
         // lower-case one ("'rE", "'vE", "'lL"), which the case rule above took for the start of a word.
-        let through: UInt64 = suffixEnd >= 64 ? ~0 : (1 << UInt64(suffixEnd)) &- 1
-        starts &= ~(through & ~((1 << UInt64(a)) &- 1))
+        starts &= ~(windowBitsBelow(suffixEnd) & ~windowBitsBelow(a))
         if suffixEnd < 64 { starts |= 1 << UInt64(suffixEnd) }
     }
-    let below: UInt64 = hard >= 64 ? ~0 : (1 << UInt64(hard)) &- 1
-    return (starts & below & ~1, hard)
+    return (starts & windowBitsBelow(hard) & ~1, hard)
 }
