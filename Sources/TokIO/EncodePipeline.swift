@@ -62,8 +62,8 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 /// and their output is written in order, so any thread count gives byte-identical output. Memory is bounded by
 /// the block size: after `longStretchBytes` without a safe cut the standard patterns cut at piece ends far from the
 /// end of what is buffered, and a pre-token longer than that is streamed (`LongStretches.swift`). A stretch those
-/// cannot cut (white space after a CR or LF until another or the run's end; in o200k, capitals after a letter
-/// without case until their run ends, where BPE would join the letter's last token with them; any, with a
+/// cannot cut (white space after a CR or LF until another or the run's end, and in o200k capitals after a letter
+/// without case until their run ends, where BPE would join the last token before them with them; any, with a
 /// normalizer or jsonl output; any, with a pattern of the user's) is held whole.
 public final class EncodePipeline: @unchecked Sendable {
     /// The tokenizer that encodes.
@@ -305,6 +305,7 @@ public final class EncodePipeline: @unchecked Sendable {
                 if longPieceEncoder == nil { longPieceEncoder = tokenizer.makeEncoder() }
                 stream = PieceStream(stream: LongPieceStream(keepBytes: min(64 << 10, 4 * segmentBytes), stepBytes: segmentBytes),
                                      whiteSpace: whiteSpace, lineBreaksEndWhiteSpace: lineBreaksEndWhiteSpace,
+                                     textEndTakesWhiteSpace: textEndTakesWhiteSpace,
                                      tail: punctuationTail, caseRunsLookFar: caseRunsLookFar)
                 wantBytes = blockBytes
                 continue

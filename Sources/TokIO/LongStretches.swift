@@ -31,7 +31,9 @@ import TokCore
 //     before text), or, with the patterns that have `\s*[\r\n]+`, right after the run's last CR or LF. Until the
 //     run ends, the bytes surely in the piece are the run so far, or with those patterns, once the run has a CR or
 //     LF, the run up to its last CR or LF; a scan that starts after a CR or LF of the piece shows whether another
-//     follows (its piece ends in one) or not (the piece ended where the scan started).
+//     follows (its piece ends in one) or not (the piece ended where the scan started). Until that is known, the
+//     white space after the last CR or LF is either in the piece or a piece of its own; unless BPE keeps a token
+//     boundary after the CR or LF either way (`endBeforeWhiteSpace`), it is held.
 //
 // With special tokens matched (`--special allow|error`), ordinary text ends where a special token starts: a piece
 // end is a cut only before the first special token in the stretch and `maxLength` bytes before the buffer's end
@@ -39,7 +41,7 @@ import TokCore
 //
 // With `--invalid-utf8 bytes`, a byte that is not UTF-8 is a character of its own, as the scanners read it
 // (`scannedCharacterLength`): neither letter, number nor white space. Text with a normalizer or jsonl output is held
-// whole as before; so is a run of white space after a CR or LF, until it ends or has another CR or LF.
+// whole as before.
 
 extension EncodePipeline {
     /// Bytes past a piece end that the scanners may have read to end it.
@@ -74,6 +76,9 @@ extension EncodePipeline {
         let whiteSpace: Bool
         /// The pattern ends a run of white space after its last CR or LF (`\s*[\r\n]+`; GPT-2's has not).
         let lineBreaksEndWhiteSpace: Bool
+        /// The pattern takes a run of white space that ends the text as one piece, CR and LF included (`\s++$`,
+        /// cl100k's): such a run is not ended after its last CR or LF.
+        let textEndTakesWhiteSpace: Bool
         /// A CR or LF of this piece has been fed.
         var lineBreakFed = false
         /// Bytes that may follow a CR or LF in the tail of a punctuation piece, if its pattern gives it one
@@ -155,6 +160,13 @@ extension EncodePipeline {
     var lineBreaksEndWhiteSpace: Bool {
         let probe: [UInt8] = [0x0A, 0x20, 0x20, 0x78]
         return probe.withUnsafeBufferPointer { firstPieceEnd($0) } == 1
+    }
+
+    /// Whether the pre-tokenizer takes a run of white space at the end of the text whole, CR and LF included:
+    /// "\n  " is one piece with cl100k's pattern (`\s++$`), and "\n", "  " with o200k's and llama3's.
+    var textEndTakesWhiteSpace: Bool {
+        let probe: [UInt8] = [0x0A, 0x20, 0x20]
+        return probe.withUnsafeBufferPointer { firstPieceEnd($0) } == 3
     }
 
     /// Where the run of white space that ends `text` starts (`text.count` if it does not end in white space).
@@ -284,20 +296,25 @@ extension EncodePipeline {
                 runEnd = EncodePipeline.characterStart(all, atOrAfter: runEnd + 1)
             }
             done = closed || runEnd <= decidedBy
+            // No CR or LF after the one fed: the piece ended there, unless the run ends the text (what is read is
+            // closed right after it: the input's end, a line's with --lines, a special token's start) and the
+            // pattern takes such a run whole.
+            let runEndsText = closed && end == scanEnd && state.textEndTakesWhiteSpace
             if done && state.lineBreaksEndWhiteSpace && state.lineBreakFed && end > 0
-                && all[end - 1] != 0x0A && all[end - 1] != 0x0D {
-                end = 0   // no CR or LF after the one fed: the piece ended there
+                && all[end - 1] != 0x0A && all[end - 1] != 0x0D && !runEndsText {
+                end = 0
             }
         } else {
             done = closed || end <= decidedBy && (!state.caseRunsLookFar || EncodePipeline.upperRunEnds(all, from: end, to: decidedBy))
         }
         var fed = end
         var tokens = TokenBuffer(capacity: 16)
-        var splitBeforeCapitals = false
+        // The piece was ended and what follows streamed as a piece of its own (both fed, their tokens in `tokens`).
+        var split = false
         if !done && !state.whiteSpace && !state.inTail && end <= decidedBy,
            let stop = endBeforeCapitals(&state, encoder, all, end: end, decidedBy: decidedBy, into: &tokens) {
             fed = stop
-            splitBeforeCapitals = true
+            split = true
         } else if !done {
             // Feed what is surely in the piece, at most about four segments; the next scan starts where this feed
             // stops, so that must be a character of the piece's run (not the CR, LF and "/" that o200k's
@@ -328,12 +345,22 @@ extension EncodePipeline {
                     fed = l + 1
                     state.lineBreakFed = true
                 } else if state.lineBreakFed {
-                    fed = 0
+                    // The run goes on past `decidedBy`. If it has another CR or LF before there, the piece goes on to
+                    // that one, and the bytes before `fed` are in it; if not, they may be a piece of their own.
+                    let read = UnsafeBufferPointer(rebasing: all[fed..<max(fed, decidedBy)])
+                    if !read.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                        if let stop = endBeforeWhiteSpace(&state, encoder, all, decidedBy: decidedBy, into: &tokens) {
+                            fed = stop
+                            split = true
+                        } else {
+                            fed = 0
+                        }
+                    }
                 }
             }
             if fed == 0 { return false }
         }
-        if !splitBeforeCapitals, !encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) {
+        if !split, !encoder.feed(&state.stream, UnsafeBufferPointer(rebasing: all[0..<fed]), final: done, into: &tokens) {
             try writer.flush(write: write)
             throw EncodeFailure.unstableLongPiece(input: name, offset: blockBase + fed)
         }
@@ -354,6 +381,36 @@ extension EncodePipeline {
         buffer.count = rest
         blockBase += fed
         return true
+    }
+
+    /// A piece of white space that has been fed up to a CR or LF, and goes on in `all`, white space with no other CR
+    /// or LF up to `decidedBy`, where the run is known to go on. If another comes before the run ends, the piece runs
+    /// on through this white space to the last one (`\s*[\r\n]+`), as it does to the text's end with cl100k's
+    /// `\s++$`; otherwise it ended at the CR or LF and the white space begins a piece of its own (`\s+(?!\S)`). Both
+    /// give the same tokens if BPE keeps a token boundary there, that is if the piece's last token forms a junction
+    /// with the first of the white space (it does with every shipped vocabulary: "\n" before spaces or tabs is "\n",
+    /// then theirs). The piece is then ended and the white space streamed as a piece of white space without a CR or
+    /// LF, which is what the rest of the run is in either case, as a scan from inside it shows. Returns the bytes
+    /// fed, with the tokens of both, or nil, having changed nothing, when too little is read for the stream to check
+    /// that junction, the junction fails, or the piece is a token that BPE's merges do not build.
+    func endBeforeWhiteSpace(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>,
+                             decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
+        let window = state.stream.keepBytes + state.stream.stepBytes
+        // As `endBeforeCapitals`: about four segments, but more than a window, so that the stream checks the junction.
+        let most = max(4 * max(options.segmentBytes, 1024), window + 1)
+        let stop = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
+        guard stop > window else { return nil }
+        let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        guard encoder.endingAgreesWithMerges(state.stream, none) else { return nil }
+        var ended = state.stream
+        var out = TokenBuffer(capacity: stop / 2 + 16)
+        guard encoder.feed(&ended, none, final: true, into: &out) else { return nil }
+        var rest = LongPieceStream(keepBytes: state.stream.keepBytes, stepBytes: state.stream.stepBytes, after: ended.lastToken)
+        guard encoder.feed(&rest, UnsafeBufferPointer(rebasing: all[0..<stop]), final: false, into: &out) else { return nil }
+        tokens = out
+        state.stream = rest
+        state.lineBreakFed = false
+        return stop
     }
 
     /// o200k: a piece that ends at `end`, where a run of capitals begins that has not ended in what is read. Where

@@ -77,6 +77,13 @@ final class LongStretchTests: XCTestCase {
             ("white space of every kind", Array("c".utf8) + random([" ", "\t", "\u{3000}", "\u{00A0}", "\n", "\r\n", "\u{2028}", "\u{0B}", "  "], 60_000) + Array("word".utf8)),
             ("white space without CR or LF", Array("d".utf8) + random([" ", "\t", "\u{3000}", "\u{00A0}", "\u{2028}", "  "], 60_000) + Array("\r\n\r\n text".utf8)),
             ("spaces after a line feed", Array("a\n".utf8) + [UInt8](repeating: 0x20, count: 40_000) + Array("x".utf8)),
+            // The white space after a CR or LF is in its piece if another CR or LF comes before the run ends, else a
+            // piece of its own: streamed either way where BPE keeps a token boundary after the CR or LF.
+            ("white space of other kinds after a line feed, then a line break", Array("w\n".utf8)
+                + random([" ", "\t", "\u{3000}", "\u{00A0}", "  "], 40_000) + Array("\r\n".utf8) + random([" ", "\t"], 20_000) + Array("x".utf8)),
+            ("tabs after a CR LF to the end", Array("t\r\n".utf8) + [UInt8](repeating: 0x09, count: 40_000)),
+            ("spaces after line feeds, run after run", Array("s".utf8)
+                + (0..<6).flatMap { _ in Array("\n".utf8) + [UInt8](repeating: 0x20, count: 3_000 + rng.next(12_000)) } + Array("'s x".utf8)),
             ("spaces and line feeds", Array("b".utf8) + Array(String(repeating: "   \n", count: 15_000).utf8) + Array("x".utf8)),
             ("spaces at the end", Array("e ".utf8) + [UInt8](repeating: 0x20, count: 40_000)),
             ("spaces before a contraction", Array("word".utf8) + [UInt8](repeating: 0x20, count: 40_000) + Array("'s".utf8)),
@@ -239,6 +246,40 @@ final class LongStretchTests: XCTestCase {
         for cutOff in [0, 1, 5, 12] {
             guard case .cuts(let cuts) = stretch(llama3, thai + reserved.dropLast(cutOff)) else { return XCTFail("Thai is cut") }
             XCTAssertLessThanOrEqual(cuts.last!, thai.count, "\(cutOff)")
+        }
+    }
+
+    /// White space after a line feed, with and without another line feed before the run ends, and at the text's end
+    /// (one piece with cl100k's pattern, `\s++$`; the white space alone with o200k's), in a vocabulary where "\n" and a
+    /// space merge first: BPE does not keep a token boundary after the "\n" ("\n" then spaces is "\n ", ... inside one
+    /// piece, but "\n", "  ", ... as two), so the white space cannot be streamed as a piece of its own and is held
+    /// until its run ends. The output still equals encoding the whole.
+    func testWhiteSpaceAfterALineFeedThatBPEJoinsToItIsHeld() throws {
+        var bytes: [UInt8] = [], ends: [Int] = [], ranks: [UInt32] = []
+        for b in 0..<256 { bytes.append(UInt8(b)); ends.append(bytes.count); ranks.append(UInt32(b)) }
+        for (k, token) in ["\n ", "  ", "    ", "        "].enumerated() {
+            bytes += Array(token.utf8); ends.append(bytes.count); ranks.append(UInt32(256 + k))
+        }
+        let table = try RankTable(bytes: bytes, ends: ends, ranks: ranks)
+        let spaces = [UInt8](repeating: 0x20, count: 40_000)
+        for (pattern, scanner) in [("cl100k", Cl100kScanner() as any PreTokenizer), ("o200k", O200kScanner())] {
+            let joining = Tokenizer(name: "line-feed-joins-spaces", ranks: table, pattern: pattern, preTokenizer: scanner,
+                                    specialTokens: .none)
+            XCTAssertEqual(try joining.encode(bytes: Array("\n    \n".utf8)), [256, 257, 32, 10], pattern)
+            XCTAssertEqual(try joining.encode(bytes: Array("\n    x".utf8)), [10, 257, 32, 32, 120], pattern)
+            XCTAssertEqual(try joining.encode(bytes: Array("\n    ".utf8)), pattern == "cl100k" ? [256, 257, 32] : [10, 258])
+            for input in [Array("a\n".utf8) + spaces + Array("x".utf8), Array("a\n".utf8) + spaces + Array("\n\nx".utf8),
+                          Array("a\n".utf8) + spaces, Array("a\r\n".utf8) + spaces + Array("\r".utf8) + spaces] {
+                for threads in [1, 2] {
+                    var options = EncodeOptions()
+                    options.segmentBytes = 1024
+                    options.threads = threads
+                    let got = try run(joining, input, options: options, seed: UInt64(threads))
+                    let want = try joining.encode(bytes: input).map(String.init).joined(separator: " ") + "\n"
+                    // Not the texts themselves in the message: tens of thousands of ids.
+                    XCTAssertTrue(got == Array(want.utf8), "\(pattern), \(input.count) bytes, threads \(threads)")
+                }
+            }
         }
     }
 
