@@ -10,7 +10,8 @@ extension Tokenizer {
         // One thread gains nothing from segments, and joining them would copy every id once more.
         if threads <= 1 { return try encode(bytes: text, special: special) }
         let segments = Self.segments(of: text, target: segmentBytes, rule: preTokenizer.cutRule,
-                                     asciiOnly: normalizer != nil, specials: special == .plain ? nil : specialTokens)
+                                     asciiOnly: normalizer != nil, inert: normalizer?.inertCharacters,
+                                     specials: special == .plain ? nil : specialTokens)
         // Each segment's ids stay in its own buffer (room for one id per two bytes, as `encode(bytes:)` gives its
         // one, so that it rarely grows) until all are done; then every segment is copied to its place in the
         // result, in parallel. Copying each to an array first and joining those on one thread (a serial tail)
@@ -77,7 +78,7 @@ extension Tokenizer {
     /// does; special strings are ordinary text).
     public func countParallel(bytes text: UnsafeBufferPointer<UInt8>, threads: Int, segmentBytes: Int = 1 << 20) -> Int {
         let segments = Self.segments(of: text, target: segmentBytes, rule: preTokenizer.cutRule,
-                                     asciiOnly: normalizer != nil, specials: nil)
+                                     asciiOnly: normalizer != nil, inert: normalizer?.inertCharacters, specials: nil)
         var counts = [Int](repeating: 0, count: segments.count)
         counts.withUnsafeMutableBufferPointer { cp in
             nonisolated(unsafe) let cp = cp
@@ -96,11 +97,11 @@ extension Tokenizer {
         return counts.reduce(0, +)
     }
 
-    /// Cuts `text` into ranges of about `target` bytes at the cuts of `rule` (no cut when it is nil; only cuts
-    /// before ASCII after a LF with `asciiOnly`, for text normalized after it is cut), skipping places inside an
-    /// occurrence of one of `specials`.
+    /// Cuts `text` into ranges of about `target` bytes at the cuts of `rule` (no cut when it is nil; with
+    /// `asciiOnly`, for text normalized after it is cut, only cuts judged by ASCII characters or ones in `inert`),
+    /// skipping places inside an occurrence of one of `specials`.
     public static func segments(of text: UnsafeBufferPointer<UInt8>, target: Int, rule: SafeCut.Rule? = .standard,
-                                asciiOnly: Bool = false, specials: SpecialTokens?) -> [Range<Int>] {
+                                asciiOnly: Bool = false, inert: InertCharacters? = nil, specials: SpecialTokens?) -> [Range<Int>] {
         let n = text.count
         guard let rule else { return n == 0 ? [] : [0..<n] }
         var out: [Range<Int>] = []
@@ -111,7 +112,7 @@ extension Tokenizer {
             var cut: Int? = nil
             while cut == nil {
                 let end = min(s + window, n)
-                cut = SafeCut.lastCut(in: text, above: s, below: end, rule: rule, asciiOnly: asciiOnly, specials: specials)
+                cut = SafeCut.lastCut(in: text, above: s, below: end, rule: rule, asciiOnly: asciiOnly, inert: inert, specials: specials)
                 if end == n { break }
                 window *= 2
             }

@@ -37,4 +37,11 @@ public protocol TextNormalizer: Sendable {
     var name: String { get }
     /// The normalized form of well-formed UTF-8 `text`.
     func normalize(_ text: UnsafeBufferPointer<UInt8>) throws -> [UInt8]
+    /// Characters this normalizer leaves unchanged and never joins with a neighbour, next to which text can be cut
+    /// before it is normalized (see `SafeCut`); nil (the default) allows cuts next to ASCII only.
+    var inertCharacters: InertCharacters? { get }
+}
+
+extension TextNormalizer {
+    public var inertCharacters: InertCharacters? { nil }
 }

@@ -16,8 +16,9 @@
 /// ("\n\n" before a letter is "\n", "\n" in the whole but one piece at the end of a part): `Rule.gpt2` cuts after
 /// a LF only when the character before it is not white space either.
 ///
-/// With `asciiOnly` the character after the LF must be ASCII: text normalized after it is cut (NFKC maps some
-/// characters to a space and a mark) could otherwise put white space right after the cut.
+/// With `asciiOnly` the characters a cut is judged by must be ASCII, or in `inert` (characters the normalizer leaves
+/// unchanged and never joins with a neighbour): text normalized after it is cut (NFKC maps some characters to a
+/// space and a mark) could otherwise put white space right after the cut.
 ///
 /// No cut is safe for every regular expression (a pattern may match across anything), so a pre-tokenizer with a
 /// user's pattern has no rule (`PreTokenizer.cutRule` is nil) and is given its input whole.
@@ -72,35 +73,41 @@ public enum SafeCut {
     /// special tokens aside.
     @inlinable @inline(__always)
     public static func isCut(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int, rule: Rule = .standard,
-                             asciiOnly: Bool = false) -> Bool {
+                             asciiOnly: Bool = false, inert: InertCharacters? = nil) -> Bool {
         let c = b[i]
         if b[i - 1] == 0x0A {
             if c < 0x80 {
                 guard isASCIINonSpace(c) && c != 0x2F else { return false }
             } else {
-                guard !asciiOnly && startsNonSpace(b, i, count) else { return false }
+                guard (!asciiOnly || inert?.startsInert(b, i, count) == true) && startsNonSpace(b, i, count) else { return false }
             }
             return !rule.lineFeedNeedsText || (i >= 2 && endsNonSpace(b, i - 1))
         }
-        if c >= 0xE3 { return rule.beforeCJKPunctuation && !asciiOnly && isCJKPunctuationCut(b, i, count) }
+        if c >= 0xE3 {
+            guard rule.beforeCJKPunctuation else { return false }
+            if asciiOnly {
+                guard let inert, inert.startsInert(b, i, count), b[i - 1] < 0x80 || inert.endsInert(b, i) else { return false }
+            }
+            return isCJKPunctuationCut(b, i, count)
+        }
         if c == 0x20 {
-            if rule.regexPieceEnds { return isSpaceAfterNonSpace(b, i, asciiOnly: asciiOnly) }
+            if rule.regexPieceEnds { return isSpaceAfterNonSpace(b, i, asciiOnly: asciiOnly, inert: inert) }
             return i + 1 < count && isASCIILetter(b[i - 1]) && isASCIILetter(b[i + 1])
         }
         return rule.regexPieceEnds && isASCIIClassCut(b[i - 1], c)
     }
 
-    /// Whether the space at `i` follows a character that is not white space (any script; ASCII only with
-    /// `asciiOnly`, as normalizing may change what is next to the cut). In every regular-expression pattern the
+    /// Whether the space at `i` follows a character that is not white space (any script; with `asciiOnly`, ASCII or
+    /// in `inert`, as normalizing may change what is next to the cut). In every regular-expression pattern the
     /// piece holding that character then ends at the space (no alternative takes a space after anything but white
     /// space: o200k's and cl100k's punctuation pieces take only CR, LF and "/" after them), and no pattern looks
     /// behind where a piece starts, so the part from the space splits as the whole does from there, whatever
     /// follows. UAX #29 keeps marks after a space with it, so `Rule.basic` does not take this cut.
     @usableFromInline
-    static func isSpaceAfterNonSpace(_ b: UnsafePointer<UInt8>, _ i: Int, asciiOnly: Bool) -> Bool {
+    static func isSpaceAfterNonSpace(_ b: UnsafePointer<UInt8>, _ i: Int, asciiOnly: Bool, inert: InertCharacters?) -> Bool {
         let before = b[i - 1]
         if before < 0x80 { return isASCIINonSpace(before) }
-        return !asciiOnly && endsNonSpace(b, i)
+        return (!asciiOnly || inert?.endsInert(b, i) == true) && endsNonSpace(b, i)
     }
 
     /// Whether a piece of every regular-expression pattern (gpt2, cl100k, o200k, llama3) ends between the ASCII
@@ -204,15 +211,15 @@ public enum SafeCut {
     /// or a cut) takes is a cut: the text on each side of it is encoded apart anyway, so special tokens back to
     /// back still give places to cut at.
     public static func lastCut(in text: UnsafeBufferPointer<UInt8>, above lower: Int, below upper: Int? = nil,
-                               rule: Rule = .standard, asciiOnly: Bool = false, specials: SpecialTokens? = nil,
-                               complete: Bool = true) -> Int? {
+                               rule: Rule = .standard, asciiOnly: Bool = false, inert: InertCharacters? = nil,
+                               specials: SpecialTokens? = nil, complete: Bool = true) -> Int? {
         guard let b = text.baseAddress else { return nil }
         let specials = specials.flatMap { $0.isEmpty ? nil : $0 }
         var top = min(upper ?? text.count, text.count)
         if let specials, !complete { top = min(top, text.count - specials.maxLength + 1) }
         var i = top - 1   // candidate cut position: between i-1 and i
         while i > lower {
-            if isCut(b, i, text.count, rule: rule, asciiOnly: asciiOnly) {
+            if isCut(b, i, text.count, rule: rule, asciiOnly: asciiOnly, inert: inert) {
                 if let specials, crossesSpecial(text, at: i, specials) {
                     i -= 1
                     continue

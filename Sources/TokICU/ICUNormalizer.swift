@@ -122,6 +122,28 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The BMP characters ICU's normalizer for this form finds inert (`unorm2_isInert`), computed once per form
+    /// and process (about 65,000 queries).
+    public var inertCharacters: InertCharacters? {
+        switch form {
+        case .nfc: return Self.inertNFC
+        case .nfkc: return Self.inertNFKC
+        case .nfd: return Self.inertNFD
+        case .nfkd: return Self.inertNFKD
+        }
+    }
+
+    private static let inertNFC = ICUNormalizer(.nfc).computeInert()
+    private static let inertNFKC = ICUNormalizer(.nfkc).computeInert()
+    private static let inertNFD = ICUNormalizer(.nfd).computeInert()
+    private static let inertNFKD = ICUNormalizer(.nfkd).computeInert()
+
+    private func computeInert() -> InertCharacters? {
+        var status = U_ZERO_ERROR
+        guard let normalizer = instance(&status), status.rawValue <= U_ZERO_ERROR.rawValue else { return nil }
+        return InertCharacters { cicu_unorm2_isInert(normalizer, UChar32(bitPattern: $0)) != 0 }
+    }
+
     private func instance(_ status: inout UErrorCode) -> OpaquePointer? {
         switch form {
         case .nfc: return cicu_unorm2_getNFCInstance(&status)

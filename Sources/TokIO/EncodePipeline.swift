@@ -428,6 +428,7 @@ public final class EncodePipeline: @unchecked Sendable {
         }
         guard let rule = tokenizer.preTokenizer.cutRule else { return nil }
         return SafeCut.lastCut(in: text, above: lower, below: upper, rule: rule, asciiOnly: tokenizer.normalizer != nil,
+                               inert: tokenizer.normalizer?.inertCharacters,
                                specials: specials, complete: complete)
     }
 }

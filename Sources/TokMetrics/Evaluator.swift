@@ -46,7 +46,12 @@ public final class Evaluator: @unchecked Sendable {
         options.cutRule = tokenizers.reduce(SafeCut.Rule.basic.combined(with: reference.cutRule ?? .basic)) {
             $0.combined(with: $1.preTokenizer.cutRule ?? .basic)
         }
-        options.cutASCIIOnly = tokenizers.contains { $0.normalizer != nil }
+        // Text is normalized after it is cut: cuts next to ASCII, or to characters every normalizer leaves alone.
+        let normalizers = tokenizers.compactMap(\.normalizer)
+        options.cutASCIIOnly = !normalizers.isEmpty
+        options.cutInert = normalizers.reduce(normalizers.first?.inertCharacters) { set, n in
+            set.flatMap { a in n.inertCharacters.map { a.intersection($0) } }
+        }
         let reader = CorpusReader(files: files, options: options)
         let boxes = (0..<max(1, threads)).map { _ in Box(self) }
         try reader.process(workers: threads) { k, segment in boxes[k].process(segment) }

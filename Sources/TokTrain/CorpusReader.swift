@@ -48,11 +48,26 @@ public struct CorpusOptions: Sendable {
     /// `.basic` for pre-tokenizers that have none (a user's pattern), so that a corpus is never held whole; the
     /// counts then treat those places as the end of a text.
     public var cutRule: SafeCut.Rule = .standard
-    /// Whether the tokenizers normalize the text after it is cut (eval): then only cuts before ASCII after a LF
-    /// (see `SafeCut`). Implied by `normalize`.
+    /// Whether the tokenizers normalize the text after it is cut (eval): then only cuts judged by ASCII characters
+    /// or by characters in `cutInert` (see `SafeCut`). Implied by `normalize`.
     public var cutASCIIOnly = false
-    /// Whether cuts must be before ASCII after a LF: the tokenizers normalize (`cutASCIIOnly`), or the reader does.
+    /// With `cutASCIIOnly`: the characters that every tokenizer's normalizer leaves unchanged and never joins with
+    /// a neighbour (`TextNormalizer.inertCharacters`), which cuts may be next to as well as ASCII; nil: ASCII only.
+    public var cutInert: InertCharacters?
+    /// Whether cuts must be judged by ASCII characters (or `cutsInert` ones): the tokenizers normalize
+    /// (`cutASCIIOnly`), or the reader does.
     var cutsBeforeASCIIOnly: Bool { cutASCIIOnly || normalize != nil }
+    /// The characters cuts may be next to besides ASCII when `cutsBeforeASCIIOnly`: those that both the reader's
+    /// normalizer and the tokenizers' leave alone.
+    var cutsInert: InertCharacters? {
+        let reader = normalize.map { ICUNormalizer($0).inertCharacters }
+        switch (cutASCIIOnly, reader) {
+        case (false, let r?): return r
+        case (true, nil): return cutInert
+        case (true, let r?): return r.flatMap { a in cutInert.map { a.intersection($0) } }
+        case (false, nil): return nil
+        }
+    }
 
     /// Default options: plain text, the whole corpus, no normalization, invalid UTF-8 an error, 1 MB segments.
     public init() {}
@@ -94,6 +109,8 @@ public final class CorpusReader {
     /// The counters as of the last chunk read.
     public private(set) var progress = CorpusProgress()
     private let normalizer: ICUNormalizer?
+    /// `CorpusOptions.cutsInert`, worked out once.
+    private let cutsInert: InertCharacters?
     private let field: [UInt8]
     private var stopped = false
     /// JSONL records read, and those that had a text (a string `jsonlField`): a field no record has is most likely
@@ -106,6 +123,7 @@ public final class CorpusReader {
         self.files = files
         self.options = options
         normalizer = options.normalize.map { ICUNormalizer($0) }
+        cutsInert = options.cutsInert
         field = Array(options.jsonlField.utf8)
         progress.files = files.count
         for f in files where f != "-" {
@@ -208,7 +226,7 @@ public final class CorpusReader {
                 let end = min(start + window, f.pending.count)
                 cut = f.pending.withUnsafeBufferPointer { b in
                     SafeCut.lastCut(in: UnsafeBufferPointer(rebasing: b[0..<f.pending.count]), above: lower, below: end,
-                                    rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly)
+                                    rule: options.cutRule, asciiOnly: options.cutsBeforeASCIIOnly, inert: cutsInert)
                 }
                 if end == f.pending.count { break }
                 window *= 2
@@ -334,7 +352,7 @@ public final class CorpusReader {
         let lastStart = segment.ends.count > 1 ? segment.ends[segment.ends.count - 2] : 0
         let lower = max(lastStart, segment.noCutBelow)
         let cut = segment.bytes.withUnsafeBufferPointer { SafeCut.lastCut(in: $0, above: lower, rule: options.cutRule,
-                                                                            asciiOnly: options.cutsBeforeASCIIOnly) }
+                                                                            asciiOnly: options.cutsBeforeASCIIOnly, inert: cutsInert) }
         guard let c = cut else {
             segment.noCutBelow = max(lower, segment.bytes.count - SafeCut.lookahead)
             return

@@ -421,3 +421,42 @@ def test_memory_bounded_on_capitals_after_a_letter_without_case(tok, workdir):
         out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--count", "--threads", "2"], path)
         assert rss < 60, f"peak RSS {rss:.0f} MB on Han then 60 MB of capitals ending in {end!r}"
         assert int(out) > 60_000_000 // 8, out
+
+
+def test_memory_bounded_on_non_ascii_lines_under_a_normalizer(tok, workdir):
+    """A vocabulary that normalizes (NFKC, as `tok train --normalize nfkc` writes it) cuts its input next to
+    characters NFKC leaves alone and never joins with a neighbour (ICU's inert characters), as well as next to ASCII:
+    60 MB of Chinese and Japanese lines stays under 60 MB (it was held whole: 453 MB; `tok eval` 1.1 GB), and the ids are
+    tiktoken's on the NFKC form of the text, whose fullwidth punctuation, compatibility characters, no-break spaces
+    and marks NFKC changes next to the places tok may cut."""
+    import unicodedata
+    vocab = workdir / "nfkc.tiktoken"
+    vocab.write_bytes((peers.REPO / "vocabularies" / "o200k_base.tiktoken").read_bytes())
+    sidecar = json.loads((peers.REPO / "vocabularies" / "o200k_base.json").read_text(encoding="utf-8"))
+    sidecar["normalizer"] = "nfkc"
+    (workdir / "nfkc.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    def keep(line):
+        line = "".join(c for c in line if ord(c) > 0x7F)
+        return line if any(0x3040 <= ord(c) <= 0x9FFF for c in line) else None
+    # Chinese and Japanese lines without ASCII: no cut next to ASCII but the line feeds.
+    text = corpus_mix(2_000_000, keep, [], 0, "\n", 12)
+    rng = random.Random(11)
+    changed = ["，", "：", "Ａ", "①", "\u00a0", "\u00a8", "ｶﾞ", "\u3000", "ﬁ", "\u0301", "\u2002", "／"]
+    text = "".join(c + (rng.choice(changed) if rng.random() < 0.05 else "") for c in text)
+    path = workdir / "nfkc-lines.txt"
+    path.write_text(text, encoding="utf-8")
+    want = peers.encoding("o200k_base").encode_ordinary(unicodedata.normalize("NFKC", text))
+    for threads in (1, 2):
+        out = ok(tok.encode(str(vocab), [path], threads=threads), "NFKC lines")
+        check_whole(peers.encoding("o200k_base"), out, want, f"NFKC lines, --threads {threads}")
+    big = workdir / "nfkc-big.txt"
+    with open(big, "w", encoding="utf-8") as f:
+        for _ in range(30):
+            f.write(text)
+    out, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--count", "--threads", "2"], big)
+    assert int(out) > 0
+    assert rss < 60, f"peak RSS {rss:.0f} MB on 60 MB of Chinese and Japanese lines under NFKC"
+    # `tok eval` reads its corpus in segments cut the same way (it had held this file whole: 1.1 GB).
+    out, rss = peers.peak_rss_mb(["eval", "-t", vocab, "--json", "--threads", "2", big], "/dev/null")
+    assert json.loads(out)
+    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 60 MB of Chinese and Japanese lines under NFKC"

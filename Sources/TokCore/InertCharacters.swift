@@ -1,0 +1,53 @@
+/// The characters of the Basic Multilingual Plane that a normalizer leaves unchanged and never joins with a
+/// neighbour (ICU's "normalization-inert" characters): most CJK ideographs, kana, Hangul syllables without a final,
+/// Thai, most letters of other scripts. Cutting text next to one and normalizing each part gives the normalized
+/// whole cut at the same place, with the character itself still on its side of the cut, so `SafeCut` can cut text
+/// that a tokenizer normalizes next to such characters as well as next to ASCII.
+public struct InertCharacters: Sendable {
+    /// One bit per code point below U+10000.
+    @usableFromInline let words: [UInt64]
+
+    /// The set of code points below U+10000 (surrogates aside) for which `isInert` is true.
+    public init(_ isInert: (UInt32) -> Bool) {
+        var words = [UInt64](repeating: 0, count: 0x10000 / 64)
+        for cp in UInt32(0)..<0x10000 where !(0xD800...0xDFFF).contains(cp) && isInert(cp) {
+            words[Int(cp >> 6)] |= 1 << UInt64(cp & 63)
+        }
+        self.words = words
+    }
+
+    /// The characters in both sets.
+    public func intersection(_ other: InertCharacters) -> InertCharacters {
+        InertCharacters(words: zip(words, other.words).map { $0 & $1 })
+    }
+
+    init(words: [UInt64]) { self.words = words }
+
+    /// Whether `cp` is in the set (never for code points above U+FFFF).
+    @inlinable
+    public func contains(_ cp: UInt32) -> Bool {
+        cp < 0x10000 && words[Int(cp >> 6)] >> UInt64(cp & 63) & 1 != 0
+    }
+
+    /// Whether a well-formed character of two or three bytes in the set starts at `b[i]` and ends by `count`.
+    @inlinable
+    public func startsInert(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Bool {
+        let c = b[i]
+        if c >= 0xC2 && c < 0xE0 {
+            guard i + 2 <= count, b[i + 1] & 0xC0 == 0x80 else { return false }
+            return contains(UInt32(c & 0x1F) << 6 | UInt32(b[i + 1] & 0x3F))
+        }
+        guard c >= 0xE0 && c < 0xF0, i + 3 <= count, b[i + 1] & 0xC0 == 0x80, b[i + 2] & 0xC0 == 0x80 else { return false }
+        let cp = UInt32(c & 0x0F) << 12 | UInt32(b[i + 1] & 0x3F) << 6 | UInt32(b[i + 2] & 0x3F)
+        // Overlong forms and surrogates are not characters (and their bits are clear anyway).
+        return cp >= 0x800 && contains(cp)
+    }
+
+    /// Whether a well-formed character of two or three bytes in the set ends right before `b[end]`.
+    @inlinable
+    public func endsInert(_ b: UnsafePointer<UInt8>, _ end: Int) -> Bool {
+        if end >= 2 && b[end - 2] >= 0xC2 && b[end - 2] < 0xE0 { return startsInert(b, end - 2, end) }
+        if end >= 3 && b[end - 3] >= 0xE0 && b[end - 3] < 0xF0 { return startsInert(b, end - 3, end) }
+        return false
+    }
+}
