@@ -21,6 +21,17 @@ public struct InertCharacters: Sendable {
         InertCharacters(words: zip(words, other.words).map { $0 & $1 })
     }
 
+    /// The characters that every normalizer of `sets` leaves alone; nil (ASCII only) when there is none, or when
+    /// one of them has no set.
+    public static func common(_ sets: [InertCharacters?]) -> InertCharacters? {
+        guard var all = sets.first ?? nil else { return nil }
+        for s in sets.dropFirst() {
+            guard let s else { return nil }
+            all = all.intersection(s)
+        }
+        return all
+    }
+
     init(words: [UInt64]) { self.words = words }
 
     /// Whether `cp` is in the set (never for code points above U+FFFF).

@@ -390,25 +390,10 @@ extension EncodePipeline {
     /// give the same tokens if BPE keeps a token boundary there, that is if the piece's last token forms a junction
     /// with the first of the white space (it does with every shipped vocabulary: "\n" before spaces or tabs is "\n",
     /// then theirs). The piece is then ended and the white space streamed as a piece of white space without a CR or
-    /// LF, which is what the rest of the run is in either case, as a scan from inside it shows. Returns the bytes
-    /// fed, with the tokens of both, or nil, having changed nothing, when too little is read for the stream to check
-    /// that junction, the junction fails, or the piece is a token that BPE's merges do not build.
+    /// LF, which is what the rest of the run is in either case, as a scan from inside it shows (`endPiece`).
     func endBeforeWhiteSpace(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>,
                              decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
-        let window = state.stream.keepBytes + state.stream.stepBytes
-        // As `endBeforeCapitals`: about four segments, but more than a window, so that the stream checks the junction.
-        let most = max(4 * max(options.segmentBytes, 1024), window + 1)
-        let stop = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
-        guard stop > window else { return nil }
-        let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        guard encoder.endingAgreesWithMerges(state.stream, none) else { return nil }
-        var ended = state.stream
-        var out = TokenBuffer(capacity: stop / 2 + 16)
-        guard encoder.feed(&ended, none, final: true, into: &out) else { return nil }
-        var rest = LongPieceStream(keepBytes: state.stream.keepBytes, stepBytes: state.stream.stepBytes, after: ended.lastToken)
-        guard encoder.feed(&rest, UnsafeBufferPointer(rebasing: all[0..<stop]), final: false, into: &out) else { return nil }
-        tokens = out
-        state.stream = rest
+        guard let stop = endPiece(&state, encoder, all, at: 0, decidedBy: decidedBy, into: &tokens) else { return nil }
         state.lineBreakFed = false
         return stop
     }
@@ -419,27 +404,34 @@ extension EncodePipeline {
     /// piece's last token forms a junction with the capitals' first (`BytePairEncoder.isJunction`), as it does for
     /// "中国" before a run of "B": the piece is then ended at `end` and the capitals streamed as a piece of their own,
     /// which takes the letters that may follow them as the longer piece would (scanned from its first capital, a
-    /// piece ends where it ends scanned from the piece before). Returns the bytes fed, with the tokens of both, or
-    /// nil, having changed nothing, when fewer capitals are read than the stream needs to fix its first token, the
-    /// junction fails, or the piece is a token that BPE's merges do not build (it would be encoded differently on
-    /// its own and inside the longer piece).
+    /// piece ends where it ends scanned from the piece before; `endPiece`).
     func endBeforeCapitals(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>,
                            end: Int, decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
         guard state.caseRunsLookFar, end > 0 else { return nil }
+        return endPiece(&state, encoder, all, at: end, decidedBy: decidedBy, into: &tokens)
+    }
+
+    /// Ends the piece being streamed after `all[0..<end]` and streams what follows as a piece of its own, whose first
+    /// token must form a junction with the piece's last (`endBeforeWhiteSpace`, `endBeforeCapitals`): feeds at most
+    /// about four segments at a time, as other steps do, but more than a window after `end`, so that the new stream
+    /// takes a step and checks the junction. Returns the bytes fed, with the tokens of both in `tokens`, or nil,
+    /// having changed nothing, when too little is read, the junction fails, or the piece is a token that BPE's
+    /// merges do not build (it would be encoded differently on its own and inside the longer piece).
+    func endPiece(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>, at end: Int,
+                  decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
         let window = state.stream.keepBytes + state.stream.stepBytes
-        // At most about four segments at a time, as other steps feed, but more than a window of capitals, so that
-        // the capitals' stream takes a step and checks the junction.
         let most = end + max(4 * max(options.segmentBytes, 1024), window + 1)
         let stop = EncodePipeline.characterStart(all, atOrBefore: max(0, min(decidedBy - 8, most)))
         guard stop - end > window else { return nil }
-        guard encoder.endingAgreesWithMerges(state.stream, UnsafeBufferPointer(rebasing: all[0..<end])) else { return nil }
+        let piece = UnsafeBufferPointer(rebasing: all[0..<end])
+        guard encoder.endingAgreesWithMerges(state.stream, piece) else { return nil }
         var ended = state.stream
         var out = TokenBuffer(capacity: (stop + 1) / 2 + 16)
-        guard encoder.feed(&ended, UnsafeBufferPointer(rebasing: all[0..<end]), final: true, into: &out) else { return nil }
-        var capitals = LongPieceStream(keepBytes: state.stream.keepBytes, stepBytes: state.stream.stepBytes, after: ended.lastToken)
-        guard encoder.feed(&capitals, UnsafeBufferPointer(rebasing: all[end..<stop]), final: false, into: &out) else { return nil }
+        guard encoder.feed(&ended, piece, final: true, into: &out) else { return nil }
+        var next = LongPieceStream(keepBytes: state.stream.keepBytes, stepBytes: state.stream.stepBytes, after: ended.lastToken)
+        guard encoder.feed(&next, UnsafeBufferPointer(rebasing: all[end..<stop]), final: false, into: &out) else { return nil }
         tokens = out
-        state.stream = capitals
+        state.stream = next
         return stop
     }
 }

@@ -49,9 +49,7 @@ public final class Evaluator: @unchecked Sendable {
         // Text is normalized after it is cut: cuts next to ASCII, or to characters every normalizer leaves alone.
         let normalizers = tokenizers.compactMap(\.normalizer)
         options.cutASCIIOnly = !normalizers.isEmpty
-        options.cutInert = normalizers.reduce(normalizers.first?.inertCharacters) { set, n in
-            set.flatMap { a in n.inertCharacters.map { a.intersection($0) } }
-        }
+        options.cutInert = InertCharacters.common(normalizers.map(\.inertCharacters))
         let reader = CorpusReader(files: files, options: options)
         let boxes = (0..<max(1, threads)).map { _ in Box(self) }
         try reader.process(workers: threads) { k, segment in boxes[k].process(segment) }

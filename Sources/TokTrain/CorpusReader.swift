@@ -60,13 +60,7 @@ public struct CorpusOptions: Sendable {
     /// The characters cuts may be next to besides ASCII when `cutsBeforeASCIIOnly`: those that both the reader's
     /// normalizer and the tokenizers' leave alone.
     var cutsInert: InertCharacters? {
-        let reader = normalize.map { ICUNormalizer($0).inertCharacters }
-        switch (cutASCIIOnly, reader) {
-        case (false, let r?): return r
-        case (true, nil): return cutInert
-        case (true, let r?): return r.flatMap { a in cutInert.map { a.intersection($0) } }
-        case (false, nil): return nil
-        }
+        InertCharacters.common((normalize.map { [ICUNormalizer($0).inertCharacters] } ?? []) + (cutASCIIOnly ? [cutInert] : []))
     }
 
     /// Default options: plain text, the whole corpus, no normalization, invalid UTF-8 an error, 1 MB segments.
