@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "TokTestSupport", path: "Tests/TokTestSupport"),
         .testTarget(name: "TokCoreTests", dependencies: ["TokCore", "TokTestSupport"]),
         .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore", "TokTestSupport"]),
-        .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore"]),
+        .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore", "TokICU"]),
         .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO", "TokTestSupport"]),
         .testTarget(name: "TokMetricsTests", dependencies: ["TokMetrics", "TokCore"]),
     ]

@@ -50,6 +50,22 @@ public final class Tokenizer: Sendable {
         self.model = BPEModel(table: ranks)
     }
 
+    private init(_ t: Tokenizer, normalizer: (any TextNormalizer)?) {
+        name = t.name
+        self.normalizer = normalizer
+        ranks = t.ranks
+        pattern = t.pattern
+        preTokenizer = t.preTokenizer
+        specialTokens = t.specialTokens
+        model = t.model
+    }
+
+    /// This tokenizer without its normalizer, sharing its tables (itself when it has none): for callers that
+    /// normalize the text themselves, such as a stream normalized as it is read.
+    public var withoutNormalizer: Tokenizer {
+        normalizer == nil ? self : Tokenizer(self, normalizer: nil)
+    }
+
     // MARK: Encoding
 
     /// Encodes `text`. With `.plain` (the default) special-token strings are ordinary text; with `.allow` they

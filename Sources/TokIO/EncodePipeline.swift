@@ -63,13 +63,18 @@ public enum EncodeFailure: Error, CustomStringConvertible {
 /// the block size: after `longStretchBytes` without a safe cut the standard patterns cut at piece ends far from the
 /// end of what is buffered, and a pre-token longer than that is streamed (`LongStretches.swift`). A stretch those
 /// cannot cut (white space after a CR or LF until another or the run's end, and in o200k capitals after a letter
-/// without case until their run ends, where BPE would join the last token before them with them; any, with a
-/// normalizer or jsonl output; any, with a pattern of the user's) is held whole.
+/// without case until their run ends, where BPE would join the last token before them with them; any, with jsonl
+/// output; any, with a pattern of the user's) is held whole. Under a normalizer, the input from the first long
+/// stretch on is normalized as it is read (`StreamingNormalizer`) and then cut and streamed as text without one,
+/// unless special tokens are matched or bytes that are not UTF-8 are kept (`normalizesLongStretches`).
 public final class EncodePipeline: @unchecked Sendable {
     /// The tokenizer that encodes.
     public let tokenizer: Tokenizer
     /// The settings every `run` uses.
     public let options: EncodeOptions
+    /// `tokenizer` without its normalizer: it encodes input that `run` has normalized as it read it (see
+    /// `normalizesLongStretches`).
+    let plain: Tokenizer
 
     /// Output buffers of written segments, reused by later segments.
     let spare = SpareBuilders()
@@ -78,6 +83,7 @@ public final class EncodePipeline: @unchecked Sendable {
     public init(tokenizer: Tokenizer, options: EncodeOptions) {
         self.tokenizer = tokenizer
         self.options = options
+        plain = tokenizer.withoutNormalizer
     }
 
     // MARK: Segments
@@ -106,9 +112,13 @@ public final class EncodePipeline: @unchecked Sendable {
     final class PendingSegment: @unchecked Sendable {
         let bytes: [UInt8]
         let absolute: Int
+        /// The bytes are normalized already.
+        let normalized: Bool
         var result = SegmentResult()
         let done = DispatchSemaphore(value: 0)
-        init(bytes: [UInt8], absolute: Int) { self.bytes = bytes; self.absolute = absolute }
+        init(bytes: [UInt8], absolute: Int, normalized: Bool) {
+            self.bytes = bytes; self.absolute = absolute; self.normalized = normalized
+        }
     }
 
     /// Segments being encoded by worker threads, oldest first. With more than one thread, the reading thread
@@ -152,8 +162,8 @@ public final class EncodePipeline: @unchecked Sendable {
         }
     }
 
-    private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String) -> SegmentResult {
-        tokenizer.withEncoder { process(text, absolute: absolute, name: name, encoder: $0) }
+    private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String, normalized: Bool) -> SegmentResult {
+        (normalized ? plain : tokenizer).withEncoder { process(text, absolute: absolute, name: name, encoder: $0) }
     }
 
     private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String,
@@ -237,10 +247,46 @@ public final class EncodePipeline: @unchecked Sendable {
         var invalidAt: Int? = nil   // --special error: invalid UTF-8 found here, reported after the text before it
         var stream: PieceStream? = nil   // a pre-token longer than the buffer, being streamed
         var longPieceEncoder: Encoder? = nil
+        // Set once a long stretch without cuts is met under a normalizer: from there on the input is normalized as
+        // it is read, and `buffer` holds normalized text.
+        var normalizing: StreamingNormalizer? = nil
 
         while true {
             // Fill the block.
-            while !eof && buffer.count < wantBytes {
+            while !eof && buffer.count < wantBytes && normalizing != nil {
+                // Read, validated or repaired as below, then normalized into `buffer`. Offsets reported are the
+                // input's (the validator's), and what follows invalid bytes is never normalized.
+                raw.count = 0
+                raw.reserve(min(max(wantBytes - buffer.count, 1 << 16), 1 << 20))
+                let n = try read(raw.freeSpace)
+                var invalid: Int? = nil
+                var repaired: [UInt8] = []
+                var valid = UnsafeBufferPointer(start: raw.base, count: n)
+                let before = summary.bytes
+                if n == 0 { eof = true } else { summary.bytes += n }
+                if options.invalidUTF8 == .replace {
+                    if n == 0 { repairer.finish(into: &repaired) } else { repairer.process(valid, into: &repaired) }
+                } else if let off = n == 0 ? validator.finish() : validator.validate(valid) {
+                    invalid = off
+                    valid = UnsafeBufferPointer(start: raw.base, count: max(0, off - before))
+                    normalizing?.discard(from: off)
+                }
+                if options.invalidUTF8 == .replace {
+                    try repaired.withUnsafeBufferPointer { try normalizing!.feed($0, final: eof, into: &buffer) }
+                } else {
+                    try normalizing!.feed(valid, final: eof || invalid != nil, into: &buffer)
+                }
+                if let off = invalid {
+                    guard options.special == .error else {
+                        try inFlight.writeAll(&writer, write: write)
+                        try writer.flush(write: write)
+                        throw EncodeFailure.invalidUTF8(input: name, offset: off)
+                    }
+                    invalidAt = off
+                    eof = true
+                }
+            }
+            while !eof && buffer.count < wantBytes && normalizing == nil {
                 switch options.invalidUTF8 {
                 case .bytes:
                     buffer.reserve(wantBytes - buffer.count)
@@ -298,11 +344,25 @@ public final class EncodePipeline: @unchecked Sendable {
                 if stream != nil { continue }
             }
             var longPiece: LongStretch? = nil
-            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write, segmentBytes: segmentBytes, threads: threads, longPiece: &longPiece)
+            var normalize = false
+            let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write,
+                                            segmentBytes: segmentBytes, threads: threads, normalized: normalizing != nil,
+                                            longPiece: &longPiece, normalize: &normalize)
+            if normalize, let normalizer = tokenizer.normalizer {
+                // From the long stretch at the buffer's start on, normalize as the input is read. The stretch starts
+                // at a cut, where normalizing each side alone gives the normalized whole.
+                let n = StreamingNormalizer(normalizer, start: blockBase)
+                var held = GrowableBytes(capacity: buffer.count + buffer.count / 4 + 1024)
+                try n.feed(UnsafeBufferPointer(start: buffer.base, count: buffer.count), final: eof, into: &held)
+                swap(&buffer, &held)
+                normalizing = n
+                wantBytes = blockBytes
+                continue
+            }
             if case .longPiece(let whiteSpace) = longPiece {
                 // The piece's tokens follow the segments before it.
                 try inFlight.writeAll(&writer, write: write)
-                if longPieceEncoder == nil { longPieceEncoder = tokenizer.makeEncoder() }
+                if longPieceEncoder == nil { longPieceEncoder = plain.makeEncoder() }
                 stream = PieceStream(stream: LongPieceStream(keepBytes: min(64 << 10, 4 * segmentBytes), stepBytes: segmentBytes),
                                      whiteSpace: whiteSpace, lineBreaksEndWhiteSpace: lineBreaksEndWhiteSpace,
                                      textEndTakesWhiteSpace: textEndTakesWhiteSpace,
@@ -332,7 +392,8 @@ public final class EncodePipeline: @unchecked Sendable {
                               _ inFlight: inout InFlight,
                               _ summary: inout EncodeSummary, eof: Bool, name: String,
                               write: (UnsafeBufferPointer<UInt8>) throws -> Void,
-                              segmentBytes: Int, threads: Int, longPiece: inout LongStretch?) throws -> Int {
+                              segmentBytes: Int, threads: Int, normalized: Bool, longPiece: inout LongStretch?,
+                              normalize: inout Bool) throws -> Int {
         let all = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
         var segments: [Segment] = []
         var s = 0
@@ -348,7 +409,7 @@ public final class EncodePipeline: @unchecked Sendable {
             while true {
                 let end = min(s + window, all.count)
                 if end == all.count && !eof && end - s < segmentBytes { break }
-                cut = findCut(all, above: s, below: end, specials: specials, complete: eof)
+                cut = findCut(all, above: s, below: end, specials: specials, complete: eof, normalized: normalized)
                 if cut != nil || end == all.count { break }
                 window *= 2
             }
@@ -358,7 +419,10 @@ public final class EncodePipeline: @unchecked Sendable {
             } else if eof {
                 segments.append(Segment(start: s, end: all.count, absolute: blockBase + s))
                 s = all.count
-            } else if all.count - s >= longStretchBytes && streamsLongStretches {
+            } else if all.count - s >= longStretchBytes && !normalized && normalizesLongStretches {
+                normalize = true
+                break
+            } else if all.count - s >= longStretchBytes && streamsLongStretches(normalized: normalized) {
                 let decision = longStretch(UnsafeBufferPointer(rebasing: all[s...]))
                 switch decision {
                 case .cuts(let cuts):
@@ -380,7 +444,7 @@ public final class EncodePipeline: @unchecked Sendable {
         if threads == 1 {
             for seg in segments {
                 let text = UnsafeBufferPointer(rebasing: all[seg.start..<seg.end])
-                var r = process(text, absolute: seg.absolute, name: name)
+                var r = process(text, absolute: seg.absolute, name: name, normalized: normalized)
                 if let f = r.failure {
                     try writer.flush(write: write)
                     throw f
@@ -389,9 +453,9 @@ public final class EncodePipeline: @unchecked Sendable {
             }
         } else {
             for seg in segments {
-                let p = PendingSegment(bytes: Array(all[seg.start..<seg.end]), absolute: seg.absolute)
+                let p = PendingSegment(bytes: Array(all[seg.start..<seg.end]), absolute: seg.absolute, normalized: normalized)
                 DispatchQueue.global().async {
-                    p.result = p.bytes.withUnsafeBufferPointer { self.process($0, absolute: p.absolute, name: name) }
+                    p.result = p.bytes.withUnsafeBufferPointer { self.process($0, absolute: p.absolute, name: name, normalized: p.normalized) }
                     p.done.signal()
                 }
                 inFlight.append(p)
@@ -418,7 +482,7 @@ public final class EncodePipeline: @unchecked Sendable {
     /// bytes follow them), or nil. In lines mode every line is encoded alone, so any line start will do;
     /// otherwise `SafeCut` under the pre-tokenizer's rule, and nowhere if it has none.
     private func findCut(_ text: UnsafeBufferPointer<UInt8>, above lower: Int, below upper: Int,
-                         specials: SpecialTokens?, complete: Bool) -> Int? {
+                         specials: SpecialTokens?, complete: Bool, normalized: Bool) -> Int? {
         if options.lines, let b = text.baseAddress {
             var i = upper - 1
             while i >= lower {
@@ -427,8 +491,9 @@ public final class EncodePipeline: @unchecked Sendable {
             }
         }
         guard let rule = tokenizer.preTokenizer.cutRule else { return nil }
-        return SafeCut.lastCut(in: text, above: lower, below: upper, rule: rule, asciiOnly: tokenizer.normalizer != nil,
-                               inert: tokenizer.normalizer?.inertCharacters,
+        let normalizer = normalized ? nil : tokenizer.normalizer
+        return SafeCut.lastCut(in: text, above: lower, below: upper, rule: rule, asciiOnly: normalizer != nil,
+                               inert: normalizer?.inertCharacters,
                                specials: specials, complete: complete)
     }
 }

@@ -40,17 +40,28 @@ import TokCore
 // (a special token could start after that), and a streamed piece ends at the first special token.
 //
 // With `--invalid-utf8 bytes`, a byte that is not UTF-8 is a character of its own, as the scanners read it
-// (`scannedCharacterLength`): neither letter, number nor white space. Text with a normalizer or jsonl output is held
-// whole as before.
+// (`scannedCharacterLength`): neither letter, number nor white space. Under a normalizer, the input from the first
+// long stretch on is normalized as it is read, and then is text without one (`normalizesLongStretches`). With jsonl
+// output a long stretch is held whole as before.
 
 extension EncodePipeline {
     /// Bytes past a piece end that the scanners may have read to end it.
     static let lookahead = 16
 
-    /// Whether long stretches without a safe cut may be cut at far piece ends and long pieces streamed.
-    var streamsLongStretches: Bool {
+    /// Whether long stretches without a safe cut may be cut at far piece ends and long pieces streamed
+    /// (`normalized`: in input that `run` normalizes as it reads it).
+    func streamsLongStretches(normalized: Bool) -> Bool {
         guard let rule = tokenizer.preTokenizer.cutRule, rule.regexPieceEnds else { return false }
-        return tokenizer.normalizer == nil && (options.countOnly || options.format != .jsonl)
+        return (tokenizer.normalizer == nil || normalized) && (options.countOnly || options.format != .jsonl)
+    }
+
+    /// Whether, under a normalizer, the input from a long stretch without a safe cut on is normalized as it is
+    /// read, so that its stretches are cut and streamed as in text without one. Not when special tokens are
+    /// matched (they are found in the text as given, and the text between them normalized), nor when bytes that
+    /// are not UTF-8 are kept (the normalizer refuses them).
+    var normalizesLongStretches: Bool {
+        tokenizer.normalizer != nil && matchedSpecials == nil && options.invalidUTF8 != .bytes
+            && streamsLongStretches(normalized: true)
     }
 
     /// The special tokens that input is matched against (nil when they are ordinary text, or there are none).

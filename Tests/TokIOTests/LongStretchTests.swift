@@ -234,7 +234,7 @@ final class LongStretchTests: XCTestCase {
         var special = options
         special.special = .allow
         let allow = EncodePipeline(tokenizer: Self.tokenizers[0], options: special)
-        XCTAssertTrue(allow.streamsLongStretches)
+        XCTAssertTrue(allow.streamsLongStretches(normalized: false))
         XCTAssertEqual(stretch(allow, Array("<|endoftext|>".utf8) + thai), .cuts([13]))
         guard case .cuts(let before) = stretch(allow, thai + Array("<|endoftext|>".utf8)) else { return XCTFail("Thai is cut") }
         XCTAssertLessThanOrEqual(before.last!, thai.count - 16)

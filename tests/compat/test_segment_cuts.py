@@ -460,3 +460,39 @@ def test_memory_bounded_on_non_ascii_lines_under_a_normalizer(tok, workdir):
     out, rss = peers.peak_rss_mb(["eval", "-t", vocab, "--json", "--threads", "2", big], "/dev/null")
     assert json.loads(out)
     assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 60 MB of Chinese and Japanese lines under NFKC"
+
+
+@pytest.mark.parametrize("form", ["nfc", "nfkc"])
+def test_memory_bounded_on_a_long_stretch_under_a_normalizer(tok, workdir, form):
+    """Thai without spaces, one piece with no cut for megabytes, under a vocabulary that normalizes (as `tok train
+    --normalize` writes it): from the first such stretch on, the input is normalized as it is read and then cut and
+    streamed as text without a normalizer. 38 MB stays under 70 MB (it was held whole: 197 MB for 48 MB), and the ids
+    are those of the shipped o200k on the text normalized by Python (which the suite checks against tiktoken
+    elsewhere), with NFKC's changes (SARA AM, fullwidth forms, compatibility ideographs) all through it, one thread
+    and two, whole and per line. Unlike the path it replaces, the reading thread normalizes what follows."""
+    import unicodedata
+    vocab = workdir / f"{form}.tiktoken"
+    vocab.write_bytes((peers.REPO / "vocabularies" / "o200k_base.tiktoken").read_bytes())
+    sidecar = json.loads((peers.REPO / "vocabularies" / "o200k_base.json").read_text(encoding="utf-8"))
+    sidecar["normalizer"] = form
+    (workdir / f"{form}.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    rng = random.Random(17)
+    thai = [chr(c) for c in range(0x0E01, 0x0E2F)] + ["\u0e33", "\u0e32", "\u0e48", "\u0e49", "\u0e40", "\u0e34"] * 3
+    other = ["Ａ", "①", "\uf900", "ｶﾞ", "e\u0301", "\u00a0"]
+    unit = "".join(rng.choice(thai) if rng.random() < 0.995 else rng.choice(other) for _ in range(400_000))
+    text = "เริ่ม " + unit * 10 + " จบ\nบรรทัดใหม่ " + unit + "\n"
+    path = workdir / f"thai-{form}.txt"
+    path.write_text(text, encoding="utf-8")
+    normalized = workdir / f"thai-{form}-normalized.txt"
+    normalized.write_text(unicodedata.normalize(form.upper(), text), encoding="utf-8")
+    for args in ([], ["--threads", "2"], ["--lines"], ["--count", "--threads", "2"]):
+        got = ok(tok.run(["encode", "-t", vocab, *args, path]), f"{form} {args}")
+        want = ok(tok.run(["encode", "-t", "o200k_base", *args, normalized]), f"o200k on {form} text {args}")
+        if "--count" in args:
+            got, want = got.split()[0], want.split()[0]   # the count, without the file's name
+        assert got == want, f"{form} {args}: tok differs from o200k on the normalized text"
+    big = workdir / f"thai-{form}-big.txt"
+    big.write_text(unit * 32, encoding="utf-8")
+    out, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--count", "--threads", "2"], big)
+    assert int(out) > 1_000_000
+    assert rss < 70, f"peak RSS {rss:.0f} MB on {big.stat().st_size >> 20} MB of Thai without spaces under {form}"

@@ -1,0 +1,65 @@
+import TokCore
+
+/// Normalizes text that arrives in chunks, for a stretch too long to hold and normalize whole (a line of Thai
+/// without spaces under a vocabulary trained on NFKC text): each chunk's bytes are normalized up to the last place
+/// where normalizing the two sides alone gives the normalized whole cut there, and the rest waits for the next.
+///
+/// Such places: before an ASCII character that follows one (ASCII characters never compose with each other), or
+/// next to a character the normalizer leaves unchanged and never joins with a neighbour (`InertCharacters`, the
+/// places `SafeCut` trusts under a normalizer too). Text with no such place (a megabyte of combining marks) waits
+/// until one comes or the input ends.
+final class StreamingNormalizer {
+    let normalizer: any TextNormalizer
+    let inert: InertCharacters?
+    /// Bytes after the last such place, not normalized yet.
+    private var pending = GrowableBytes(capacity: 1 << 16)
+    /// The offset of `pending`'s first byte in the bytes fed.
+    private(set) var pendingStart: Int
+    /// No place at or after index 1 and before this one in `pending`: a later search starts here.
+    private var searchedTo = 1
+
+    /// A normalizer whose first byte fed will be at offset `start` (offsets name bytes to `discard`).
+    init(_ normalizer: any TextNormalizer, start: Int) {
+        self.normalizer = normalizer
+        inert = normalizer.inertCharacters
+        pendingStart = start
+    }
+
+    /// Appends `chunk` (well-formed UTF-8 so far, though it may end inside a character) and writes the
+    /// normalized text up to the last such place to `out`; all of it when `final`.
+    func feed(_ chunk: UnsafeBufferPointer<UInt8>, final: Bool, into out: inout GrowableBytes) throws {
+        pending.append(chunk)
+        let n = final ? pending.count : lastPlace()
+        guard n > 0 else { return }
+        let normalized = try normalizer.normalize(UnsafeBufferPointer(start: pending.base, count: n))
+        normalized.withUnsafeBufferPointer { out.append($0) }
+        let rest = pending.count - n
+        if rest > 0 { pending.base.update(from: pending.base + n, count: rest) }
+        pending.count = rest
+        pendingStart += n
+        searchedTo = 1
+    }
+
+    /// Forgets the bytes fed from offset `offset` on (where the input turned out not to be UTF-8).
+    func discard(from offset: Int) {
+        pending.count = max(0, min(pending.count, offset - pendingStart))
+        searchedTo = min(searchedTo, max(1, pending.count))
+    }
+
+    /// The last place in `pending`, or 0. A place is judged by whole characters around it; the last 3 bytes
+    /// may end inside one, so they are searched again once more bytes come.
+    private func lastPlace() -> Int {
+        let b = UnsafePointer(pending.base), count = pending.count
+        var i = count - 1
+        while i >= searchedTo {
+            let place = b[i] < 0x80 ? b[i - 1] < 0x80 || inert?.endsInert(b, i) == true
+                                    : inert.map({ $0.startsInert(b, i, count) || $0.endsInert(b, i) }) == true
+            if place {
+                return i
+            }
+            i -= 1
+        }
+        searchedTo = max(1, count - 3)
+        return 0
+    }
+}
