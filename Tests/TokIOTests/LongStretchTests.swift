@@ -25,9 +25,8 @@ final class LongStretchTests: XCTestCase {
         }
     }
 
-    /// Runs the pipeline over `input`, read in slices of random sizes; returns its output and the largest number
-    /// of bytes it held at once.
-    func run(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64) throws -> [UInt8] {
+    /// Runs the pipeline over `input`, read in slices of random sizes; returns its output.
+    static func output(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64) throws -> [UInt8] {
         var rng = Rng(s: seed)
         var at = 0
         var out: [UInt8] = []
@@ -42,11 +41,18 @@ final class LongStretchTests: XCTestCase {
     }
 
     /// The ids of the whole input, or of each line.
-    func expected(_ tokenizer: Tokenizer, _ input: [UInt8], lines: Bool) throws -> [[UInt32]] {
+    static func wholeIDs(_ tokenizer: Tokenizer, _ input: [UInt8], lines: Bool) throws -> [[UInt32]] {
         if !lines { return [try tokenizer.encode(bytes: input)] }
         var parts = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
         if parts.last?.isEmpty == true { parts.removeLast() }
         return try parts.map { try tokenizer.encode(bytes: $0) }
+    }
+
+    /// `tok encode`'s output for the ids of the whole input or of each line: ids, or with `count` per-line counts
+    /// (nothing for the whole input: the pipeline leaves its total to the caller).
+    static func formatted(_ ids: [[UInt32]], count: Bool, lines: Bool) -> String {
+        count ? (lines ? ids.map { "\($0.count)\n" }.joined() : "")
+              : ids.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
     }
 
     func shapes() -> [(String, [UInt8])] {
@@ -110,7 +116,7 @@ final class LongStretchTests: XCTestCase {
         for tokenizer in Self.tokenizers {
             for (label, input) in shapes {
                 for lines in [false, true] {
-                    let want = try expected(tokenizer, input, lines: lines)
+                    let want = try Self.wholeIDs(tokenizer, input, lines: lines)
                     for (threads, count) in [(1, false), (2, false), (1, true)] {
                         var options = EncodeOptions()
                         options.segmentBytes = 1024
@@ -118,10 +124,8 @@ final class LongStretchTests: XCTestCase {
                         options.threads = threads
                         options.countOnly = count
                         options.invalidUTF8 = invalidUTF8
-                        let got = try run(tokenizer, input, options: options, seed: UInt64(input.count + threads))
-                        let text = count ? (lines ? want.map { "\($0.count)\n" }.joined() : "")
-                            : want.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
-                        XCTAssertEqual(String(decoding: got, as: UTF8.self), text,
+                        let got = try Self.output(tokenizer, input, options: options, seed: UInt64(input.count + threads))
+                        XCTAssertEqual(String(decoding: got, as: UTF8.self), Self.formatted(want, count: count, lines: lines),
                                        "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count)")
                     }
                 }
@@ -190,7 +194,7 @@ final class LongStretchTests: XCTestCase {
             for k in 0..<kinds.count {
                 for k2 in 0..<kinds.count {
                     let input = random(kinds[k], 20_000) + Array(joins[k].utf8) + random(kinds[k2], 20_000) + Array(joins[k2].utf8)
-                    let got = try run(tokenizer, input, options: options, seed: UInt64(k * 8 + k2))
+                    let got = try Self.output(tokenizer, input, options: options, seed: UInt64(k * 8 + k2))
                     let want = try tokenizer.encode(bytes: input).map(String.init).joined(separator: " ") + "\n"
                     XCTAssertEqual(String(decoding: got, as: UTF8.self), want, "\(tokenizer.name), kinds \(k) then \(k2)")
                 }
@@ -274,7 +278,7 @@ final class LongStretchTests: XCTestCase {
                     var options = EncodeOptions()
                     options.segmentBytes = 1024
                     options.threads = threads
-                    let got = try run(joining, input, options: options, seed: UInt64(threads))
+                    let got = try Self.output(joining, input, options: options, seed: UInt64(threads))
                     let want = try joining.encode(bytes: input).map(String.init).joined(separator: " ") + "\n"
                     // Not the texts themselves in the message: tens of thousands of ids.
                     XCTAssertTrue(got == Array(want.utf8), "\(pattern), \(input.count) bytes, threads \(threads)")
@@ -315,7 +319,7 @@ final class LongStretchTests: XCTestCase {
                 options.special = .allow
                 options.threads = threads
                 options.lines = lines
-                let got = try run(tokenizer, input, options: options, seed: UInt64(threads))
+                let got = try Self.output(tokenizer, input, options: options, seed: UInt64(threads))
                 let whole = lines ? try expectedAllowing(tokenizer, input) : want.map(String.init).joined(separator: " ") + "\n"
                 XCTAssertEqual(String(decoding: got, as: UTF8.self), whole, "\(tokenizer.name), threads \(threads), lines \(lines)")
             }
@@ -323,7 +327,7 @@ final class LongStretchTests: XCTestCase {
             error.segmentBytes = 1024
             error.special = .error
             let late = [UInt8](repeating: 0x61, count: 40_000) + Array(longest.utf8) + [UInt8](repeating: 0x61, count: 40_000)
-            XCTAssertThrowsError(try run(tokenizer, late, options: error, seed: 3)) { e in
+            XCTAssertThrowsError(try Self.output(tokenizer, late, options: error, seed: 3)) { e in
                 guard case EncodeFailure.specialToken(_, let token, let offset) = e else { return XCTFail("\(e)") }
                 XCTAssertEqual(token, longest)
                 XCTAssertEqual(offset, 40_000)

@@ -52,26 +52,8 @@ final class NormalizedStretchTests: XCTestCase {
         ]
     }
 
-    /// The pipeline's output for `input`, read in slices of random sizes.
     func run(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64) throws -> String {
-        var rng = Rng(s: seed)
-        var at = 0
-        var out: [UInt8] = []
-        _ = try EncodePipeline(tokenizer: tokenizer, options: options).run(name: "input", read: { buf in
-            let n = min(buf.count, input.count - at, 1 + rng.next(9000))
-            for k in 0..<n { buf[k] = input[at + k] }
-            at += n
-            return n
-        }, write: { out += $0 })
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The ids of the whole input, or of each line.
-    func expected(_ tokenizer: Tokenizer, _ input: [UInt8], lines: Bool) throws -> [[UInt32]] {
-        if !lines { return [try tokenizer.encode(bytes: input)] }
-        var parts = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
-        if parts.last?.isEmpty == true { parts.removeLast() }
-        return try parts.map { try tokenizer.encode(bytes: $0) }
+        String(decoding: try LongStretchTests.output(tokenizer, input, options: options, seed: seed), as: UTF8.self)
     }
 
     /// Every shape under NFC and NFKC, with the o200k and cl100k patterns, ids and counts, whole and per line, one
@@ -85,15 +67,14 @@ final class NormalizedStretchTests: XCTestCase {
                         for (threads, count) in [(1, false), (2, false), (1, true)] {
                             let recording = Recording(form)
                             let t = try tokenizer(base, recording)
-                            let want = try expected(tokenizer(base, ICUNormalizer(form)), input, lines: lines)
+                            let want = try LongStretchTests.wholeIDs(tokenizer(base, ICUNormalizer(form)), input, lines: lines)
                             var options = EncodeOptions()
                             options.segmentBytes = 1024
                             options.lines = lines
                             options.threads = threads
                             options.countOnly = count
                             let got = try run(t, input, options: options, seed: UInt64(input.count + threads))
-                            let text = count ? (lines ? want.map { "\($0.count)\n" }.joined() : "")
-                                : want.map { $0.map(String.init).joined(separator: " ") + "\n" }.joined()
+                            let text = LongStretchTests.formatted(want, count: count, lines: lines)
                             let what = "\(form) \(base), \(label), lines \(lines), threads \(threads), count \(count)"
                             XCTAssertEqual(got, text, what)
                             if !lines { XCTAssertLessThan(recording.longest, 40_000, what) }
