@@ -62,3 +62,15 @@ public struct InertCharacters: Sendable {
         return false
     }
 }
+
+extension InertCharacters {
+    /// Whether `0 < i < count` in well-formed UTF-8 `b[0..<count]` is a place where normalizing each side alone gives
+    /// the normalized whole cut there: between two ASCII characters (which never compose with each other), or next
+    /// to a whole character of `inert` (nil: ASCII only). A character that `b` cuts short is never next to one.
+    @inlinable
+    public static func isNormalizationPlace(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int, inert: InertCharacters?) -> Bool {
+        if b[i] < 0x80 { return b[i - 1] < 0x80 || inert?.endsInert(b, i) == true }
+        guard let inert else { return false }
+        return inert.startsInert(b, i, count) || inert.endsInert(b, i)
+    }
+}

@@ -35,7 +35,7 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
         public var description: String {
             switch kind {
             case .invalidUTF8(let offset): return "cannot normalize: invalid UTF-8 at byte \(offset)"
-            case .inputTooLarge: return "cannot normalize: input longer than ICU's 32-bit limit"
+            case .inputTooLarge: return "cannot normalize: more than 64 MiB of text with no place to cut it into pieces normalized alone"
             case .icu(let name): return "cannot normalize: ICU error \(name)"
             }
         }
@@ -57,14 +57,30 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
 
     /// Returns the normalized form of `utf8`, which must be well-formed UTF-8.
     ///
-    /// Throws `Failure` for ill-formed UTF-8 (repair it first with `replacingInvalidUTF8` if that is wanted),
-    /// for inputs over about 64 MiB (normalize line by line or chunk by chunk), or if ICU fails.
+    /// Throws `Failure` for ill-formed UTF-8 (repair it first with `replacingInvalidUTF8` if that is wanted), for
+    /// text of more than about 64 MiB with no place to cut it into pieces normalized alone (between two ASCII
+    /// characters or next to an inert one: `InertCharacters.isNormalizationPlace`), or if ICU fails.
     public func normalize(_ utf8: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
         guard let src = utf8.baseAddress, utf8.count > 0 else { return [] }
         // Every form leaves ASCII alone.
         if Self.isASCII(utf8) { return Array(utf8) }
         if let offset = firstInvalidUTF8Offset(utf8) { throw Failure(kind: .invalidUTF8(offset: offset)) }
-        guard utf8.count <= Self.maximumInput else { throw Failure(kind: .inputTooLarge) }
+        if utf8.count > Self.maximumInput {
+            // ICU's lengths are 32-bit: normalize pieces that end at such places, each within the limit.
+            let inert = inertCharacters
+            var result: [UInt8] = []
+            var start = 0
+            while start < utf8.count {
+                var end = min(utf8.count, start + Self.maximumInput)
+                if end < utf8.count {
+                    while end > start && !InertCharacters.isNormalizationPlace(src, end, utf8.count, inert: inert) { end -= 1 }
+                    guard end > start else { throw Failure(kind: .inputTooLarge) }
+                }
+                result += try normalize(UnsafeBufferPointer(rebasing: utf8[start..<end]))
+                start = end
+            }
+            return result
+        }
 
         var status = U_ZERO_ERROR
         guard let normalizer = instance(&status), status.rawValue <= U_ZERO_ERROR.rawValue else {

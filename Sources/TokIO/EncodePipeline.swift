@@ -41,9 +41,13 @@ public enum EncodeFailure: Error, CustomStringConvertible {
     /// More bytes of a pre-token too long to hold changed its encoding further back than the tokens already
     /// written (`LongPieceStream`); `offset` is where the bytes fed so far end.
     case unstableLongPiece(input: String, offset: Int)
+    /// The normalizer refused the text from `offset` on (more than ICU takes at once, with no place to cut it).
+    case cannotNormalize(input: String, offset: Int, reason: String)
 
     public var description: String {
         switch self {
+        case .cannotNormalize(let input, let offset, let reason):
+            return "\(input): \(reason) (from byte offset \(offset))"
         case .unstableLongPiece(let input, let offset):
             return "\(input): a pre-token too long to hold changed its tokens more than 64 KB back at byte offset \(offset); tok cannot encode it exactly in bounded memory"
         case .invalidUTF8(let input, let offset):
@@ -272,9 +276,9 @@ public final class EncodePipeline: @unchecked Sendable {
                     normalizing?.discard(from: off)
                 }
                 if options.invalidUTF8 == .replace {
-                    try repaired.withUnsafeBufferPointer { try normalizing!.feed($0, final: eof, into: &buffer) }
+                    try repaired.withUnsafeBufferPointer { try feed(normalizing!, $0, final: eof, into: &buffer, name: name) }
                 } else {
-                    try normalizing!.feed(valid, final: eof || invalid != nil, into: &buffer)
+                    try feed(normalizing!, valid, final: eof || invalid != nil, into: &buffer, name: name)
                 }
                 if let off = invalid {
                     guard options.special == .error else {
@@ -353,7 +357,7 @@ public final class EncodePipeline: @unchecked Sendable {
                 // at a cut, where normalizing each side alone gives the normalized whole.
                 let n = StreamingNormalizer(normalizer, start: blockBase)
                 var held = GrowableBytes(capacity: buffer.count + buffer.count / 4 + 1024)
-                try n.feed(UnsafeBufferPointer(start: buffer.base, count: buffer.count), final: eof, into: &held)
+                try feed(n, UnsafeBufferPointer(start: buffer.base, count: buffer.count), final: eof, into: &held, name: name)
                 swap(&buffer, &held)
                 normalizing = n
                 wantBytes = blockBytes
@@ -383,6 +387,16 @@ public final class EncodePipeline: @unchecked Sendable {
         summary.tokens = writer.totalTokens
         summary.lines = writer.lines
         return summary
+    }
+
+    /// `normalizer.feed`, its failure named as the input's.
+    private func feed(_ normalizer: StreamingNormalizer, _ bytes: UnsafeBufferPointer<UInt8>, final: Bool,
+                      into out: inout GrowableBytes, name: String) throws {
+        do {
+            try normalizer.feed(bytes, final: final, into: &out)
+        } catch {
+            throw EncodeFailure.cannotNormalize(input: name, offset: normalizer.pendingStart, reason: "\(error)")
+        }
     }
 
     /// Cuts the buffered bytes into segments, encodes them and writes their output; keeps the uncut tail at the

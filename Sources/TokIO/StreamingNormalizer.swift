@@ -4,10 +4,9 @@ import TokCore
 /// without spaces under a vocabulary trained on NFKC text): each chunk's bytes are normalized up to the last place
 /// where normalizing the two sides alone gives the normalized whole cut there, and the rest waits for the next.
 ///
-/// Such places: before an ASCII character that follows one (ASCII characters never compose with each other), or
-/// next to a character the normalizer leaves unchanged and never joins with a neighbour (`InertCharacters`, the
-/// places `SafeCut` trusts under a normalizer too). Text with no such place (a megabyte of combining marks) waits
-/// until one comes or the input ends.
+/// Such places (`InertCharacters.isNormalizationPlace`): between two ASCII characters, or next to a character the
+/// normalizer leaves unchanged and never joins with a neighbour (the places `SafeCut` trusts under a normalizer
+/// too). Text with no such place (a megabyte of combining marks) waits until one comes or the input ends.
 final class StreamingNormalizer {
     let normalizer: any TextNormalizer
     let inert: InertCharacters?
@@ -52,9 +51,7 @@ final class StreamingNormalizer {
         let b = UnsafePointer(pending.base), count = pending.count
         var i = count - 1
         while i >= searchedTo {
-            let place = b[i] < 0x80 ? b[i - 1] < 0x80 || inert?.endsInert(b, i) == true
-                                    : inert.map({ $0.startsInert(b, i, count) || $0.endsInert(b, i) }) == true
-            if place {
+            if InertCharacters.isNormalizationPlace(b, i, count, inert: inert) {
                 return i
             }
             i -= 1

@@ -40,6 +40,28 @@ final class NormalizerTests: XCTestCase {
         XCTAssertEqual(try ICUNormalizer(.nfkc).normalize(s).unicodeScalars.count, 54)
     }
 
+    /// Text longer than ICU takes at once (64 MiB) is normalized in pieces cut where each normalizes alone: the
+    /// result is the text's lines normalized one by one (normalization never crosses a line feed). Without such a
+    /// place within the limit, it is refused.
+    func testTextOverTheLimitIsNormalizedInPieces() throws {
+        let unit = "e\u{301}x\u{308}ﬁＡ中\u{E33}ก\u{301}\u{323}"
+        let lines = 1 + (64 << 20) / (unit.utf8.count * 20 + 1)
+        let line = String(repeating: unit, count: 20) + "\n"
+        let text = Array(String(repeating: line, count: lines).utf8)
+        XCTAssertGreaterThan(text.count, 64 << 20)
+        for form in [ICUNormalizer.Form.nfc, .nfkc] {
+            let want = try normalized(form, Array(line.utf8))
+            let got = try normalized(form, text)
+            XCTAssertEqual(got.count, want.count * lines, "\(form)")
+            XCTAssertTrue(got.prefix(want.count * 3).elementsEqual(want + want + want), "\(form)")
+            XCTAssertTrue(got.suffix(want.count).elementsEqual(want), "\(form)")
+        }
+        let marks = Array(("x" + String(repeating: "\u{301}", count: 32 << 20)).utf8)
+        XCTAssertThrowsError(try normalized(.nfc, marks)) { error in
+            XCTAssertEqual((error as? ICUNormalizer.Failure)?.kind, .inputTooLarge)
+        }
+    }
+
     func testInvalidUTF8Throws() {
         XCTAssertThrowsError(try normalized(.nfc, Array("abc".utf8) + [0xE2, 0x28, 0xA1])) { error in
             XCTAssertEqual((error as? ICUNormalizer.Failure)?.kind, .invalidUTF8(offset: 3))

@@ -496,3 +496,31 @@ def test_memory_bounded_on_a_long_stretch_under_a_normalizer(tok, workdir, form)
     out, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--count", "--threads", "2"], big)
     assert int(out) > 1_000_000
     assert rss < 70, f"peak RSS {rss:.0f} MB on {big.stat().st_size >> 20} MB of Thai without spaces under {form}"
+
+
+def test_combining_marks_under_a_normalizer(tok, workdir):
+    """Megabytes of combining marks have no place to cut their normalization (each may reorder or compose with the
+    last): 72 MB of them in one stretch, more than ICU normalizes at once, is an error naming the file and the offset
+    (tok had encoded such text without normalizing it); broken by a Thai letter every 1,000 marks, it streams, with the
+    o200k ids of the text normalized by Python."""
+    import unicodedata
+    vocab = workdir / "nfc.tiktoken"
+    vocab.write_bytes((peers.REPO / "vocabularies" / "o200k_base.tiktoken").read_bytes())
+    sidecar = json.loads((peers.REPO / "vocabularies" / "o200k_base.json").read_text(encoding="utf-8"))
+    sidecar["normalizer"] = "nfc"
+    (workdir / "nfc.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    marks = workdir / "marks.txt"
+    marks.write_text("x" + "\u0301" * 36_000_000 + " end\n", encoding="utf-8")
+    p = tok.run(["encode", "-t", vocab, "--count", marks])
+    assert p.returncode != 0 and p.stdout == b"", p.stdout[:200]
+    assert f"{marks}: cannot normalize".encode() in p.stderr and b"(from byte offset 0)" in p.stderr, p.stderr
+    broken = workdir / "marks-broken.txt"
+    text = ("o" + "\u0323\u0302\u0301" * 333 + "\u0e01") * 8_000
+    broken.write_text(text, encoding="utf-8")
+    normalized = workdir / "marks-broken-nfc.txt"
+    normalized.write_text(unicodedata.normalize("NFC", text), encoding="utf-8")
+    for args in ([], ["--threads", "2"]):
+        got = ok(tok.run(["encode", "-t", vocab, *args, broken]), f"marks {args}")
+        assert got == ok(tok.run(["encode", "-t", "o200k_base", *args, normalized]), "o200k on NFC text"), args
+    out, rss = peers.peak_rss_mb(["encode", "-t", vocab, "--count", "--threads", "2"], broken)
+    assert int(out) > 0 and rss < 70, f"peak RSS {rss:.0f} MB on 16 MB of marks broken by Thai letters"
