@@ -21,7 +21,7 @@ first3mb corpora/train/mixed.txt.zst "$work/train.txt"
 echo "== AddressSanitizer"
 $SWIFT build --build-tests --sanitize=address --build-path .build/asan
 $SWIFT test --skip-build --disable-swift-testing --sanitize=address --build-path .build/asan --filter \
-  'BytePairEncoderTests|DecodingTests|LongPieceStreamTests|RankTableImageTests|RankTableTests|SafeCutTests|SpecialTokenTests|TiktokenFileTests|UTF8ValidationTests|BlockScannerTests|ScannerTests|ByteBuilderTests|InputSourceTests|OutputWriterTests|LongStretchTests|InertCutTests'
+  'BytePairEncoderTests|DecodingTests|LongPieceStreamTests|RankTableImageTests|RankTableTests|SafeCutTests|SpecialTokenTests|TiktokenFileTests|UTF8ValidationTests|BlockScannerTests|ScannerTests|ByteBuilderTests|InputSourceTests|OutputWriterTests|LongStretchTests|InertCutTests|NormalizedStretchTests|NormalizerTests'
 TOK_BIN=$PWD/.build/asan/debug/tok .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat/test_cli_behaviour.py \
   -k "not memory and not bounded"
 
