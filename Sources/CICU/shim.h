@@ -54,6 +54,7 @@ CICU_INLINE int32_t cicu_unorm2_normalize(const UNormalizer2 *n, const UChar *sr
 CICU_INLINE UBool cicu_unorm2_isNormalized(const UNormalizer2 *n, const UChar *s, int32_t len, UErrorCode *st) { return unorm2_isNormalized(n, s, len, st); }
 CICU_INLINE int32_t cicu_unorm2_spanQuickCheckYes(const UNormalizer2 *n, const UChar *s, int32_t len, UErrorCode *st) { return unorm2_spanQuickCheckYes(n, s, len, st); }
 CICU_INLINE UBool cicu_unorm2_isInert(const UNormalizer2 *n, UChar32 c) { return unorm2_isInert(n, c); }
+CICU_INLINE UBool cicu_unorm2_hasBoundaryBefore(const UNormalizer2 *n, UChar32 c) { return unorm2_hasBoundaryBefore(n, c); }
 
 /* Strings and properties */
 CICU_INLINE UChar *cicu_strFromUTF8(UChar *dst, int32_t cap, int32_t *dlen, const char *src, int32_t slen, UErrorCode *st) { return u_strFromUTF8(dst, cap, dlen, src, slen, st); }

@@ -65,12 +65,16 @@ public struct InertCharacters: Sendable {
 
 extension InertCharacters {
     /// Whether `0 < i < count` in well-formed UTF-8 `b[0..<count]` is a place where normalizing each side alone gives
-    /// the normalized whole cut there: between two ASCII characters (which never compose with each other), or next
-    /// to a whole character of `inert` (nil: ASCII only). A character that `b` cuts short is never next to one.
+    /// the normalized whole cut there: between two ASCII characters (which never compose with each other), next to a
+    /// whole character of `inert` (the normalizer's inert characters), or before one of `boundaryBefore` (its
+    /// characters that never join with what precedes them; `TextNormalizer.boundaryBeforeCharacters`). A character
+    /// that `b` cuts short is never next to one.
     @inlinable
-    public static func isNormalizationPlace(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int, inert: InertCharacters?) -> Bool {
-        if b[i] < 0x80 { return b[i - 1] < 0x80 || inert?.endsInert(b, i) == true }
-        guard let inert else { return false }
-        return inert.startsInert(b, i, count) || inert.endsInert(b, i)
+    public static func isNormalizationPlace(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int, inert: InertCharacters?,
+                                            boundaryBefore: InertCharacters?) -> Bool {
+        let c = b[i]
+        if c < 0x80 && (b[i - 1] < 0x80 || boundaryBefore?.contains(UInt32(c)) == true) { return true }
+        if let inert, inert.endsInert(b, i) || (c >= 0x80 && inert.startsInert(b, i, count)) { return true }
+        return c >= 0x80 && boundaryBefore?.startsInert(b, i, count) == true
     }
 }

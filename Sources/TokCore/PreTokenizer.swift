@@ -40,8 +40,14 @@ public protocol TextNormalizer: Sendable {
     /// Characters this normalizer leaves unchanged and never joins with a neighbour, next to which text can be cut
     /// before it is normalized (see `SafeCut`); nil (the default) allows cuts next to ASCII only.
     var inertCharacters: InertCharacters? { get }
+    /// Characters that never join with what precedes them: text normalized in pieces that each start with one
+    /// (or with ASCII after ASCII, or after an inert character) gives the normalized whole, which lets a long
+    /// stretch be normalized as it is read (`InertCharacters.isNormalizationPlace`); nil (the default): no more
+    /// than those.
+    var boundaryBeforeCharacters: InertCharacters? { get }
 }
 
 extension TextNormalizer {
     public var inertCharacters: InertCharacters? { nil }
+    public var boundaryBeforeCharacters: InertCharacters? { nil }
 }

@@ -58,8 +58,8 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
     /// Returns the normalized form of `utf8`, which must be well-formed UTF-8.
     ///
     /// Throws `Failure` for ill-formed UTF-8 (repair it first with `replacingInvalidUTF8` if that is wanted), for
-    /// text of more than about 64 MiB with no place to cut it into pieces normalized alone (between two ASCII
-    /// characters or next to an inert one: `InertCharacters.isNormalizationPlace`), or if ICU fails.
+    /// text of more than about 64 MiB with no place to cut it into pieces normalized alone
+    /// (`InertCharacters.isNormalizationPlace`), or if ICU fails.
     public func normalize(_ utf8: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
         guard let src = utf8.baseAddress, utf8.count > 0 else { return [] }
         // Every form leaves ASCII alone.
@@ -67,13 +67,16 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
         if let offset = firstInvalidUTF8Offset(utf8) { throw Failure(kind: .invalidUTF8(offset: offset)) }
         if utf8.count > Self.maximumInput {
             // ICU's lengths are 32-bit: normalize pieces that end at such places, each within the limit.
-            let inert = inertCharacters
+            let inert = inertCharacters, boundaries = boundaryBeforeCharacters
             var result: [UInt8] = []
             var start = 0
             while start < utf8.count {
                 var end = min(utf8.count, start + Self.maximumInput)
                 if end < utf8.count {
-                    while end > start && !InertCharacters.isNormalizationPlace(src, end, utf8.count, inert: inert) { end -= 1 }
+                    while end > start && !InertCharacters.isNormalizationPlace(src, end, utf8.count, inert: inert,
+                                                                               boundaryBefore: boundaries) {
+                        end -= 1
+                    }
                     guard end > start else { throw Failure(kind: .inputTooLarge) }
                 }
                 result += try normalize(UnsafeBufferPointer(rebasing: utf8[start..<end]))
@@ -149,15 +152,35 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
         }
     }
 
+    /// The BMP characters before which ICU's normalizer for this form always has a boundary
+    /// (`unorm2_hasBoundaryBefore`: a string can be normalized in portions before and from such a character),
+    /// computed once per form and process.
+    public var boundaryBeforeCharacters: InertCharacters? {
+        switch form {
+        case .nfc: return Self.boundaryNFC
+        case .nfkc: return Self.boundaryNFKC
+        case .nfd: return Self.boundaryNFD
+        case .nfkd: return Self.boundaryNFKD
+        }
+    }
+
+    private static let boundaryNFC = ICUNormalizer(.nfc).computeSet(cicu_unorm2_hasBoundaryBefore)
+    private static let boundaryNFKC = ICUNormalizer(.nfkc).computeSet(cicu_unorm2_hasBoundaryBefore)
+    private static let boundaryNFD = ICUNormalizer(.nfd).computeSet(cicu_unorm2_hasBoundaryBefore)
+    private static let boundaryNFKD = ICUNormalizer(.nfkd).computeSet(cicu_unorm2_hasBoundaryBefore)
+
     private static let inertNFC = ICUNormalizer(.nfc).computeInert()
     private static let inertNFKC = ICUNormalizer(.nfkc).computeInert()
     private static let inertNFD = ICUNormalizer(.nfd).computeInert()
     private static let inertNFKD = ICUNormalizer(.nfkd).computeInert()
 
-    private func computeInert() -> InertCharacters? {
+    private func computeInert() -> InertCharacters? { computeSet(cicu_unorm2_isInert) }
+
+    /// The BMP characters for which `property` (`unorm2_isInert`, `unorm2_hasBoundaryBefore`) is true for this form.
+    private func computeSet(_ property: (OpaquePointer?, UChar32) -> UBool) -> InertCharacters? {
         var status = U_ZERO_ERROR
         guard let normalizer = instance(&status), status.rawValue <= U_ZERO_ERROR.rawValue else { return nil }
-        return InertCharacters { cicu_unorm2_isInert(normalizer, UChar32(bitPattern: $0)) != 0 }
+        return InertCharacters { property(normalizer, UChar32(bitPattern: $0)) != 0 }
     }
 
     private func instance(_ status: inout UErrorCode) -> OpaquePointer? {

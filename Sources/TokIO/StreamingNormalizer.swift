@@ -4,12 +4,14 @@ import TokCore
 /// without spaces under a vocabulary trained on NFKC text): each chunk's bytes are normalized up to the last place
 /// where normalizing the two sides alone gives the normalized whole cut there, and the rest waits for the next.
 ///
-/// Such places (`InertCharacters.isNormalizationPlace`): between two ASCII characters, or next to a character the
+/// Such places (`InertCharacters.isNormalizationPlace`): between two ASCII characters, next to a character the
 /// normalizer leaves unchanged and never joins with a neighbour (the places `SafeCut` trusts under a normalizer
-/// too). Text with no such place (a megabyte of combining marks) waits until one comes or the input ends.
+/// too), or before one that never joins with what precedes it (ICU's `hasBoundaryBefore`: any ASCII character,
+/// most starters). Text with no such place (a megabyte of combining marks) waits until one comes or the input ends.
 final class StreamingNormalizer {
     let normalizer: any TextNormalizer
     let inert: InertCharacters?
+    let boundaryBefore: InertCharacters?
     /// Bytes after the last such place, not normalized yet.
     private var pending = GrowableBytes(capacity: 1 << 16)
     /// The offset of `pending`'s first byte in the bytes fed.
@@ -21,6 +23,7 @@ final class StreamingNormalizer {
     init(_ normalizer: any TextNormalizer, start: Int) {
         self.normalizer = normalizer
         inert = normalizer.inertCharacters
+        boundaryBefore = normalizer.boundaryBeforeCharacters
         pendingStart = start
     }
 
@@ -51,7 +54,7 @@ final class StreamingNormalizer {
         let b = UnsafePointer(pending.base), count = pending.count
         var i = count - 1
         while i >= searchedTo {
-            if InertCharacters.isNormalizationPlace(b, i, count, inert: inert) {
+            if InertCharacters.isNormalizationPlace(b, i, count, inert: inert, boundaryBefore: boundaryBefore) {
                 return i
             }
             i -= 1

@@ -62,6 +62,21 @@ final class NormalizerTests: XCTestCase {
         }
     }
 
+    /// The characters before which each form always has a boundary (ICU's `hasBoundaryBefore`), which the streaming
+    /// normalizer cuts before: every ASCII character, every inert one, starters such as a leading jamo; not a
+    /// combining mark, nor a vowel jamo that joins the syllable before it.
+    func testBoundaryBeforeCharacters() throws {
+        for form in ICUNormalizer.Form.allCases {
+            let n = ICUNormalizer(form)
+            let before = try XCTUnwrap(n.boundaryBeforeCharacters), inert = try XCTUnwrap(n.inertCharacters)
+            for c in UInt32(0)..<0x80 { XCTAssertTrue(before.contains(c), "\(form) \(c)") }
+            for c in UInt32(0)..<0x10000 where inert.contains(c) { XCTAssertTrue(before.contains(c), "\(form) \(c)") }
+            XCTAssertFalse(before.contains(0x301), "\(form)")
+            XCTAssertEqual(before.contains(0x1161), form == .nfd || form == .nfkd, "\(form)")
+            XCTAssertTrue(before.contains(0x1100), "\(form)")
+        }
+    }
+
     func testInvalidUTF8Throws() {
         XCTAssertThrowsError(try normalized(.nfc, Array("abc".utf8) + [0xE2, 0x28, 0xA1])) { error in
             XCTAssertEqual((error as? ICUNormalizer.Failure)?.kind, .invalidUTF8(offset: 3))

@@ -20,6 +20,7 @@ final class NormalizedStretchTests: XCTestCase {
         init(_ form: ICUNormalizer.Form) { icu = ICUNormalizer(form) }
         var name: String { icu.name }
         var inertCharacters: InertCharacters? { icu.inertCharacters }
+        var boundaryBeforeCharacters: InertCharacters? { icu.boundaryBeforeCharacters }
         var longest: Int { longestText.withLock { $0 } }
         func normalize(_ text: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
             longestText.withLock { $0 = max($0, text.count) }
@@ -46,6 +47,8 @@ final class NormalizedStretchTests: XCTestCase {
             ("Thai without spaces", Array(" เริ่ม".utf8) + rng.text(thai, 60_000) + Array(" end\n".utf8)),
             ("Han and fullwidth forms", rng.text(han, 60_000) + Array("。".utf8)),
             ("letters and marks", rng.text(latin, 50_000) + Array(" z".utf8)),
+            // No inert character at all: the places are before the ASCII letters and the leading jamo.
+            ("letters, marks and jamo that compose", rng.text(["e\u{301}", "<\u{338}", "\u{1100}\u{1161}", "a\u{308}\u{323}"], 50_000)),
             ("marks only, then text", Array("x".utf8) + rng.text(Self.marks, 30_000) + Array("中文 and more\nlines".utf8)),
             ("a long stretch, then text with cuts", rng.text(thai, 40_000) + rng.text(["word ", "ｶﾞ ", "e\u{301} ", "\n", "、"], 30_000)),
             ("mixed", mixed),
@@ -117,7 +120,8 @@ final class NormalizedStretchTests: XCTestCase {
         for form in ICUNormalizer.Form.allCases {
             let icu = ICUNormalizer(form)
             for round in 0..<60 {
-                var text = rng.text(round % 3 == 0 ? Self.marks : alphabet, 500 + rng.next(5_000))
+                let composing = ["e\u{301}", "<\u{338}", "\u{1100}\u{1161}", "\u{1100}", "\u{1161}", "\u{11A8}", "o\u{323}\u{302}"]
+                var text = rng.text([Self.marks, alphabet, composing][round % 3], 500 + rng.next(5_000))
                 if round % 5 == 0 { text = rng.text(alphabet, 2_000) + rng.text(Self.marks, 3_000) + rng.text(alphabet, 2_000) }
                 let want = try text.withUnsafeBufferPointer { try icu.normalize($0) }
                 let n = StreamingNormalizer(icu, start: 0)
