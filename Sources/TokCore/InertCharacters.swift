@@ -77,4 +77,16 @@ extension InertCharacters {
         if let inert, inert.endsInert(b, i) || (c >= 0x80 && inert.startsInert(b, i, count)) { return true }
         return c >= 0x80 && boundaryBefore?.startsInert(b, i, count) == true
     }
+
+    /// The last `isNormalizationPlace` in `lower..<upper` (`lower` at least 1), or nil.
+    @inlinable
+    public static func lastNormalizationPlace(_ b: UnsafePointer<UInt8>, from lower: Int, below upper: Int, _ count: Int,
+                                              inert: InertCharacters?, boundaryBefore: InertCharacters?) -> Int? {
+        var i = upper - 1
+        while i >= lower {
+            if isNormalizationPlace(b, i, count, inert: inert, boundaryBefore: boundaryBefore) { return i }
+            i -= 1
+        }
+        return nil
+    }
 }

@@ -71,13 +71,12 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
             var result: [UInt8] = []
             var start = 0
             while start < utf8.count {
-                var end = min(utf8.count, start + Self.maximumInput)
-                if end < utf8.count {
-                    while end > start && !InertCharacters.isNormalizationPlace(src, end, utf8.count, inert: inert,
-                                                                               boundaryBefore: boundaries) {
-                        end -= 1
-                    }
-                    guard end > start else { throw Failure(kind: .inputTooLarge) }
+                var end = utf8.count
+                if start + Self.maximumInput < utf8.count {
+                    guard let place = InertCharacters.lastNormalizationPlace(src, from: start + 1, below: start + Self.maximumInput + 1,
+                                                                             utf8.count, inert: inert, boundaryBefore: boundaries)
+                    else { throw Failure(kind: .inputTooLarge) }
+                    end = place
                 }
                 result += try normalize(UnsafeBufferPointer(rebasing: utf8[start..<end]))
                 start = end
@@ -169,12 +168,10 @@ public struct ICUNormalizer: TextNormalizer, Sendable {
     private static let boundaryNFD = ICUNormalizer(.nfd).computeSet(cicu_unorm2_hasBoundaryBefore)
     private static let boundaryNFKD = ICUNormalizer(.nfkd).computeSet(cicu_unorm2_hasBoundaryBefore)
 
-    private static let inertNFC = ICUNormalizer(.nfc).computeInert()
-    private static let inertNFKC = ICUNormalizer(.nfkc).computeInert()
-    private static let inertNFD = ICUNormalizer(.nfd).computeInert()
-    private static let inertNFKD = ICUNormalizer(.nfkd).computeInert()
-
-    private func computeInert() -> InertCharacters? { computeSet(cicu_unorm2_isInert) }
+    private static let inertNFC = ICUNormalizer(.nfc).computeSet(cicu_unorm2_isInert)
+    private static let inertNFKC = ICUNormalizer(.nfkc).computeSet(cicu_unorm2_isInert)
+    private static let inertNFD = ICUNormalizer(.nfd).computeSet(cicu_unorm2_isInert)
+    private static let inertNFKD = ICUNormalizer(.nfkd).computeSet(cicu_unorm2_isInert)
 
     /// The BMP characters for which `property` (`unorm2_isInert`, `unorm2_hasBoundaryBefore`) is true for this form.
     private func computeSet(_ property: (OpaquePointer?, UChar32) -> UBool) -> InertCharacters? {

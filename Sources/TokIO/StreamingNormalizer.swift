@@ -51,13 +51,10 @@ final class StreamingNormalizer {
     /// The last place in `pending`, or 0. A place is judged by whole characters around it; the last 3 bytes
     /// may end inside one, so they are searched again once more bytes come.
     private func lastPlace() -> Int {
-        let b = UnsafePointer(pending.base), count = pending.count
-        var i = count - 1
-        while i >= searchedTo {
-            if InertCharacters.isNormalizationPlace(b, i, count, inert: inert, boundaryBefore: boundaryBefore) {
-                return i
-            }
-            i -= 1
+        let count = pending.count
+        if let place = InertCharacters.lastNormalizationPlace(pending.base, from: searchedTo, below: count, count,
+                                                              inert: inert, boundaryBefore: boundaryBefore) {
+            return place
         }
         searchedTo = max(1, count - 3)
         return 0
