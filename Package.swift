@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore", "TokTestSupport"]),
         .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore", "TokICU"]),
         .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO", "TokTestSupport"]),
-        .testTarget(name: "TokMetricsTests", dependencies: ["TokMetrics", "TokCore"]),
+        .testTarget(name: "TokMetricsTests", dependencies: ["TokMetrics", "TokCore", "TokICU", "TokTrain", "TokTestSupport"]),
     ]
 )

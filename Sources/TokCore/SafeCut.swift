@@ -7,8 +7,9 @@
 /// ASCII characters of different kinds where every regular-expression pattern ends a piece (`isASCIIClassCut`:
 /// base64, hex and minified JSON have no spaces or line breaks, but these places every few bytes) and before any
 /// space that follows a character that is not white space (`isSpaceAfterNonSpace`: words in any script). For the cl100k,
-/// o200k and llama3 patterns (`Rule.standard`), and for UAX #29 word breaks with the LF and space cuts alone
-/// (`Rule.basic`), the parts then split into exactly the pieces of the whole,
+/// o200k and llama3 patterns (`Rule.standard`), and for UAX #29 word breaks with the LF and space cuts and those
+/// of the ASCII class cuts that are word breaks too (`Rule.wordBreak`, `isPunctuationCut`), the parts then split
+/// into exactly the pieces of the whole,
 /// whatever comes before or after: no piece of those patterns goes on past a LF unless white space, "/" (o200k's
 /// punctuation pieces, ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece) or
 /// more CR and LF follow, and a piece that starts after a LF starts right there. GPT-2's pattern has no
@@ -35,27 +36,39 @@ public enum SafeCut {
         /// white space (`isSpaceAfterNonSpace`). Regular-expression patterns only: UAX #29 joins letters and
         /// digits into one word, "a:b" and "3.5" too, and keeps marks after a space with it.
         public var regexPieceEnds: Bool
+        /// The cuts of `regexPieceEnds` between ASCII characters that are also UAX #29 word breaks with the same
+        /// words on both sides (`isPunctuationCut`): a letter or digit then punctuation, punctuation then a digit,
+        /// where the punctuation is none of the characters UAX #29 joins letters or digits across. Implied by
+        /// `regexPieceEnds`; on its own for UAX #29 word breaks, so that eval and `--pretokenizer icu-words` cut
+        /// minified JSON and base64 too.
+        public var punctuationCuts: Bool
 
         /// A rule from its choices.
-        public init(lineFeedNeedsText: Bool, beforeCJKPunctuation: Bool, regexPieceEnds: Bool = false) {
+        public init(lineFeedNeedsText: Bool, beforeCJKPunctuation: Bool, regexPieceEnds: Bool = false,
+                    punctuationCuts: Bool = false) {
             self.lineFeedNeedsText = lineFeedNeedsText
             self.beforeCJKPunctuation = beforeCJKPunctuation
             self.regexPieceEnds = regexPieceEnds
+            self.punctuationCuts = punctuationCuts || regexPieceEnds
         }
 
         /// cl100k, o200k and llama3.
         public static let standard = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: true, regexPieceEnds: true)
         /// GPT-2's pattern.
         public static let gpt2 = Rule(lineFeedNeedsText: true, beforeCJKPunctuation: true, regexPieceEnds: true)
-        /// The LF and space cuts alone: UAX #29 word breaks (which join some punctuation to letters, and segment
-        /// Chinese runs with a dictionary), and the places training and eval cut a user's pattern at.
+        /// The LF and space cuts alone: the places training and eval cut a user's pattern at.
         public static let basic = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, regexPieceEnds: false)
+        /// UAX #29 word breaks (which join some punctuation to letters, keep marks after a space with it, and
+        /// segment Chinese runs with a dictionary): the LF and space cuts, and the punctuation cuts.
+        public static let wordBreak = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, regexPieceEnds: false,
+                                           punctuationCuts: true)
 
         /// The rule whose cuts are safe for both pre-tokenizers.
         public func combined(with other: Rule) -> Rule {
             Rule(lineFeedNeedsText: lineFeedNeedsText || other.lineFeedNeedsText,
                  beforeCJKPunctuation: beforeCJKPunctuation && other.beforeCJKPunctuation,
-                 regexPieceEnds: regexPieceEnds && other.regexPieceEnds)
+                 regexPieceEnds: regexPieceEnds && other.regexPieceEnds,
+                 punctuationCuts: punctuationCuts && other.punctuationCuts)
         }
     }
 
@@ -94,7 +107,8 @@ public enum SafeCut {
             if rule.regexPieceEnds { return isSpaceAfterNonSpace(b, i, asciiOnly: asciiOnly, inert: inert) }
             return i + 1 < count && isASCIILetter(b[i - 1]) && isASCIILetter(b[i + 1])
         }
-        return rule.regexPieceEnds && isASCIIClassCut(b[i - 1], c)
+        if rule.regexPieceEnds { return isASCIIClassCut(b[i - 1], c) }
+        return rule.punctuationCuts && isPunctuationCut(b[i - 1], c)
     }
 
     /// Whether the space at `i` follows a character that is not white space (any script; with `asciiOnly`, ASCII or
@@ -124,6 +138,23 @@ public enum SafeCut {
         let kp = asciiKind(p), kc = asciiKind(c)
         // Kinds 1 letter, 2 digit, 4 punctuation; allowed (before, after): (1,2) (2,1) (1,4) (2,4) (4,2).
         return kp != 0 && kc != 0 && kp != kc && !(kp == 4 && kc == 1)
+    }
+
+    /// Whether `isASCIIClassCut(p, c)` holds with punctuation on one side (not a letter next to a digit, which
+    /// UAX #29 joins into one word) that is not one of UAX #29's MidLetter, MidNum, MidNumLet or ExtendNumLet
+    /// characters (".", ",", ":", ";", "_"; the apostrophe is no such cut either), nor "@", which ICU 72's root
+    /// rules make a letter. Then UAX #29 breaks there, and
+    /// no rule looks across it: the rules that look two characters back or ahead (WB6, WB7, WB11, WB12) need one
+    /// of those characters next to the break, the Hebrew quote rules a Hebrew letter, and a mark or joiner after
+    /// the punctuation stays with it on either side. So each part splits into the words of the whole, with the same
+    /// rule status, as ICU's word break iterator finds them (tested against it).
+    @inlinable @inline(__always)
+    static func isPunctuationCut(_ p: UInt8, _ c: UInt8) -> Bool {
+        let kp = asciiKind(p), kc = asciiKind(c)
+        let punctuation = kp == 4 ? p : c
+        return kp != 0 && kc != 0 && (kp == 4) != (kc == 4) && !(kp == 4 && kc == 1)
+            && punctuation != 0x2E && punctuation != 0x2C && punctuation != 0x3A && punctuation != 0x3B
+            && punctuation != 0x5F && punctuation != 0x40
     }
 
     /// 1 for an ASCII letter, 2 for a digit, 4 for other printable ASCII and controls that are not white space
@@ -167,6 +198,13 @@ public enum SafeCut {
         case 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
         default: return false
         }
+    }
+
+    /// Whether the cut `0 < i < count` lies inside a whitespace word (Python's `str.split()`): the characters on both
+    /// sides of it are not white space.
+    public static func isInsideWhitespaceWord(_ b: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Bool {
+        let c = b[i]
+        return (c < 0x80 ? isASCIINonSpace(c) : startsNonSpace(b, i, count)) && endsNonSpace(b, i)
     }
 
     /// Whether the non-ASCII byte `b[i]` starts a character that is not white space. A byte that is not the start

@@ -34,22 +34,34 @@ public final class Evaluator: @unchecked Sendable {
 
     /// The counts of each tokenizer (in `tokenizers` order) over the files, read as one text per file.
     public func measure(files: [String], threads: Int, invalidUTF8: CorpusOptions.InvalidUTF8 = .error) throws -> [TokenCounts] {
+        try measure(files: files, threads: threads, options: corpusOptions(invalidUTF8: invalidUTF8))
+    }
+
+    /// How `measure` reads a corpus: segments of `segmentBytes`, cut where every tokenizer, the reference and the
+    /// word break allow.
+    func corpusOptions(invalidUTF8: CorpusOptions.InvalidUTF8 = .error, segmentBytes: Int = 1 << 19) -> CorpusOptions {
         var options = CorpusOptions()
         options.invalidUTF8 = invalidUTF8
         // Segments of 512 KB: a segment costs every tokenizer's encode plus the metrics, and with 1 MB ones the last
         // few keep one thread busy while the others wait; with 128 KB ones each tokenizer's caches start cold more
         // often (three tokenizers on 10 MB, two threads: 0.31-0.34 s with 512 KB against 0.34-0.36 s with 128 KB,
         // 6% less CPU).
-        options.segmentBytes = 1 << 19
+        options.segmentBytes = segmentBytes
         // Cuts every tokenizer, the reference and the word break allow; a user's pattern, which allows none, gets
-        // the basic ones (see `CorpusOptions.cutRule`).
-        options.cutRule = tokenizers.reduce(SafeCut.Rule.basic.combined(with: reference.cutRule ?? .basic)) {
+        // the basic ones (see `CorpusOptions.cutRule`). A cut may fall inside a whitespace word (minified JSON);
+        // the segments' `wordCuts` flags let the counts join its two halves again.
+        options.cutRule = tokenizers.reduce((wordBreak.cutRule ?? .basic).combined(with: reference.cutRule ?? .basic)) {
             $0.combined(with: $1.preTokenizer.cutRule ?? .basic)
         }
         // Text is normalized after it is cut: cuts next to ASCII, or to characters every normalizer leaves alone.
         let normalizers = tokenizers.compactMap(\.normalizer)
         options.cutASCIIOnly = !normalizers.isEmpty
         options.cutInert = InertCharacters.common(normalizers.map(\.inertCharacters))
+        return options
+    }
+
+    /// `measure` with the reading options given.
+    func measure(files: [String], threads: Int, options: CorpusOptions) throws -> [TokenCounts] {
         let reader = CorpusReader(files: files, options: options)
         let boxes = (0..<max(1, threads)).map { _ in Box(self) }
         try reader.process(workers: threads) { k, segment in boxes[k].process(segment) }
@@ -94,15 +106,15 @@ public final class Evaluator: @unchecked Sendable {
         func process(_ segment: CorpusSegment) {
             segment.bytes.withUnsafeBufferPointer { all in
                 var start = 0
-                for end in segment.ends {
+                for (k, end) in segment.ends.enumerated() {
                     let text = UnsafeBufferPointer(rebasing: all[start..<end])
-                    measure(text)
+                    measure(text, wordCuts: k < segment.wordCuts.count ? segment.wordCuts[k] : 0)
                     start = end
                 }
             }
         }
 
-        func measure(_ text: UnsafeBufferPointer<UInt8>) {
+        func measure(_ text: UnsafeBufferPointer<UInt8>, wordCuts: UInt8 = 0) {
             let e = evaluator
             e.findLandmarks(text, into: &landmarks)
             for (k, t) in e.tokenizers.enumerated() {
@@ -114,7 +126,7 @@ public final class Evaluator: @unchecked Sendable {
                         e.findLandmarks(nt, into: &normalizedLandmarks)
                         t.withEncoder { $0.encodeOrdinary(nt, into: &buffer) }
                         counts[k].count(text: nt, ids: buffer.ids, traits: e.traits[k], landmarks: normalizedLandmarks,
-                                        tokenEnds: &tokenEnds)
+                                        tokenEnds: &tokenEnds, wordCuts: wordCuts)
                         counts[k].bytes += text.count - nt.count
                         counts[k].characters += landmarks.characters - normalizedLandmarks.characters
                     }
@@ -129,7 +141,8 @@ public final class Evaluator: @unchecked Sendable {
                     t.withEncoder { $0.encodeOrdinary(text, into: &buffer) }
                 }
                 let ids = buffer.ids
-                counts[k].count(text: text, ids: ids, traits: e.traits[k], landmarks: landmarks, tokenEnds: &tokenEnds)
+                counts[k].count(text: text, ids: ids, traits: e.traits[k], landmarks: landmarks, tokenEnds: &tokenEnds,
+                                wordCuts: wordCuts)
             }
         }
     }

@@ -1,4 +1,5 @@
 import TokCore
+import TokTrain
 internal import CByteClasses
 
 /// What one tokenizer did on one text (a corpus, or one language of a parallel corpus): sums over its segments,
@@ -133,9 +134,10 @@ struct TextLandmarks {
 extension TokenCounts {
     /// Counts one text (`text`) already split into tokens `ids`, against its landmarks: a word is whole when no
     /// token ends strictly inside it, and a token crosses a reference piece boundary when a piece ends strictly
-    /// inside it. `tokenEnds` is scratch space (this text's token ends are put there).
+    /// inside it. `tokenEnds` is scratch space (this text's token ends are put there). `wordCuts` (see
+    /// `CorpusSegment.wordCuts`) says whether the text starts or ends at a cut inside a whitespace word.
     mutating func count(text: UnsafeBufferPointer<UInt8>, ids: UnsafeBufferPointer<UInt32>, traits: TokenTraits,
-                        landmarks l: TextLandmarks, tokenEnds: inout PositionBits) {
+                        landmarks l: TextLandmarks, tokenEnds: inout PositionBits, wordCuts: UInt8 = 0) {
         bytes += text.count
         characters += l.characters
         tokens += ids.count
@@ -183,6 +185,22 @@ extension TokenCounts {
             }
             wsWhole = l.whitespaceWords.withUnsafeBufferPointer(whole)
             wordsWhole = l.words.withUnsafeBufferPointer(whole)
+            if wordCuts != 0 {
+                // A word cut in two is counted once, with the text after the cut, and is never whole: every
+                // tokenizer's tokens end at the cut, strictly inside it. Either half may have looked whole here.
+                let spans = l.whitespaceWords
+                let n = spans.count
+                @inline(__always) func isWhole(_ w: Int) -> Bool { !ends.anyBit(spans[w] &+ 1, spans[w &+ 1]) }
+                let first = wordCuts & CorpusSegment.startsInsideWord != 0 && n >= 2 && spans[0] == 0
+                if first {
+                    whitespaceWords -= 1
+                    if isWhole(0) { wsWhole -= 1 }
+                }
+                if wordCuts & CorpusSegment.endsInsideWord != 0 && n >= 2 && spans[n - 1] == text.count
+                    && !(first && n == 2) && isWhole(n - 2) {
+                    wsWhole -= 1
+                }
+            }
         }
         whitespaceWordsWhole += wsWhole
         self.wordsWhole += wordsWhole

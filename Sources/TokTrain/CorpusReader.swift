@@ -77,6 +77,14 @@ public struct CorpusSegment: Sendable {
     var noCutBelow = 0
     /// Offset in `bytes` just past the end of each text, in order.
     public var ends: [Int] = []
+    /// By text, in `ends` order: `startsInsideWord` when the text starts at a cut between two characters that are
+    /// not white space (a whitespace word of the corpus goes on from the text before it, which ends at the same cut
+    /// and has `endsInsideWord`). Counts of whitespace words join the two halves with these.
+    public var wordCuts: [UInt8] = []
+    /// The `wordCuts` bit of a text that starts inside a whitespace word.
+    public static let startsInsideWord: UInt8 = 1
+    /// The `wordCuts` bit of a text that ends inside a whitespace word.
+    public static let endsInsideWord: UInt8 = 2
 }
 
 /// Counters a reader keeps for progress reports.
@@ -155,6 +163,8 @@ public final class CorpusReader {
         /// In line mode: `pending` up to here holds no line feed (searched already), for a line longer than a
         /// chunk, which was otherwise searched from its start again after every chunk.
         var noLineFeedBelow = 0
+        /// The text that starts at `pending[0]` starts inside a whitespace word (see `CorpusSegment.wordCuts`).
+        var startsInsideWord = false
         var validator = UTF8StreamValidator()
         var repairer = UTF8StreamRepairer()
     }
@@ -207,7 +217,7 @@ public final class CorpusReader {
             let rest = f.pending.count - start
             if rest == 0 { break }
             if eof && rest <= target + target / 2 {
-                try addText(f.pending[start...], &segment, emit: emit, name: f.name)
+                try addText(f.pending[start...], &segment, emit: emit, name: f.name, startsInsideWord: f.startsInsideWord)
                 start = f.pending.count
                 break
             }
@@ -229,12 +239,15 @@ public final class CorpusReader {
                 // Places near the end may become cuts once more bytes follow (a character is completed).
                 f.noCutBelow = max(lower, f.pending.count - SafeCut.lookahead)
                 if eof {
-                    try addText(f.pending[start...], &segment, emit: emit, name: f.name)
+                    try addText(f.pending[start...], &segment, emit: emit, name: f.name, startsInsideWord: f.startsInsideWord)
                     start = f.pending.count
                 }
                 break
             }
-            try addText(f.pending[start..<c], &segment, emit: emit, name: f.name)
+            let inside = f.pending.withUnsafeBufferPointer { SafeCut.isInsideWhitespaceWord($0.baseAddress!, c, $0.count) }
+            try addText(f.pending[start..<c], &segment, emit: emit, name: f.name, startsInsideWord: f.startsInsideWord,
+                        endsInsideWord: inside)
+            f.startsInsideWord = inside
             start = c
         }
         if start > 0 {
@@ -303,8 +316,10 @@ public final class CorpusReader {
     /// - Parameters:
     ///   - lineMode: the text is a line (or a JSONL record): with `maxBytes`, the one that reaches the limit is the
     ///     last; lines of a text run on into one text, records are texts of their own.
+    ///   - startsInsideWord, endsInsideWord: the text starts or ends at a cut inside a whitespace word.
     private func addText(_ text: ArraySlice<UInt8>, _ segment: inout CorpusSegment, emit: (CorpusSegment) throws -> Void,
-                         name: String, lineMode: Bool = false) throws {
+                         name: String, lineMode: Bool = false, startsInsideWord: Bool = false,
+                         endsInsideWord: Bool = false) throws {
         if text.isEmpty { return }
         var bytes = text
         if let normalizer {
@@ -321,6 +336,8 @@ public final class CorpusReader {
             segment.ends[segment.ends.count - 1] = segment.bytes.count
         } else {
             segment.ends.append(segment.bytes.count)
+            segment.wordCuts.append((startsInsideWord ? CorpusSegment.startsInsideWord : 0)
+                                    | (endsInsideWord ? CorpusSegment.endsInsideWord : 0))
         }
         progress.textBytes += bytes.count
         if let m = options.maxBytes, progress.textBytes >= m { stopped = true }
@@ -351,12 +368,16 @@ public final class CorpusReader {
             segment.noCutBelow = max(lower, segment.bytes.count - SafeCut.lookahead)
             return
         }
+        let inside = segment.bytes.withUnsafeBufferPointer { SafeCut.isInsideWhitespaceWord($0.baseAddress!, c, $0.count) }
         var done = CorpusSegment()
         done.bytes = Array(segment.bytes[0..<c])
         done.ends = Array(segment.ends.dropLast()) + [c]
+        done.wordCuts = segment.wordCuts
+        if inside { done.wordCuts[done.wordCuts.count - 1] |= CorpusSegment.endsInsideWord }
         var rest = CorpusSegment()
         rest.bytes = Array(segment.bytes[c...])
         rest.ends = [rest.bytes.count]
+        rest.wordCuts = [inside ? CorpusSegment.startsInsideWord : 0]
         try emit(done)
         segment = rest
     }

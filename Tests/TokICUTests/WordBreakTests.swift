@@ -218,6 +218,42 @@ final class WordBreakTests: XCTestCase {
         XCTAssertEqual(thai, ["สวัสดี", "ครับ", " ", "ภาษา", "ไทย"])
     }
 
+    /// Every cut of `SafeCut.Rule.wordBreak` (the rule eval and `--pretokenizer icu-words` cut long lines by) must
+    /// split each part into exactly ICU's words of the whole, rule statuses included: random text heavy in ASCII
+    /// punctuation next to letters and digits (every printable ASCII character, "@" and ":" among them, which ICU
+    /// treats as letters or joiners), with Hebrew letters and quotes, marks, joiners, Format characters,
+    /// regional indicators, kana, Han, Thai and white space around them.
+    func testEveryWordBreakCutSplitsThePartsAsTheWhole() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        XCTAssertEqual(t.cutRule, .wordBreak, "this ICU's ASCII classes are the expected ones")
+        var fragments = (UInt8(0x21)...0x7E).map { String(UnicodeScalar($0)) }
+        fragments += ["abc", "XyZ", "123", "1.5", "a.b", "a:b", "1,000", "a'b", "a_b", "_1", "x@y.z", "a\u{301}", "\u{301}",
+                      "\u{200d}", "\u{ad}", "\u{5d0}", "\u{5d0}\"\u{5d1}", "\u{5d0}'", "\u{1f1fa}\u{1f1f8}", "\u{1f1fa}",
+                      "\u{1f642}", "\u{1f44d}\u{200d}", "カタカナ", "ひらがな", "日本語", "中文", "ภาษาไทย", "한국어", "é", "Ж",
+                      "٣", " ", "  ", "\n", "\r\n", "\t", "\u{a0}", "\u{3000}", "\u{85}", "\u{2028}", "0x1F", "{\"k\":1}",
+                      "[1,2]", "a=b", "x+y/z==", "(a)", "-1", "$5", "#x", "%d", "&amp;", "*p", "<b>", "?q", "^", "`c`", "|", "~"]
+        var rng = SeededRandom(seed: 29)
+        var cuts = 0
+        for round in 0..<1500 {
+            var text: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...30, using: &rng) {
+                text += Array(fragments[Int.random(in: 0..<fragments.count, using: &rng)].utf8)
+            }
+            text.withUnsafeBufferPointer { b in
+                let whole = t.wordSpans(b)
+                for i in 1..<max(b.count, 1) where SafeCut.isCut(b.baseAddress!, i, b.count, rule: .wordBreak) {
+                    cuts += 1
+                    let left = t.wordSpans(UnsafeBufferPointer(rebasing: b[0..<i]))
+                    let right = t.wordSpans(UnsafeBufferPointer(rebasing: b[i...])).map {
+                        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + i, end: $0.end + i, ruleStatus: $0.ruleStatus)
+                    }
+                    XCTAssertEqual(left + right, whole, "round \(round): cut at \(i) of \(String(decoding: b, as: UTF8.self).debugDescription)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(cuts, 5_000, "the texts have cuts to check")
+    }
+
     func testPiecesTileAnyBytes() throws {
         let t = try ICUWordBreakPreTokenizer()
         XCTAssertEqual(ends(t, []), [])

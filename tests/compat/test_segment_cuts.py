@@ -210,6 +210,41 @@ def test_memory_bounded_on_base64_without_line_breaks(tok, workdir):
     assert_streamed(path, "20 MB of base64 on one line", limit=40)
 
 
+def test_eval_cuts_between_ascii_kinds(tok, workdir):
+    """`tok eval` cuts text without spaces or line breaks between punctuation and letters or digits where UAX #29
+    breaks too (not "." "," ":" ";" "_" "@"), inside whitespace words: the counts of 3 MB of such text (with a few
+    spaces, so that whitespace words are many) equal tiktoken's on the whole text, whitespace words included, and
+    a minified JSON file of 20 MB stays under 100 MB (it was held whole: 299 MB), and under 60 MB with
+    `tok encode --pretokenizer icu-words` (293 MB)."""
+    rng = random.Random(12)
+    text = "".join(c + (" " if rng.random() < 0.002 else "") for c in ascii_without_spaces(8, 3_000_000))
+    path = workdir / "eval-no-spaces.txt"
+    path.write_text(text, encoding="utf-8")
+    names = ["cl100k_base", "o200k_base"]
+    for threads in (1, 2):
+        report = json.loads(ok(tok.run(["eval", "--json", "--threads", str(threads), "-t", names[0], "-t", names[1],
+                                        path]), "tok eval"))
+        for n in names:
+            got = report["corpus"]["tokenizers"][n]
+            ids = peers.encoding(n).encode_ordinary(text)
+            assert got["tokens"] == len(ids), (n, threads)
+            assert got["fertility_whitespace"] == pytest.approx(len(ids) / len(text.split()), rel=1e-12), (n, threads)
+    records = [{"id": i, "name": f"item{i}", "tags": ["x", f"y{i % 7}"], "v": rng.random(), "at": "a@b.c"}
+               for i in range(260_000)]
+    big = workdir / "minified.json"
+    big.write_text(json.dumps(records, separators=(",", ":")), encoding="utf-8")
+    assert big.stat().st_size > 20_000_000
+    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", big], "/dev/null")
+    report = json.loads(out)
+    assert report["corpus"]["tokenizers"]["o200k_base"]["fertility_whitespace"] > 1_000_000
+    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 20 MB of minified JSON"
+    # `--pretokenizer icu-words` cuts it at the same places (it was held whole: 293 MB).
+    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
+                                  "--threads", "2"], big)
+    assert int(out) > 1_000_000
+    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on 20 MB of minified JSON"
+
+
 def one_line_of_words(size: int) -> str:
     """The multilingual corpus's lines joined into one line (no LF), with spaces, runs of white space of other
     kinds, marks and digits around the joins: every space after a character that is not white space is a
