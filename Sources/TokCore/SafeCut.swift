@@ -7,9 +7,9 @@
 /// ASCII characters of different kinds where every regular-expression pattern ends a piece (`isASCIIClassCut`:
 /// base64, hex and minified JSON have no spaces or line breaks, but these places every few bytes) and before any
 /// space that follows a character that is not white space (`isSpaceAfterNonSpace`: words in any script). For the cl100k,
-/// o200k and llama3 patterns (`Rule.standard`), and for UAX #29 word breaks with the LF and space cuts and those
-/// of the ASCII class cuts that are word breaks too (`Rule.wordBreak`, `isPunctuationCut`), the parts then split
-/// into exactly the pieces of the whole,
+/// o200k and llama3 patterns (`Rule.standard`), and for UAX #29 word breaks with the LF cuts, the cuts before a
+/// space after a character that is not white space and those of the ASCII class cuts that are word breaks too
+/// (`Rule.wordBreak`, `isPunctuationCut`), the parts then split into exactly the pieces of the whole,
 /// whatever comes before or after: no piece of those patterns goes on past a LF unless white space, "/" (o200k's
 /// punctuation pieces, ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece) or
 /// more CR and LF follow, and a piece that starts after a LF starts right there. GPT-2's pattern has no
@@ -34,7 +34,8 @@ public enum SafeCut {
         /// Cuts between an ASCII letter and a digit (either way), after a letter or digit before punctuation, after
         /// punctuation before a digit (`isASCIIClassCut`), and before a space that follows a character that is not
         /// white space (`isSpaceAfterNonSpace`). Regular-expression patterns only: UAX #29 joins letters and
-        /// digits into one word, "a:b" and "3.5" too, and keeps marks after a space with it.
+        /// digits into one word, "a:b" and "3.5" too (see `punctuationCuts` and `spaceAfterNonSpaceCuts` for the
+        /// cuts both allow).
         public var regexPieceEnds: Bool
         /// The cuts of `regexPieceEnds` between ASCII characters that are also UAX #29 word breaks with the same
         /// words on both sides (`isPunctuationCut`): a letter or digit then punctuation, punctuation then a digit,
@@ -42,14 +43,18 @@ public enum SafeCut {
         /// `regexPieceEnds`; on its own for UAX #29 word breaks, so that eval and `--pretokenizer icu-words` cut
         /// minified JSON and base64 too.
         public var punctuationCuts: Bool
+        /// Cuts before a space that follows a character that is not white space, in any script
+        /// (`isSpaceAfterNonSpace`), for UAX #29 word breaks, which break there too. Implied by `regexPieceEnds`.
+        public var spaceAfterNonSpaceCuts: Bool
 
         /// A rule from its choices.
         public init(lineFeedNeedsText: Bool, beforeCJKPunctuation: Bool, regexPieceEnds: Bool = false,
-                    punctuationCuts: Bool = false) {
+                    punctuationCuts: Bool = false, spaceAfterNonSpaceCuts: Bool = false) {
             self.lineFeedNeedsText = lineFeedNeedsText
             self.beforeCJKPunctuation = beforeCJKPunctuation
             self.regexPieceEnds = regexPieceEnds
             self.punctuationCuts = punctuationCuts || regexPieceEnds
+            self.spaceAfterNonSpaceCuts = spaceAfterNonSpaceCuts || regexPieceEnds
         }
 
         /// cl100k, o200k and llama3.
@@ -59,16 +64,18 @@ public enum SafeCut {
         /// The LF and space cuts alone: the places training and eval cut a user's pattern at.
         public static let basic = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, regexPieceEnds: false)
         /// UAX #29 word breaks (which join some punctuation to letters, keep marks after a space with it, and
-        /// segment Chinese runs with a dictionary): the LF and space cuts, and the punctuation cuts.
+        /// segment Chinese runs with a dictionary): the LF cuts, the cuts before a space after a character that is
+        /// not white space, and the punctuation cuts.
         public static let wordBreak = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, regexPieceEnds: false,
-                                           punctuationCuts: true)
+                                           punctuationCuts: true, spaceAfterNonSpaceCuts: true)
 
         /// The rule whose cuts are safe for both pre-tokenizers.
         public func combined(with other: Rule) -> Rule {
             Rule(lineFeedNeedsText: lineFeedNeedsText || other.lineFeedNeedsText,
                  beforeCJKPunctuation: beforeCJKPunctuation && other.beforeCJKPunctuation,
                  regexPieceEnds: regexPieceEnds && other.regexPieceEnds,
-                 punctuationCuts: punctuationCuts && other.punctuationCuts)
+                 punctuationCuts: punctuationCuts && other.punctuationCuts,
+                 spaceAfterNonSpaceCuts: spaceAfterNonSpaceCuts && other.spaceAfterNonSpaceCuts)
         }
     }
 
@@ -104,7 +111,7 @@ public enum SafeCut {
             return isCJKPunctuationCut(b, i, count)
         }
         if c == 0x20 {
-            if rule.regexPieceEnds { return isSpaceAfterNonSpace(b, i, asciiOnly: asciiOnly, inert: inert) }
+            if rule.spaceAfterNonSpaceCuts { return isSpaceAfterNonSpace(b, i, asciiOnly: asciiOnly, inert: inert) }
             return i + 1 < count && isASCIILetter(b[i - 1]) && isASCIILetter(b[i + 1])
         }
         if rule.regexPieceEnds { return isASCIIClassCut(b[i - 1], c) }
@@ -116,7 +123,11 @@ public enum SafeCut {
     /// piece holding that character then ends at the space (no alternative takes a space after anything but white
     /// space: o200k's and cl100k's punctuation pieces take only CR, LF and "/" after them), and no pattern looks
     /// behind where a piece starts, so the part from the space splits as the whole does from there, whatever
-    /// follows. UAX #29 keeps marks after a space with it, so `Rule.basic` does not take this cut.
+    /// follows. UAX #29 breaks there too, and what it makes of each side does not depend on the other: no rule
+    /// joins a space to what precedes it but WB3d (a space after a space), which comes before WB4 and so does not
+    /// look through a mark after the first space, and the rules that look past a break need a joiner such as "."
+    /// or "'" next to it (tested against ICU for every character before the space). A user's pattern may match
+    /// across anything, so `Rule.basic` does not take this cut.
     @usableFromInline
     static func isSpaceAfterNonSpace(_ b: UnsafePointer<UInt8>, _ i: Int, asciiOnly: Bool, inert: InertCharacters?) -> Bool {
         let before = b[i - 1]

@@ -229,7 +229,7 @@ final class WordBreakTests: XCTestCase {
         var fragments = (UInt8(0x21)...0x7E).map { String(UnicodeScalar($0)) }
         fragments += ["abc", "XyZ", "123", "1.5", "a.b", "a:b", "1,000", "a'b", "a_b", "_1", "x@y.z", "a\u{301}", "\u{301}",
                       "\u{200d}", "\u{ad}", "\u{5d0}", "\u{5d0}\"\u{5d1}", "\u{5d0}'", "\u{1f1fa}\u{1f1f8}", "\u{1f1fa}",
-                      "\u{1f642}", "\u{1f44d}\u{200d}", "カタカナ", "ひらがな", "日本語", "中文", "ภาษาไทย", "한국어", "é", "Ж",
+                      "\u{1f642}", "\u{1f44d}\u{200d}", "\u{1f3fb}", "ｶﾞ", "\u{ff9e}", " \u{301}", "\u{200d} ", "カタカナ", "ひらがな", "日本語", "中文", "ภาษาไทย", "한국어", "é", "Ж",
                       "٣", " ", "  ", "\n", "\r\n", "\t", "\u{a0}", "\u{3000}", "\u{85}", "\u{2028}", "0x1F", "{\"k\":1}",
                       "[1,2]", "a=b", "x+y/z==", "(a)", "-1", "$5", "#x", "%d", "&amp;", "*p", "<b>", "?q", "^", "`c`", "|", "~"]
         var rng = SeededRandom(seed: 29)
@@ -252,6 +252,32 @@ final class WordBreakTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(cuts, 5_000, "the texts have cuts to check")
+    }
+
+    /// The cut before a space after a character that is not white space depends on that character alone: for
+    /// every code point above ASCII (all of the BMP, the emoji plane and plane 14's tags and variation selectors,
+    /// every 64th elsewhere), ICU's words of the parts must be those of the whole, after a space (marks, joiners and
+    /// Format characters attach to it, WB4) and after the same character, before a mark.
+    func testSpaceCutAfterEveryCharacter() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        var checked = 0
+        for v in UInt32(0x80)...0x10FFFF {
+            let plane = v >> 16
+            guard plane <= 1 || plane == 14 || v & 63 == 0, let u = Unicode.Scalar(v) else { continue }
+            let c = Array(String(u).utf8)
+            for (text, i) in [([0x20] + c + [0x20, 0x78], c.count + 1), ([0x78] + c + c + [0x20, 0xCC, 0x81, 0x78], 2 * c.count + 1)] {
+                text.withUnsafeBufferPointer { b in
+                    guard SafeCut.isCut(b.baseAddress!, i, b.count, rule: .wordBreak) else { return }
+                    checked += 1
+                    let left = t.wordSpans(UnsafeBufferPointer(rebasing: b[0..<i]))
+                    let right = t.wordSpans(UnsafeBufferPointer(rebasing: b[i...])).map {
+                        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + i, end: $0.end + i, ruleStatus: $0.ruleStatus)
+                    }
+                    if left + right != t.wordSpans(b) { XCTFail("U+\(String(v, radix: 16)): \(text)") }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 350_000, "every character that is not white space, in both places")
     }
 
     func testPiecesTileAnyBytes() throws {

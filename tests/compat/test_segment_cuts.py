@@ -262,10 +262,20 @@ def test_cuts_before_spaces_in_any_script(tok, vocab, enc, workdir, threads):
 
 
 def test_memory_bounded_on_one_line_of_cyrillic_words(tok, workdir):
-    """20 MB of Cyrillic words on one line: streamed, under 40 MB (it was held whole: encode 88 MB, count 54 MB)."""
+    """20 MB of Cyrillic words on one line: streamed, under 40 MB (it was held whole: encode 88 MB, count 54 MB);
+    `tok eval` under 100 MB and `tok encode --pretokenizer icu-words` under 60 MB."""
     path = workdir / "cyrillic-one-line.txt"
     path.write_text("привет мир " * 1_000_000, encoding="utf-8")
     assert_streamed(path, "20 MB of Cyrillic words on one line", limit=40)
+    # `tok eval` and `--pretokenizer icu-words` cut before the spaces too, where UAX #29 breaks (they had held it
+    # whole: 36 MB of such text took 363 and 301 MB).
+    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", path], "/dev/null")
+    assert json.loads(out)["corpus"]["tokenizers"]["o200k_base"]["fertility_whitespace"] > 0
+    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 20 MB of Cyrillic words on one line"
+    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
+                                  "--threads", "2"], path)
+    assert int(out) > 2_000_000
+    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on 20 MB of Cyrillic words"
 
 
 @pytest.mark.parametrize("threads", [1, 2])
