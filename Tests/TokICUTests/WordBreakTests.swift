@@ -229,7 +229,7 @@ final class WordBreakTests: XCTestCase {
         var fragments = (UInt8(0x21)...0x7E).map { String(UnicodeScalar($0)) }
         fragments += ["abc", "XyZ", "123", "1.5", "a.b", "a:b", "1,000", "a'b", "a_b", "_1", "x@y.z", "a\u{301}", "\u{301}",
                       "\u{200d}", "\u{ad}", "\u{5d0}", "\u{5d0}\"\u{5d1}", "\u{5d0}'", "\u{1f1fa}\u{1f1f8}", "\u{1f1fa}",
-                      "\u{1f642}", "\u{1f44d}\u{200d}", "\u{1f3fb}", "ｶﾞ", "\u{ff9e}", " \u{301}", "\u{200d} ", "カタカナ", "ひらがな", "日本語", "中文", "ภาษาไทย", "한국어", "é", "Ж",
+                      "\u{1f642}", "\u{1f44d}\u{200d}", "\u{1f3fb}", "ｶﾞ", "\u{ff9e}", " \u{301}", "\u{200d} ", "カタカナ", "ひらがな", "日本語", "中文", "ภาษาไทย", "한국어", "。", "，", "「", "」", "、", "！", "（", "）", "：", "？", "é", "Ж",
                       "٣", " ", "  ", "\n", "\r\n", "\t", "\u{a0}", "\u{3000}", "\u{85}", "\u{2028}", "0x1F", "{\"k\":1}",
                       "[1,2]", "a=b", "x+y/z==", "(a)", "-1", "$5", "#x", "%d", "&amp;", "*p", "<b>", "?q", "^", "`c`", "|", "~"]
         var rng = SeededRandom(seed: 29)
@@ -278,6 +278,37 @@ final class WordBreakTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(checked, 350_000, "every character that is not white space, in both places")
+    }
+
+    /// Chinese, Japanese, Korean and Thai text of the corpora with its line breaks removed, cut at every place
+    /// `SafeCut.Rule.wordBreak` allows (before CJK punctuation after a letter, before spaces, between ASCII kinds):
+    /// ICU's words of the parts, each segmented alone, must be those of the whole, where the dictionary decides.
+    func testCutsInDictionaryScriptsSplitThePartsAsTheWhole() throws {
+        let t = try ICUWordBreakPreTokenizer()
+        let root = ScanTestData.repositoryRoot.appendingPathComponent("corpora").path
+        var checkedCuts = 0
+        for name in ["parallel/zh_CN.txt.zst", "parallel/ja.txt.zst", "parallel/ko.txt.zst", "parallel/th.txt.zst",
+                     "multilingual.txt.zst"] {
+            let text = try ScanTestData.read(root + "/" + name, cap: 600_000).filter { $0 != 0x0A }
+            text.withUnsafeBufferPointer { b in
+                var cuts = [0]
+                for i in 1..<b.count where SafeCut.isCut(b.baseAddress!, i, b.count, rule: .wordBreak) { cuts.append(i) }
+                cuts.append(b.count)
+                checkedCuts += cuts.count - 2
+                var parts: [ICUWordBreakPreTokenizer.WordSpan] = []
+                for k in 0..<(cuts.count - 1) {
+                    parts += t.wordSpans(UnsafeBufferPointer(rebasing: b[cuts[k]..<cuts[k + 1]])).map {
+                        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + cuts[k], end: $0.end + cuts[k], ruleStatus: $0.ruleStatus)
+                    }
+                }
+                let whole = t.wordSpans(b)
+                XCTAssertEqual(parts.count, whole.count, name)
+                if let k = zip(parts, whole).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                    XCTFail("\(name): first difference at byte \(whole[k].start): \(parts[k]) against \(whole[k])")
+                }
+            }
+        }
+        XCTAssertGreaterThan(checkedCuts, 20_000)
     }
 
     func testPiecesTileAnyBytes() throws {

@@ -162,10 +162,20 @@ def test_cuts_before_cjk_punctuation(tok, vocab, enc, workdir, threads):
 
 
 def test_memory_bounded_on_chinese_without_line_breaks(tok, workdir):
-    """22 MB of Chinese and Japanese with no line break: streamed (it was held whole: 271 MB for 66 MB)."""
+    """22 MB of Chinese and Japanese with no line break: streamed (it was held whole: 271 MB for 66 MB), by `tok eval`
+    and `--pretokenizer icu-words` too."""
     path = workdir / "zh-no-lf.txt"
     path.write_text("中文字符，日本語です。" * 666_667, encoding="utf-8")
     assert_streamed(path, "22 MB of Chinese without line breaks")
+    # `tok eval` and `--pretokenizer icu-words` cut before the "。" too, where ICU ends its dictionary's run (they
+    # had held it whole: 177 and 136 MB).
+    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", path], "/dev/null")
+    assert json.loads(out)["corpus"]["tokenizers"]["o200k_base"]["tokens"] > 0
+    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 22 MB of Chinese without line breaks"
+    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
+                                  "--threads", "2"], path)
+    assert int(out) > 2_000_000
+    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on 22 MB of Chinese"
 
 
 def ascii_without_spaces(seed: int, size: int) -> str:
