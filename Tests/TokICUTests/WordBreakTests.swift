@@ -41,6 +41,14 @@ private func assertSegmentsLikeICU(_ t: ICUWordBreakPreTokenizer, _ bytes: [UInt
     }
 }
 
+/// ICU's words of `b[r]` segmented alone, at their offsets in `b`.
+private func partSpans(_ t: ICUWordBreakPreTokenizer, _ b: UnsafeBufferPointer<UInt8>,
+                       _ r: Range<Int>) -> [ICUWordBreakPreTokenizer.WordSpan] {
+    t.wordSpans(UnsafeBufferPointer(rebasing: b[r])).map {
+        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + r.lowerBound, end: $0.end + r.lowerBound, ruleStatus: $0.ruleStatus)
+    }
+}
+
 final class WordBreakTests: XCTestCase {
     /// `forEachWord` does not ask ICU the rule status of ASCII pieces without letters, digits, "_" or "@"; it must
     /// find exactly the words `wordSpans` flags: on every printable ASCII triple, on random ASCII heavy in joiners,
@@ -243,10 +251,7 @@ final class WordBreakTests: XCTestCase {
                 let whole = t.wordSpans(b)
                 for i in 1..<max(b.count, 1) where SafeCut.isCut(b.baseAddress!, i, b.count, rule: .wordBreak) {
                     cuts += 1
-                    let left = t.wordSpans(UnsafeBufferPointer(rebasing: b[0..<i]))
-                    let right = t.wordSpans(UnsafeBufferPointer(rebasing: b[i...])).map {
-                        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + i, end: $0.end + i, ruleStatus: $0.ruleStatus)
-                    }
+                    let left = partSpans(t, b, 0..<i), right = partSpans(t, b, i..<b.count)
                     XCTAssertEqual(left + right, whole, "round \(round): cut at \(i) of \(String(decoding: b, as: UTF8.self).debugDescription)")
                 }
             }
@@ -269,10 +274,7 @@ final class WordBreakTests: XCTestCase {
                 text.withUnsafeBufferPointer { b in
                     guard SafeCut.isCut(b.baseAddress!, i, b.count, rule: .wordBreak) else { return }
                     checked += 1
-                    let left = t.wordSpans(UnsafeBufferPointer(rebasing: b[0..<i]))
-                    let right = t.wordSpans(UnsafeBufferPointer(rebasing: b[i...])).map {
-                        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + i, end: $0.end + i, ruleStatus: $0.ruleStatus)
-                    }
+                    let left = partSpans(t, b, 0..<i), right = partSpans(t, b, i..<b.count)
                     if left + right != t.wordSpans(b) { XCTFail("U+\(String(v, radix: 16)): \(text)") }
                 }
             }
@@ -297,9 +299,7 @@ final class WordBreakTests: XCTestCase {
                 checkedCuts += cuts.count - 2
                 var parts: [ICUWordBreakPreTokenizer.WordSpan] = []
                 for k in 0..<(cuts.count - 1) {
-                    parts += t.wordSpans(UnsafeBufferPointer(rebasing: b[cuts[k]..<cuts[k + 1]])).map {
-                        ICUWordBreakPreTokenizer.WordSpan(start: $0.start + cuts[k], end: $0.end + cuts[k], ruleStatus: $0.ruleStatus)
-                    }
+                    parts += partSpans(t, b, cuts[k]..<cuts[k + 1])
                 }
                 let whole = t.wordSpans(b)
                 XCTAssertEqual(parts.count, whole.count, name)

@@ -130,6 +130,20 @@ def assert_streamed(path, label, limit=60):
         assert rss < limit, f"tok {args[0]}: peak RSS {rss:.0f} MB on {label}"
 
 
+def assert_streamed_by_word_breaks(path, label):
+    """`tok eval` (o200k, two threads) stays under 100 MB on `path` (about 20 MB), and `tok encode --pretokenizer
+    icu-words --count` under 60 MB: both were cut where UAX #29 allows. Returns eval's report."""
+    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", path], "/dev/null")
+    report = json.loads(out)
+    assert report["corpus"]["tokenizers"]["o200k_base"]["tokens"] > 1_000_000
+    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on {label}"
+    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
+                                  "--threads", "2"], path)
+    assert int(out) > 1_000_000
+    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on {label}"
+    return report
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_cuts_after_line_feeds_before_other_scripts(tok, vocab, enc, workdir, threads):
     """Text whose lines start with other scripts is cut at its line starts too (else it is held whole): the ids
@@ -169,13 +183,7 @@ def test_memory_bounded_on_chinese_without_line_breaks(tok, workdir):
     assert_streamed(path, "22 MB of Chinese without line breaks")
     # `tok eval` and `--pretokenizer icu-words` cut before the "。" too, where ICU ends its dictionary's run (they
     # had held it whole: 177 and 136 MB).
-    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", path], "/dev/null")
-    assert json.loads(out)["corpus"]["tokenizers"]["o200k_base"]["tokens"] > 0
-    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 22 MB of Chinese without line breaks"
-    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
-                                  "--threads", "2"], path)
-    assert int(out) > 2_000_000
-    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on 22 MB of Chinese"
+    assert_streamed_by_word_breaks(path, "22 MB of Chinese without line breaks")
 
 
 def ascii_without_spaces(seed: int, size: int) -> str:
@@ -244,15 +252,9 @@ def test_eval_cuts_between_ascii_kinds(tok, workdir):
     big = workdir / "minified.json"
     big.write_text(json.dumps(records, separators=(",", ":")), encoding="utf-8")
     assert big.stat().st_size > 20_000_000
-    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", big], "/dev/null")
-    report = json.loads(out)
-    assert report["corpus"]["tokenizers"]["o200k_base"]["fertility_whitespace"] > 1_000_000
-    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 20 MB of minified JSON"
     # `--pretokenizer icu-words` cuts it at the same places (it was held whole: 293 MB).
-    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
-                                  "--threads", "2"], big)
-    assert int(out) > 1_000_000
-    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on 20 MB of minified JSON"
+    report = assert_streamed_by_word_breaks(big, "20 MB of minified JSON")
+    assert report["corpus"]["tokenizers"]["o200k_base"]["fertility_whitespace"] > 1_000_000
 
 
 def one_line_of_words(size: int) -> str:
@@ -279,13 +281,7 @@ def test_memory_bounded_on_one_line_of_cyrillic_words(tok, workdir):
     assert_streamed(path, "20 MB of Cyrillic words on one line", limit=40)
     # `tok eval` and `--pretokenizer icu-words` cut before the spaces too, where UAX #29 breaks (they had held it
     # whole: 36 MB of such text took 363 and 301 MB).
-    out, rss = peers.peak_rss_mb(["eval", "-t", "o200k_base", "--json", "--threads", "2", path], "/dev/null")
-    assert json.loads(out)["corpus"]["tokenizers"]["o200k_base"]["fertility_whitespace"] > 0
-    assert rss < 100, f"tok eval: peak RSS {rss:.0f} MB on 20 MB of Cyrillic words on one line"
-    out, rss = peers.peak_rss_mb(["encode", "-t", "o200k_base", "--pretokenizer", "icu-words", "--count",
-                                  "--threads", "2"], path)
-    assert int(out) > 2_000_000
-    assert rss < 60, f"tok encode --pretokenizer icu-words: peak RSS {rss:.0f} MB on 20 MB of Cyrillic words"
+    assert_streamed_by_word_breaks(path, "20 MB of Cyrillic words on one line")
 
 
 @pytest.mark.parametrize("threads", [1, 2])
