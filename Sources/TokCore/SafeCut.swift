@@ -8,8 +8,9 @@
 /// base64, hex and minified JSON have no spaces or line breaks, but these places every few bytes) and before any
 /// space that follows a character that is not white space (`isSpaceAfterNonSpace`: words in any script). For the cl100k,
 /// o200k and llama3 patterns (`Rule.standard`), and for UAX #29 word breaks with the LF cuts, the cuts before a
-/// space after a character that is not white space and those of the ASCII class cuts that are word breaks too
-/// (`Rule.wordBreak`, `isPunctuationCut`), the parts then split into exactly the pieces of the whole,
+/// space after a character that is not white space, most of the CJK punctuation cuts and those of the ASCII class
+/// cuts that are word breaks too (`Rule.wordBreak`, `isPunctuationCut`), the parts then split into exactly the
+/// pieces of the whole,
 /// whatever comes before or after: no piece of those patterns goes on past a LF unless white space, "/" (o200k's
 /// punctuation pieces, ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, take the CR, LF and "/" after them: "}\n/" is one piece) or
 /// more CR and LF follow, and a piece that starts after a LF starts right there. GPT-2's pattern has no
@@ -64,9 +65,9 @@ public enum SafeCut {
         public static let gpt2 = Rule(lineFeedNeedsText: true, beforeCJKPunctuation: true, regexPieceEnds: true)
         /// The LF and space cuts alone: the places training and eval cut a user's pattern at.
         public static let basic = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, regexPieceEnds: false)
-        /// UAX #29 word breaks (which join some punctuation to letters, keep marks after a space with it, and
-        /// segment Chinese runs with a dictionary): the LF cuts, the cuts before a space after a character that is
-        /// not white space, before CJK punctuation (which ends a dictionary run), and the punctuation cuts.
+        /// UAX #29 word breaks (which join some punctuation to letters and digits, and segment Chinese runs with a
+        /// dictionary): the LF cuts, the cuts before a space after a character that is not white space, before CJK
+        /// punctuation other than ，：； (which ends a dictionary run), and the punctuation cuts.
         public static let wordBreak = Rule(lineFeedNeedsText: false, beforeCJKPunctuation: true, regexPieceEnds: false,
                                            punctuationCuts: true, spaceAfterNonSpaceCuts: true)
 

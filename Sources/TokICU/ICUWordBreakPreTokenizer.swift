@@ -23,12 +23,12 @@ import Darwin
 /// a small pool for reuse, because cloning costs microseconds, as much as segmenting a short line.
 public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// UAX #29 always breaks on both sides of a LF (WB3a, WB3b), before a space after a character that is not white
-    /// space, and at `SafeCut.isPunctuationCut` places, and the words on either side do not depend on the other.
-    /// The last are judged by ASCII classes, so only when this ICU's ASCII classes are the ones expected
-    /// (`asciiPath`).
+    /// space, before CJK punctuation other than ，：； after a letter, and at `SafeCut.isPunctuationCut` places, and
+    /// the words on either side do not depend on the other (`SafeCut.Rule.wordBreak`). The last are judged by ASCII
+    /// classes, so only when this ICU's ASCII classes are the ones expected (`asciiPath`).
     public var cutRule: SafeCut.Rule? {
         asciiPath.enabled ? .wordBreak
-            : SafeCut.Rule(lineFeedNeedsText: false, beforeCJKPunctuation: false, spaceAfterNonSpaceCuts: true)
+            : SafeCut.Rule(lineFeedNeedsText: false, beforeCJKPunctuation: true, spaceAfterNonSpaceCuts: true)
     }
 
     /// A piece together with the ICU rule status of the boundary that ends it.
