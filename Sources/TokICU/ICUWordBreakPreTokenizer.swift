@@ -132,11 +132,34 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
             if let bi { cicu_ubrk_close(bi) }
             throw OpenError(icuErrorName: String(cString: cicu_errorName(status)))
         }
+        _ = Self.dictionaryEnginesLoaded
         prototype = bi
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
         asciiRules = Self.calibratedASCIIRules(self)
     }
+
+    /// ICU loads its dictionary engines (Chinese and Japanese, Thai, Lao, Khmer, Burmese) when a text first needs
+    /// them, and the text segmented while that happens can come out differently from the same text segmented later
+    /// in the process ("xy\u{a0}ー𠀀\u{1f}" gave "ー𠀀" as one word the first time, two words every time after): so
+    /// eval's word counts depended on which text, on which thread, came first. Every engine is loaded once, on a
+    /// text of its own, before any caller's text is segmented.
+    private static let dictionaryEnginesLoaded: Void = {
+        var status = U_ZERO_ERROR
+        guard let bi = cicu_ubrk_open(UBRK_WORD, "", nil, 0, &status), status.rawValue <= U_ZERO_ERROR.rawValue else { return }
+        defer { cicu_ubrk_close(bi) }
+        let text = Array("カー𠀀日本語です。中文字符 ภาษาไทย ພາສາລາວ ភាសាខ្មែរ မြန်မာဘာသာ".utf8)
+        text.withUnsafeBufferPointer { b in
+            let chars = UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self)
+            guard let ut = cicu_utext_openUTF8(nil, chars, Int64(b.count), &status), status.rawValue <= U_ZERO_ERROR.rawValue
+            else { return }
+            defer { cicu_utext_close(ut) }
+            cicu_ubrk_setUText(bi, ut, &status)
+            guard status.rawValue <= U_ZERO_ERROR.rawValue else { return }
+            _ = cicu_ubrk_first(bi)
+            while cicu_ubrk_next(bi) >= 0 {}
+        }
+    }()
 
     /// `letters`, built and probed by the first caller (outside `lock`, since the probe checks an iterator out;
     /// concurrent first callers may each build one, and one is kept).

@@ -217,6 +217,17 @@ def test_results_do_not_depend_on_threads(tok):
     assert outs[0] == outs[1]
 
 
+def test_word_counts_do_not_depend_on_what_icu_segmented_first(tok, workdir):
+    """ICU loads its dictionary engines when a text first needs them, and the text segmented then came out
+    differently from the same text later in the process: "xy\u00a0ー𠀀\x1f  qq" had three UAX #29 words when it was
+    the process's first text with kana or Han, four after any other (so eval's word counts depended on which file and
+    thread came first; found by differential fuzzing). tok loads every engine before it segments a caller's text."""
+    path = workdir / "first-dictionary-text.txt"
+    path.write_bytes("xy\u00a0ー𠀀\x1f  qq".encode())
+    got = run_json(tok, ["-t", "o200k_base", path])["corpus"]["tokenizers"]["o200k_base"]
+    assert got["tokens"] / got["fertility_words"] == pytest.approx(4, rel=1e-12)
+
+
 def test_eval_options_edges(tok, workdir):
     """Renyi efficiency of a large order is the min-entropy's (p^alpha underflowed: the value vanished from
     alpha 400 on), --alpha inf is refused (it wrote `inf` into the JSON); a language with two files, --pivot
