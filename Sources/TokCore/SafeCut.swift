@@ -156,18 +156,19 @@ public enum SafeCut {
     /// Whether `isASCIIClassCut(p, c)` holds with punctuation on one side (not a letter next to a digit, which
     /// UAX #29 joins into one word) that is not one of UAX #29's MidLetter, MidNum, MidNumLet or ExtendNumLet
     /// characters (".", ",", ":", ";", "_"; the apostrophe is no such cut either), nor "@", which ICU 72's root
-    /// rules make a letter. Then UAX #29 breaks there, and
-    /// no rule looks across it: the rules that look two characters back or ahead (WB6, WB7, WB11, WB12) need one
-    /// of those characters next to the break, the Hebrew quote rules a Hebrew letter, and a mark or joiner after
-    /// the punctuation stays with it on either side. So each part splits into the words of the whole, with the same
-    /// rule status, as ICU's word break iterator finds them (tested against it).
+    /// rules make a letter. Then UAX #29 breaks there, and no rule looks across it: the rules that look two
+    /// characters back or ahead (WB6, WB7, WB11, WB12) need one of those characters next to the break, the Hebrew
+    /// quote rules a Hebrew letter, and a mark or joiner after the punctuation stays with it on either side. So each
+    /// part splits into the words of the whole, with the same rule status, as ICU's word break iterator finds them
+    /// (tested against it).
     @inlinable @inline(__always)
     static func isPunctuationCut(_ p: UInt8, _ c: UInt8) -> Bool {
-        let kp = asciiKind(p), kc = asciiKind(c)
-        let punctuation = kp == 4 ? p : c
-        return kp != 0 && kc != 0 && (kp == 4) != (kc == 4) && !(kp == 4 && kc == 1)
-            && punctuation != 0x2E && punctuation != 0x2C && punctuation != 0x3A && punctuation != 0x3B
-            && punctuation != 0x5F && punctuation != 0x40
+        guard isASCIIClassCut(p, c) else { return false }
+        let punctuation = asciiKind(p) == 4 ? p : c
+        switch punctuation {
+        case 0x2C, 0x2E, 0x3A, 0x3B, 0x40, 0x5F: return false   // , . : ; @ _
+        default: return asciiKind(punctuation) == 4
+        }
     }
 
     /// 1 for an ASCII letter, 2 for a digit, 4 for other printable ASCII and controls that are not white space
