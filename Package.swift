@@ -25,6 +25,8 @@ let package = Package(
 
         // 64-byte class bitmasks with SIMD intrinsics (a header of static inline functions, no library).
         .target(name: "CByteClasses"),
+        // glibc's mallopt, for the CLI's memory bound (malloc.h is not in Swift's Glibc module).
+        .target(name: "CMalloc"),
         // Vocabularies, scanners, encoders, decoders, file formats: Swift, plus CByteClasses. No system libraries.
         .target(name: "TokCore", dependencies: ["CByteClasses"]),
         // ICU regex, word break and normalization. Must never import Foundation (ICU type clash).
@@ -42,7 +44,7 @@ let package = Package(
         .target(name: "TokMetrics", dependencies: ["CByteClasses", "TokCore", "TokICU", "TokIO", "TokTrain"]),
 
         .executableTarget(name: "tok", dependencies: [
-            "TokCore", "TokICU", "TokIO", "TokTrain", "TokMetrics",
+            "CMalloc", "TokCore", "TokICU", "TokIO", "TokTrain", "TokMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
