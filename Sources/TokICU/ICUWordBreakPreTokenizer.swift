@@ -147,17 +147,14 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     private static let dictionaryEnginesLoaded: Void = {
         var status = U_ZERO_ERROR
         guard let bi = cicu_ubrk_open(UBRK_WORD, "", nil, 0, &status), status.rawValue <= U_ZERO_ERROR.rawValue else { return }
-        defer { cicu_ubrk_close(bi) }
+        var entry: (iterator: OpaquePointer, text: OpaquePointer?) = (bi, nil)
+        defer {
+            if let t = entry.text { _ = cicu_utext_close(UnsafeMutablePointer<UText>(t)) }
+            cicu_ubrk_close(bi)
+        }
         let text = Array("カー𠀀日本語です。中文字符 ภาษาไทย ພາສາລາວ ភាសាខ្មែរ မြန်မာဘာသာ".utf8)
         text.withUnsafeBufferPointer { b in
-            let chars = UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self)
-            guard let ut = cicu_utext_openUTF8(nil, chars, Int64(b.count), &status), status.rawValue <= U_ZERO_ERROR.rawValue
-            else { return }
-            defer { cicu_utext_close(ut) }
-            cicu_ubrk_setUText(bi, ut, &status)
-            guard status.rawValue <= U_ZERO_ERROR.rawValue else { return }
-            _ = cicu_ubrk_first(bi)
-            while cicu_ubrk_next(bi) >= 0 {}
+            iterateWindow(&entry, b.baseAddress!, b.count, ruleStatus: { _, _ in false }) { _, _ in }
         }
     }()
 
@@ -420,7 +417,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         while windowStart < text.count {
             let windowEnd = Self.windowEnd(text, from: windowStart)
             let w = windowStart
-            iterateWindow(&entry, base + windowStart, windowEnd - windowStart, ruleStatus: { wanted(w + $0, w + $1) }) { end, rule in
+            Self.iterateWindow(&entry, base + windowStart, windowEnd - windowStart, ruleStatus: { wanted(w + $0, w + $1) }) { end, rule in
                 body(w + end, rule)
             }
             windowStart = windowEnd
@@ -428,7 +425,7 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     }
 
     /// Runs the iterator over one window of at most `maximumWindow` bytes.
-    private func iterateWindow(_ entry: inout (iterator: OpaquePointer, text: OpaquePointer?),
+    private static func iterateWindow(_ entry: inout (iterator: OpaquePointer, text: OpaquePointer?),
                                _ start: UnsafePointer<UInt8>, _ count: Int, ruleStatus wanted: (Int, Int) -> Bool,
                                _ body: (Int, Int32) -> Void) {
         var status = U_ZERO_ERROR

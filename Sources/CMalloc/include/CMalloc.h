@@ -2,12 +2,15 @@
 #ifndef TOK_CMALLOC_H
 #define TOK_CMALLOC_H
 
-#if defined(__GLIBC__) || (defined(__linux__) && !defined(__ANDROID__))
+#if defined(__has_include)
+#if __has_include(<malloc.h>)
 #include <malloc.h>
+#endif
 #endif
 
 /// Serves blocks of `bytes` and more by mmap and gives them back to the system when freed, and stops glibc from
-/// raising that threshold as blocks are freed. Returns whether the setting took (0 where glibc is absent).
+/// raising that threshold as blocks are freed. Returns whether the setting took (0 where the C library has no such
+/// setting).
 static inline int tok_fix_mmap_threshold(int bytes) {
 #if defined(M_MMAP_THRESHOLD)
     return mallopt(M_MMAP_THRESHOLD, bytes);
