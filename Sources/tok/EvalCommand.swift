@@ -18,7 +18,7 @@ struct Eval: ParsableCommand {
             """)
 
     @Option(name: [.customShort("t"), .customLong("tokenizer")],
-            help: ArgumentHelp("A tokenizer to evaluate: a shipped name or a .tiktoken file (with its sidecar). Repeat for more (default: cl100k_base).", valueName: "name|file"))
+            help: ArgumentHelp("A tokenizer to evaluate: a shipped name, a .tiktoken file (with its sidecar) or an OpenAI model name (gpt-4o, ...). Repeat for more (default: cl100k_base).", valueName: "name|file"))
     var tokenizers: [String] = []
 
     @Argument(help: ArgumentHelp("Corpus files, directories or globs (plain or zstd), measured as one corpus.", valueName: "corpus"))

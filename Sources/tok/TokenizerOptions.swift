@@ -16,7 +16,7 @@ enum PreTokenizerChoice: String, ExpressibleByArgument, CaseIterable {
 /// Options shared by every command that needs a tokenizer.
 struct TokenizerOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .customLong("tokenizer")],
-            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, llama3, mixed-8k) or a .tiktoken file.",
+            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, llama3, mixed-8k), a .tiktoken file, or an OpenAI model name that tiktoken maps to a shipped vocabulary (gpt-4o, gpt-4, ...).",
                                valueName: "name|file"))
     var tokenizer: String = "cl100k_base"
 
@@ -36,14 +36,9 @@ struct TokenizerOptions: ParsableArguments {
     /// Loads the tokenizer these options describe; `patternFlag`: whether the command has `--pattern` (for
     /// messages); `needsPattern`: false for decoding, where a file without a pattern gets a placeholder.
     func load(patternFlag: Bool = true, needsPattern: Bool = true) throws -> Tokenizer {
-        // A shipped name always means the shipped vocabulary (the default too): a file of that name in the current
-        // directory is "./cl100k_base".
-        let path: String? = Tokenizer.shippedNames.contains(tokenizer) ? nil : tokenizer
+        let (shipped, path) = try resolve()
         var base: Tokenizer
         if let path {
-            guard fileExists(path) else {
-                throw CLIError("\(path): no such file, and not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", ")))")
-            }
             // The sidecar is read once here and its contents passed on, so the loader does not read it again.
             let sidecar = try Sidecar.find(for: path)
             // A vocabulary trained on UAX #29 words says so in its sidecar; --pretokenizer still overrides it.
@@ -69,7 +64,7 @@ struct TokenizerOptions: ParsableArguments {
             base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials, preTokenizer: pre,
                                       normalizer: normalizer)
         } else {
-            base = try Tokenizer.load(name: tokenizer)
+            base = try Tokenizer.load(name: shipped)
             if pattern != nil || pretokenizer != .auto || specialTokensFile != nil {
                 let pat = pattern.map(Self.expandPattern) ?? base.pattern
                 let specials = try specialTokensFile.map(Self.readSpecials)
@@ -86,6 +81,21 @@ struct TokenizerOptions: ParsableArguments {
             }
         }
         return base
+    }
+
+    /// What `-t` names: a shipped vocabulary (its name, and no path) or a file (its path). A shipped name always
+    /// means the shipped vocabulary (the default too): a file of that name in the current directory is
+    /// "./cl100k_base". An existing file comes before a model name, which tiktoken's table maps to a vocabulary.
+    func resolve() throws -> (shipped: String, path: String?) {
+        if Tokenizer.shippedNames.contains(tokenizer) { return (tokenizer, nil) }
+        if fileExists(tokenizer) { return ("", tokenizer) }
+        if let v = Tokenizer.vocabularyName(forModel: tokenizer) {
+            guard Tokenizer.shippedNames.contains(v) else {
+                throw CLIError("\(tokenizer): \(Tokenizer.unshippedModelReason(v))")
+            }
+            return (v, nil)
+        }
+        throw CLIError("\(tokenizer): no such file, not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", "))) and not a model name tiktoken knows (gpt-4o, gpt-4, ...)")
     }
 
     func makePreTokenizer(_ pat: String) throws -> any PreTokenizer {

@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var corpus: CorpusArguments
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Output path prefix: writes PREFIX.tiktoken and PREFIX.json (tiktoken), PREFIX.tokenizer.json (hf), PREFIX.vocab.json and PREFIX.merges.txt (merges).", valueName: "prefix"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Output path prefix: writes PREFIX.tiktoken and PREFIX.json (tiktoken), PREFIX.tokenizer.json (hf), PREFIX.vocab.json and PREFIX.merges.txt (merges). A final .tiktoken or .tokenizer.json is not part of the prefix.", valueName: "prefix"))
     var output: String
 
     @Option(name: .customLong("vocab-size"), help: ArgumentHelp("Tokens in the vocabulary, special tokens included.", valueName: "n"))
@@ -107,7 +107,7 @@ struct Train: ParsableCommand {
                 preTokenizer: corpus.pretokenizer == .icuWords ? "icu-words" : nil,
                 normalization: corpus.normalize == "none" ? nil : corpus.normalize)
             var seen = Set<VocabularyFormat>()
-            let written = try VocabularyOutput.write(vocabulary, prefix: output, formats: formats.filter { seen.insert($0).inserted })
+            let written = try VocabularyOutput.write(vocabulary, prefix: VocabularyOutput.prefix(forOutput: output), formats: formats.filter { seen.insert($0).inserted })
             var note = ""
             if trainer.tokenCount < target {
                 note = " (no pair occurs --min-frequency \(minFrequency) times any more: \(trainer.tokenCount) of \(target) ordinary tokens)"

@@ -93,4 +93,20 @@ final class TokenizerAPITests: XCTestCase {
         }
         XCTAssertNoThrow(try SpecialTokens([("<|x|>", SpecialTokens.idLimit - 1)]))
     }
+
+    /// Model names load the vocabulary tiktoken maps them to (the full table is checked against tiktoken by the
+    /// compat suite); names of vocabularies tok does not ship, and unknown names, are errors.
+    func testModelNamesLoadTheirVocabulary() throws {
+        XCTAssertEqual(Tokenizer.vocabularyName(forModel: "gpt-4o"), "o200k_base")
+        XCTAssertEqual(Tokenizer.vocabularyName(forModel: "ft:gpt-4o-mini:org"), "o200k_base")
+        XCTAssertEqual(Tokenizer.vocabularyName(forModel: "ft:gpt-4:org"), "cl100k_base")
+        XCTAssertEqual(Tokenizer.vocabularyName(forModel: "gpt-3.5-turbo-16k"), "cl100k_base")
+        XCTAssertNil(Tokenizer.vocabularyName(forModel: "gpt-40"))
+        let t = try Tokenizer.load(model: "gpt-4o-2024-08-06")
+        XCTAssertEqual(try t.encode("hello world"), try Tokenizer.load(name: "o200k_base").encode("hello world"))
+        XCTAssertThrowsError(try Tokenizer.load(model: "text-davinci-003")) { e in
+            XCTAssertTrue("\(e)".contains("p50k_base"), "\(e)")
+        }
+        XCTAssertThrowsError(try Tokenizer.load(model: "not-a-model"))
+    }
 }

@@ -560,6 +560,9 @@ def test_readme_encode_examples_are_true(tok):
     for text, name, ids in found:
         got = peers.ok(run(tok, ["encode", "-t", name], (text + "\n").encode()), "readme example").decode().split()
         assert got == ids.split(), (text, name, ids, got)
+        if name not in peers.VOCABS:  # a model name
+            import tiktoken.model as tm
+            name = tm.encoding_name_for_model(name)
         assert [int(i) for i in ids.split()] == peers.encoding(name).encode_ordinary(text + "\n")
 
 
@@ -620,3 +623,47 @@ def test_shipped_name_means_the_shipped_vocabulary(tok, workdir):
         assert cp.returncode == 0 and cp.stdout == want, (args, cp.stderr)
     cp = subprocess.run([tok.binary, "encode", "-t", "./cl100k_base"], input=b"x", cwd=cwd, capture_output=True, timeout=60)
     assert cp.returncode != 0 and b"./cl100k_base" in cp.stderr
+
+
+def model_names_to_check():
+    """Every exact model name in tiktoken's table, every prefix followed by a suffix, and names that only the
+    order of the prefixes, or no entry at all, decides."""
+    import tiktoken.model as tm
+    names = list(tm.MODEL_TO_ENCODING) + [p + "2025-01-01" for p in tm.MODEL_PREFIX_TO_ENCODING]
+    names += ["gpt-4o-mini", "ft:gpt-4o-mini:org::abc", "ft:gpt-4:org", "gpt-4-turbo", "gpt-4.1-nano",
+              "gpt-5-codex", "gpt-oss-120b", "o4-mini-high", "chatgpt-4o-latest", "gpt-40", "gpt-4o1", "o2",
+              "GPT-4o", "gpt-3.5-turbo-16k", "text-davinci-003x"]
+    return names
+
+
+def test_model_names_resolve_as_tiktoken(tok, workdir):
+    """`-t MODEL` gives the ids of `tiktoken.encoding_for_model(MODEL)` when tok ships that vocabulary, and an
+    error naming the vocabulary when not, or naming the model when tiktoken does not know it."""
+    import tiktoken.model as tm
+    text = "Hello, world! Привет, мир. 你好，世界 🤖 don't\n"
+    (workdir / "models").mkdir(exist_ok=True)  # a directory without files of those names
+    for name in model_names_to_check():
+        cp = subprocess.run([tok.binary, "encode", "-t", name], input=text.encode(), capture_output=True,
+                            cwd=workdir / "models", timeout=60)
+        try:
+            vocab = tm.encoding_name_for_model(name)
+        except KeyError:
+            one_line_error(cp, name, "not a model name")
+            continue
+        if vocab in peers.VOCABS:
+            assert cp.returncode == 0, (name, cp.stderr)
+            assert ids_of(cp.stdout) == peers.encoding(vocab).encode_ordinary(text), name
+        else:
+            one_line_error(cp, name, vocab, "does not ship")
+
+
+def test_model_name_decodes_and_file_comes_first(tok, workdir):
+    """Decode resolves a model name too; a file of a model's name in the current directory is the file."""
+    ids = peers.encoding("o200k_base").encode_ordinary("naïve café")
+    out = peers.ok(run(tok, ["decode", "-t", "gpt-4o"], peers.fmt_ids(ids).encode()), "decode")
+    assert out.decode() == "naïve café"
+    cwd = workdir / "model-file"
+    cwd.mkdir(exist_ok=True)
+    (cwd / "gpt-4o").write_bytes(b"not a vocabulary\n")
+    cp = subprocess.run([tok.binary, "encode", "-t", "gpt-4o"], input=b"x", cwd=cwd, capture_output=True, timeout=60)
+    one_line_error(cp, "gpt-4o: no pre-tokenization pattern")

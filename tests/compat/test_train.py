@@ -528,3 +528,18 @@ def test_line_reading_without_cut_places_is_linear(tok, workdir, content):
     plain = peers.ok(tok.run(["count", "-q", path]), "count")
     for extra in (["--sample", "1"], ["--max-bytes", "1G"]):
         assert peers.ok(tok.run(["count", "-q", *extra, path]), f"count {extra}") == plain
+
+
+def test_output_named_like_a_written_file_is_its_prefix(tok, workdir):
+    """`-o my.tiktoken` writes my.tiktoken, my.json and the rest (not my.tiktoken.tiktoken), which `-t my.tiktoken` then
+    loads with its sidecar; `-o x.tokenizer.json --formats hf` writes x.tokenizer.json."""
+    src = good_file(workdir)
+    d = workdir / "named-out"
+    d.mkdir(exist_ok=True)
+    train(tok, [src], d / "my.tiktoken", "--vocab-size", 270)
+    assert sorted(p.name for p in d.iterdir()) == ["my.json", "my.merges.txt", "my.tiktoken", "my.tokenizer.json",
+                                                   "my.vocab.json"]
+    out = peers.ok(tok.run(["encode", "-t", d / "my.tiktoken"], b"plain text\n"), "encode")
+    assert peers.ok(tok.run(["decode", "-t", d / "my.tiktoken"], out), "decode") == b"plain text\n"
+    train(tok, [src], d / "x.tokenizer.json", "--vocab-size", 270, "--formats", "hf")
+    assert (d / "x.tokenizer.json").is_file() and not (d / "x.tokenizer.json.tokenizer.json").exists()
