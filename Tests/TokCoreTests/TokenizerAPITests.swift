@@ -1,6 +1,7 @@
 import Dispatch
 import XCTest
 import TokCore
+import TokTestSupport
 
 /// What an embedder of TokCore relies on beyond encoding: counting with a normalizer, sidecar settings that
 /// TokCore cannot carry out alone, token bytes that outlive their tokenizer, and bounds on ids.
@@ -108,5 +109,41 @@ final class TokenizerAPITests: XCTestCase {
             XCTAssertTrue("\(e)".contains("p50k_base"), "\(e)")
         }
         XCTAssertThrowsError(try Tokenizer.load(model: "not-a-model"))
+    }
+
+    /// Batch encoding, counting and decoding give what one call per text gives, on any number of threads, for a
+    /// batch of many short texts and a few long ones; the reported failure is the lowest-indexed one.
+    func testBatchesEqualOneCallPerText() throws {
+        var rng = SeededRandom(seed: 11)
+        let parts = ["Hello", " world", "Привет", " 你好", "🤖", " don't", "\n", "  ", "123", "ünïcode", "<|endoftext|>"]
+        var texts: [String] = []
+        for k in 0..<3_000 {
+            let n = k % 500 == 0 ? 20_000 : Int(rng.next() % 12)
+            texts.append((0..<n).map { _ in parts[Int(rng.next() % UInt64(parts.count))] }.joined())
+        }
+        texts.append("")
+        for t in Shipped.all {
+            let want = try texts.map { try t.encode($0) }
+            for threads in [1, 2, 8] {
+                XCTAssertEqual(try t.encodeBatch(texts, threads: threads), want, "\(t.name) \(threads) threads")
+                XCTAssertEqual(t.countBatch(texts, threads: threads), want.map(\.count))
+            }
+            XCTAssertEqual(try t.encodeBatch(texts, threads: 2, special: .allow), try texts.map { try t.encode($0, special: .allow) })
+            XCTAssertEqual(try t.decodeBatch(want), texts.map { Array($0.utf8) })
+            XCTAssertEqual(try t.encodeBatch([], threads: 4), [])
+        }
+        let t = Shipped.cl100k
+        let first = texts.firstIndex { $0.contains("<|endoftext|>") }!
+        XCTAssertThrowsError(try t.encodeBatch(texts, threads: 2, special: .error)) { e in
+            let f = e as! SpecialTokenFoundInBatch
+            XCTAssertEqual(f.index, first)
+            XCTAssertEqual(f.found.offset, Array(texts[first].utf8).firstRange(of: Array("<|endoftext|>".utf8))!.lowerBound)
+        }
+        XCTAssertThrowsError(try t.decodeBatch([[1, 2], [3, 999_999], [999_998]])) { e in
+            let u = e as! UnknownTokenIDInBatch
+            XCTAssertEqual(u.index, 1)
+            XCTAssertEqual(u.unknown.id, 999_999)
+            XCTAssertEqual(u.unknown.position, 1)
+        }
     }
 }
