@@ -26,7 +26,7 @@ extension Tokenizer {
     public func encodeBatch(_ texts: [String], threads: Int,
                             special: SpecialTokenPolicy = .plain) throws(SpecialTokenFoundInBatch) -> [[UInt32]] {
         var results = [[UInt32]](repeating: [], count: texts.count)
-        var failures = [SpecialTokenFound?](repeating: nil, count: special == .error ? texts.count : 0)
+        var failures = [SpecialTokenFound?](repeating: nil, count: special == .error || (special == .allow && specialTokens.refusesAny) ? texts.count : 0)
         results.withUnsafeMutableBufferPointer { rp in
             failures.withUnsafeMutableBufferPointer { fp in
                 nonisolated(unsafe) let rp = rp, fp = fp

@@ -26,6 +26,12 @@ public struct SpecialTokens: Sendable {
 
     /// Length in bytes of the longest special token (0 when there are none).
     public let maxLength: Int
+    /// By entry (index in `entries`): not matched at all, so its text is ordinary text (see `selecting`).
+    @usableFromInline var ignored: [Bool]
+    /// By entry: matched, and encoding text that holds it is an error even under `SpecialTokenPolicy.allow`.
+    @usableFromInline var refused: [Bool]
+    /// Whether some entry is refused.
+    public private(set) var refusesAny = false
 
     /// The special tokens `(text, id)`, in any order. Fails on an empty string or a repeated string or id.
     public init(_ tokens: [(String, UInt32)]) throws(VocabularyError) {
@@ -46,6 +52,8 @@ public struct SpecialTokens: Sendable {
             lens.insert(u.count)
         }
         firstByte = fb
+        ignored = [Bool](repeating: false, count: sorted.count)
+        refused = ignored
         lengths = lens.sorted(by: >)
         maxLength = lengths.first ?? 0
         if sorted.isEmpty {
@@ -67,6 +75,46 @@ public struct SpecialTokens: Sendable {
     /// No special tokens.
     public static let none = try! SpecialTokens([])
 
+    /// These special tokens as tiktoken's `encode(text, allowed_special=allowed, disallowed_special=...)` treats
+    /// them, for encoding under `SpecialTokenPolicy.allow`: the `allowed` ones become their ids, and the others are
+    /// ordinary text (`others` `.plain`: `disallowed_special=()`) or an error (`.error`: tiktoken's default
+    /// `disallowed_special="all"`); `.allow` allows them all. Every token can still be decoded. Fails naming an
+    /// allowed string that is not one of the special tokens.
+    public func selecting(allowed: Set<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> SpecialTokens {
+        for a in allowed.sorted() where id(of: a) == nil {
+            let known = entries.count <= 8 ? entries.map { JSONValue.quote($0.text) }.joined(separator: ", ")
+                : entries.prefix(8).map { JSONValue.quote($0.text) }.joined(separator: ", ") + ", ..."
+            throw VocabularyError(file: "special tokens", line: nil,
+                                  reason: "\(JSONValue.quote(a)) is not a special token of this vocabulary (\(entries.isEmpty ? "it has none" : known))")
+        }
+        var s = self
+        for (k, e) in entries.enumerated() {
+            let isAllowed = others == .allow || allowed.contains(e.text)
+            s.ignored[k] = !isAllowed && others == .plain
+            s.refused[k] = !isAllowed && others == .error
+        }
+        s.refusesAny = s.refused.contains(true)
+        return s
+    }
+
+    /// Whether encoding text that holds the special token `id` is an error even under `SpecialTokenPolicy.allow`
+    /// (see `selecting`).
+    public func refuses(_ id: UInt32) -> Bool {
+        guard refusesAny, let k = entryIndex(of: id) else { return false }
+        return refused[k]
+    }
+
+    /// The index in `entries` of the special token `id`.
+    func entryIndex(of id: UInt32) -> Int? {
+        // `entries` is sorted by id: binary search.
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if entries[mid].id < id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < entries.count && entries[lo].id == id ? lo : nil
+    }
+
     /// Throws, naming `file`, if a special token's id is also an ordinary token of `ranks`: decoding that id
     /// would be ambiguous.
     public func checkDisjoint(from ranks: RankTable, file: String) throws(VocabularyError) {
@@ -84,17 +132,12 @@ public struct SpecialTokens: Sendable {
 
     /// The bytes of special token `id`, if it is one.
     public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8>? {
-        // `entries` is sorted by id: binary search.
-        var lo = 0, hi = entries.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if entries[mid].id < id { lo = mid + 1 } else { hi = mid }
-        }
-        guard lo < entries.count, entries[lo].id == id else { return nil }
-        return table?.bytes(ofRank: UInt32(lo))
+        guard let k = entryIndex(of: id) else { return nil }
+        return table?.bytes(ofRank: UInt32(k))
     }
 
-    /// The first special token at or after `from` in `text[..<end]`: its start, length and id.
+    /// The first special token at or after `from` in `text[..<end]`: its start, length and id. Ignored tokens
+    /// (see `selecting`) are never matched.
     @inlinable
     public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> (start: Int, length: Int, id: UInt32)? {
         guard let table, let base = text.baseAddress else { return nil }
@@ -104,7 +147,7 @@ public struct SpecialTokens: Sendable {
                 if fb[Int(base[i])] {
                     for len in lengths where i + len <= end {
                         let r = table.rank(base + i, len)
-                        if r != .max { return (i, len, entries[Int(r)].id) }
+                        if r != .max && !ignored[Int(r)] { return (i, len, entries[Int(r)].id) }
                     }
                 }
                 i += 1

@@ -50,14 +50,22 @@ public final class Tokenizer: Sendable {
         self.model = BPEModel(table: ranks)
     }
 
-    private init(_ t: Tokenizer, normalizer: (any TextNormalizer)?) {
+    private init(_ t: Tokenizer, normalizer: (any TextNormalizer)?, specialTokens: SpecialTokens? = nil) {
         name = t.name
         self.normalizer = normalizer
         ranks = t.ranks
         pattern = t.pattern
         preTokenizer = t.preTokenizer
-        specialTokens = t.specialTokens
+        self.specialTokens = specialTokens ?? t.specialTokens
         model = t.model
+    }
+
+    /// This tokenizer, sharing its tables, with its special tokens treated as tiktoken's
+    /// `encode(text, allowed_special=allowed, disallowed_special=...)` treats them when it encodes with
+    /// `special: .allow`: `allowed` become their ids, the others are ordinary text (`others: .plain`) or an error
+    /// (`.error`, tiktoken's default). See `SpecialTokens.selecting`.
+    public func selectingSpecialTokens(allowed: Set<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> Tokenizer {
+        Tokenizer(self, normalizer: normalizer, specialTokens: try specialTokens.selecting(allowed: allowed, others: others))
     }
 
     /// This tokenizer without its normalizer, sharing its tables (itself when it has none): for callers that
@@ -209,7 +217,7 @@ public final class Encoder {
         }
         var start = 0
         while let m = specials.firstMatch(in: text, from: start, end: text.count) {
-            if special == .error {
+            if special == .error || specials.refuses(m.id) {
                 let s = String(decoding: UnsafeBufferPointer(rebasing: text[m.start..<(m.start + m.length)]), as: UTF8.self)
                 throw SpecialTokenFound(token: s, offset: baseOffset + m.start)
             }

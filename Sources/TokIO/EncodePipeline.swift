@@ -249,6 +249,9 @@ public final class EncodePipeline: @unchecked Sendable {
         var inFlight = InFlight()
         defer { inFlight.waitAll() }
         var invalidAt: Int? = nil   // --special error: invalid UTF-8 found here, reported after the text before it
+        // Whether a special token can be an error (`--special error`, or one that `--allow-special` leaves out):
+        // then the text before an invalid byte is encoded first, in case such a token comes before it.
+        let specialsMayFail = options.special == .error || (options.special == .allow && tokenizer.specialTokens.refusesAny)
         var stream: PieceStream? = nil   // a pre-token longer than the buffer, being streamed
         var longPieceEncoder: Encoder? = nil
         // Set once a long stretch without cuts is met under a normalizer: from there on the input is normalized as
@@ -281,7 +284,7 @@ public final class EncodePipeline: @unchecked Sendable {
                     try feed(normalizing!, valid, final: eof || invalid != nil, into: &buffer, name: name)
                 }
                 if let off = invalid {
-                    guard options.special == .error else {
+                    guard specialsMayFail else {
                         try inFlight.writeAll(&writer, write: write)
                         try writer.flush(write: write)
                         throw EncodeFailure.invalidUTF8(input: name, offset: off)
@@ -302,14 +305,14 @@ public final class EncodePipeline: @unchecked Sendable {
                     if n == 0 {
                         eof = true
                         if let off = validator.finish() {
-                            guard options.special == .error else { throw EncodeFailure.invalidUTF8(input: name, offset: off) }
+                            guard specialsMayFail else { throw EncodeFailure.invalidUTF8(input: name, offset: off) }
                             invalidAt = off
                             buffer.count = max(0, off - blockBase)
                         }
                     } else {
                         let chunk = UnsafeBufferPointer(start: buffer.base + buffer.count, count: n)
                         if let off = validator.validate(chunk) {
-                            guard options.special == .error else {
+                            guard specialsMayFail else {
                                 try inFlight.writeAll(&writer, write: write)
                                 try writer.flush(write: write)
                                 throw EncodeFailure.invalidUTF8(input: name, offset: off)

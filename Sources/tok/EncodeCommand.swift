@@ -20,6 +20,9 @@ struct Encode: ParsableCommand {
     @Option(help: ArgumentHelp("Special-token strings in the text: plain (ordinary text, as tiktoken's encode_ordinary), allow (emit their ids), error (fail at the first one).", valueName: "policy"))
     var special: SpecialTokenPolicy = .plain
 
+    @Option(name: .customLong("allow-special"), help: ArgumentHelp("A special token to emit as its id (repeat for more), as tiktoken's allowed_special; --special plain or error says what the others are.", valueName: "token"))
+    var allowSpecial: [String] = []
+
     @Flag(help: "Encode each line on its own, without its newline; write one output line per input line.")
     var lines = false
 
@@ -46,15 +49,26 @@ struct Encode: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !allowSpecial.isEmpty && special == .allow {
+            throw ValidationError("--special allow emits every special token already: with --allow-special, --special plain or error says what the others are")
+        }
         if count && format != .ids { throw ValidationError("--count writes counts, not tokens: drop --format \(format.rawValue)") }
         try validateInputs(files: files, filesFrom: filesFrom)
     }
 
     func run() throws {
         try runReportingErrors("encode") {
-            let tokenizer = try tokenizerOptions.load()
+            var tokenizer = try tokenizerOptions.load()
             var options = EncodeOptions()
             options.special = special
+            if !allowSpecial.isEmpty {
+                do {
+                    tokenizer = try tokenizer.selectingSpecialTokens(allowed: Set(allowSpecial), others: special)
+                } catch let e as VocabularyError {
+                    throw CLIError("--allow-special: \(e.reason)")
+                }
+                options.special = .allow
+            }
             options.lines = lines
             options.format = format
             options.countOnly = count

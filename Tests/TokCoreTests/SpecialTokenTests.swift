@@ -22,4 +22,27 @@ final class SpecialTokenTests: XCTestCase {
         XCTAssertEqual(m?.start, 2)
         XCTAssertEqual(m?.id, 2)
     }
+
+    /// A selection of special tokens (tiktoken's allowed_special with disallowed_special=() or "all"): allowed ones
+    /// become ids, the others ordinary text or an error; every token still decodes; unknown names are refused.
+    func testSelectingSpecialTokens() throws {
+        let t = Shipped.cl100k
+        let text = "a<|endoftext|>b<|fim_prefix|>c"
+        let plain = try t.selectingSpecialTokens(allowed: ["<|endoftext|>"], others: .plain)
+        let eot = t.specialTokens.id(of: "<|endoftext|>")!, fim = t.specialTokens.id(of: "<|fim_prefix|>")!
+        let ids = try plain.encode(text, special: .allow)
+        XCTAssertEqual(ids, try t.encode("a") + [eot] + t.encode("b<|fim_prefix|>c"))
+        XCTAssertEqual(try plain.decode(ids + [fim]), Array((text + "<|fim_prefix|>").utf8))
+        let strict = try t.selectingSpecialTokens(allowed: ["<|endoftext|>"], others: .error)
+        XCTAssertThrowsError(try strict.encode(text, special: .allow)) { e in
+            XCTAssertEqual((e as! SpecialTokenFound).offset, 15)
+        }
+        XCTAssertEqual(try strict.encode("x<|endoftext|>", special: .allow), try t.encode("x") + [eot])
+        XCTAssertThrowsError(try strict.encodeBatch(["fine", text], threads: 2, special: .allow)) { e in
+            XCTAssertEqual((e as! SpecialTokenFoundInBatch).index, 1)
+        }
+        XCTAssertEqual(try t.selectingSpecialTokens(allowed: [], others: .allow).encode(text, special: .allow),
+                       try t.encode(text, special: .allow))
+        XCTAssertThrowsError(try t.selectingSpecialTokens(allowed: ["<|nope|>"], others: .plain))
+    }
 }

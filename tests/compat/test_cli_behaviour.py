@@ -549,6 +549,13 @@ def test_special_error_before_invalid_utf8(tok):
     an invalid byte before a special token is reported as such."""
     one_line_error(run(tok, ["encode", "--special", "error"], b"<|endoftext|>\xff"), "special token", "byte offset 0")
     one_line_error(run(tok, ["encode", "--special", "error"], b"abc\xff<|endoftext|>"), "invalid UTF-8", "byte offset 3")
+    # The same for a special token that --allow-special leaves out (an allowed one before it is no problem).
+    allow = ["encode", "--allow-special", "<|endoftext|>", "--special", "error"]
+    one_line_error(run(tok, allow, b"<|endoftext|>x<|fim_prefix|>\xff"), "<|fim_prefix|>", "byte offset 14")
+    one_line_error(run(tok, allow, b"<|endoftext|>\xff<|fim_prefix|>"), "invalid UTF-8", "byte offset 13")
+    big = b"text " * 400_000
+    one_line_error(run(tok, [*allow, "--threads", "2"], big + b"<|fim_prefix|>" + big + b"\xff"), "<|fim_prefix|>",
+                   f"byte offset {len(big)}")
 
 
 def test_readme_encode_examples_are_true(tok):

@@ -318,6 +318,92 @@ def test_special_error_plain_text_ok(tok, vocab, enc, workdir):
     assert_encodes(tok, vocab, enc, text, f"{vocab} --special error, no specials", workdir, special="error")
 
 
+def allowed_subsets(vocab):
+    specials = sorted(peers.vocab_meta(vocab)["special_tokens"], key=peers.vocab_meta(vocab)["special_tokens"].get)
+    # Proper subsets only: o200k has two special tokens.
+    return [specials[:1], specials[-1:]] + ([specials[:2]] if len(specials) > 2 else [])
+
+
+def allow_args(vocab, allowed, others, files=(), threads=None, lines=False):
+    args = ["encode", "-t", vocab, *[a for s in allowed for a in ("--allow-special", s)]]
+    if others != "plain":
+        args += ["--special", others]
+    if threads:
+        args += ["--threads", str(threads)]
+    if lines:
+        args.append("--lines")
+    return args + [str(f) for f in files]
+
+
+def test_allow_special_subset_others_plain(tok, vocab, enc, workdir):
+    """--allow-special S... gives tiktoken's encode(text, allowed_special=S, disallowed_special=()): S are ids, the
+    other special strings ordinary text; whole file on one and two threads, and per line."""
+    text = special_text(vocab)
+    path = write(workdir, "special-subset.txt", text)
+    for allowed in allowed_subsets(vocab):
+        want = enc.encode(text, allowed_special=set(allowed), disallowed_special=())
+        assert want != enc.encode(text, allowed_special="all") and want != enc.encode_ordinary(text)
+        for threads in (1, 2):
+            out = ok(tok.run(allow_args(vocab, allowed, "plain", [path], threads)), "--allow-special")
+            check_whole(enc, out, want, f"{vocab} --allow-special {allowed[:2]} --threads {threads}")
+        lines = peers.split_lines(text)
+        out = ok(tok.run(allow_args(vocab, allowed, "plain", [path], lines=True)), "--allow-special --lines")
+        check_lines(enc, out, [enc.encode(l, allowed_special=set(allowed), disallowed_special=()) for l in lines],
+                    lines, f"{vocab} --allow-special --lines")
+
+
+def test_allow_special_subset_others_error(tok, vocab, enc, workdir):
+    """With --special error the specials left out are an error at the first one, as tiktoken's default
+    disallowed_special="all" raises; text holding only allowed ones encodes as tiktoken's encode(allowed_special=S)."""
+    import re
+    text = special_text(vocab)
+    path = write(workdir, "special-subset-error.txt", text)
+    every = peers.vocab_meta(vocab)["special_tokens"]
+    for allowed in allowed_subsets(vocab):
+        refused = [t for t in every if t not in allowed]
+        with pytest.raises(ValueError):
+            enc.encode(text, allowed_special=set(allowed))
+        first = min((m.start(), m.group()) for t in refused for m in re.finditer(re.escape(t), text))
+        offset = len(text[:first[0]].encode())
+        cp = tok.run(allow_args(vocab, allowed, "error", [path], threads=2))
+        assert cp.returncode != 0, f"{vocab}: --allow-special {allowed[:2]} --special error accepted {first[1]}"
+        err = cp.stderr.decode()
+        assert first[1] in err and f"byte offset {offset}" in err, err
+        only_allowed = text
+        for t in refused:
+            only_allowed = only_allowed.replace(t, t[:-1])
+        path2 = write(workdir, "special-only-allowed.txt", only_allowed)
+        out = ok(tok.run(allow_args(vocab, allowed, "error", [path2])), "--allow-special --special error")
+        check_whole(enc, out, enc.encode(only_allowed, allowed_special=set(allowed)), f"{vocab} only allowed specials")
+
+
+def test_allow_special_across_segments(tok, vocab, enc, workdir):
+    """3 MB with allowed and ignored special strings every few hundred bytes, so that segment cuts fall next to
+    and between them, on one and two threads."""
+    allowed = allowed_subsets(vocab)[0]
+    every = list(peers.vocab_meta(vocab)["special_tokens"])
+    rng = __import__("random").Random(31)
+    parts, size = [], 0
+    while size < 3_000_000:
+        parts.append(RANDOM[rng.randrange(len(RANDOM))])
+        if rng.random() < 0.05:
+            parts.append(rng.choice(every + allowed * 3))
+        size += len(parts[-1])
+    text = "".join(parts)
+    path = write(workdir, "special-segments.txt", text)
+    want = enc.encode(text, allowed_special=set(allowed), disallowed_special=())
+    for threads in (1, 2):
+        out = ok(tok.run(allow_args(vocab, allowed, "plain", [path], threads)), "--allow-special 3 MB")
+        check_whole(enc, out, want, f"{vocab} --allow-special 3 MB --threads {threads}")
+
+
+def test_allow_special_checks_its_tokens(tok, workdir):
+    cp = tok.run(["encode", "--allow-special", "<|nope|>"], b"x")
+    assert cp.returncode != 0 and b"<|nope|>" in cp.stderr and b"not a special token" in cp.stderr
+    cp = tok.run(["encode", "--allow-special", "<|endoftext|>", "--special", "allow"], b"x")
+    assert cp.returncode != 0 and b"--allow-special" in cp.stderr
+
+
 # ----------------------------------------------------------------------------- raw bytes
 def _check_raw_roundtrip(tok, vocab, enc, data: bytes, id_lines: list[bytes], chunks: list[bytes], label):
     """ids of each chunk decode (tiktoken's decoder) to the chunk; the CLI's decode of all ids
