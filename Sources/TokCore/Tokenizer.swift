@@ -182,7 +182,8 @@ public struct UnknownTokenID: Error, CustomStringConvertible, Sendable {
     public var description: String { "unknown token id \(id) at position \(position)" }
 }
 
-/// A special-token string found in input under `SpecialTokenPolicy.error`.
+/// A special-token string found in input under `SpecialTokenPolicy.error`, or one that a selection refuses (see
+/// `SpecialTokens.selecting`).
 public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
     /// The special token's text.
     public var token: String

@@ -248,7 +248,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var wantBytes = blockBytes
         var inFlight = InFlight()
         defer { inFlight.waitAll() }
-        var invalidAt: Int? = nil   // --special error: invalid UTF-8 found here, reported after the text before it
+        var invalidAt: Int? = nil   // invalid UTF-8 found here, reported after the text before it (see below)
         // Whether a special token can be an error (`--special error`, or one that `--allow-special` leaves out):
         // then the text before an invalid byte is encoded first, in case such a token comes before it.
         let specialsMayFail = options.special == .error || (options.special == .allow && tokenizer.specialTokens.refusesAny)

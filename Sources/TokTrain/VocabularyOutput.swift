@@ -14,9 +14,9 @@ public enum VocabularyFormat: String, Sendable, CaseIterable {
 /// all are written are they renamed into place. A failure (or a signal, with
 /// `AtomicFileWriter.removeTemporaryFilesOnSignal`) leaves no partial file and no file of the set.
 public enum VocabularyOutput {
-    /// The prefix an `-o` value stands for: the value itself, or without a final `.tiktoken` or `.tokenizer.json`,
-    /// the names of files it writes (`-o my.tiktoken` writes `my.tiktoken` and `my.json`, not
-    /// `my.tiktoken.tiktoken`).
+    /// The prefix that an `-o` value names: the value without a final `.tiktoken` or `.tokenizer.json` (endings of
+    /// files `write` makes, so `-o my.tiktoken` writes `my.tiktoken` and `my.json`, not `my.tiktoken.tiktoken`),
+    /// else the value itself.
     public static func prefix(forOutput output: String) -> String {
         for suffix in [".tiktoken", ".tokenizer.json"] where output.hasSuffix(suffix) && output.count > suffix.count
             && !output.hasSuffix("/" + suffix) {
