@@ -26,18 +26,12 @@ extension Tokenizer {
     public func encodeBatch(_ texts: [String], threads: Int,
                             special: SpecialTokenPolicy = .plain) throws(SpecialTokenFoundInBatch) -> [[UInt32]] {
         var results = [[UInt32]](repeating: [], count: texts.count)
-        var failures = [SpecialTokenFound?](repeating: nil, count: special == .error || (special == .allow && specialTokens.refusesAny) ? texts.count : 0)
+        var failures = [SpecialTokenFound?](repeating: nil, count: specialTokens.canRefuse(under: special) ? texts.count : 0)
         results.withUnsafeMutableBufferPointer { rp in
             failures.withUnsafeMutableBufferPointer { fp in
                 nonisolated(unsafe) let rp = rp, fp = fp
                 forEachText(texts, threads: threads) { e, i, text in
-                    var out = TokenBuffer(capacity: text.count / 3 + 16)
-                    do throws(SpecialTokenFound) {
-                        try e.encode(text, special: special, into: &out)
-                        rp[i] = out.array
-                    } catch {
-                        fp[i] = error
-                    }
+                    do throws(SpecialTokenFound) { rp[i] = try e.ids(text, special: special) } catch { fp[i] = error }
                 }
             }
         }

@@ -42,20 +42,21 @@ extension Tokenizer {
         return modelPrefixVocabularies.first { model.hasPrefix($0.prefix) }?.vocabulary
     }
 
-    /// Loads the shipped vocabulary that tiktoken uses for an OpenAI model name (see `vocabularyName(forModel:)`).
-    /// Fails for a name tiktoken does not know, and for one whose vocabulary tok does not ship.
-    public static func load(model: String) throws(VocabularyError) -> Tokenizer {
+    /// The shipped vocabulary that tiktoken uses for an OpenAI model name. Fails for a name tiktoken does not know,
+    /// and for one whose vocabulary tok does not ship.
+    public static func shippedVocabularyName(forModel model: String) throws(VocabularyError) -> String {
         guard let name = vocabularyName(forModel: model) else {
             throw VocabularyError(file: model, line: nil, reason: "not a model name tiktoken knows")
         }
         guard shippedNames.contains(name) else {
-            throw VocabularyError(file: model, line: nil, reason: unshippedModelReason(name))
+            throw VocabularyError(file: model, line: nil, reason: "tiktoken maps this model to \(name), which tok does not ship (shipped: \(shippedNames.joined(separator: ", ")))")
         }
-        return try load(name: name)
+        return name
     }
 
-    /// Why a model whose vocabulary is `name`, which tok does not ship, cannot be loaded.
-    public static func unshippedModelReason(_ name: String) -> String {
-        "tiktoken maps this model to \(name), which tok does not ship (shipped: \(shippedNames.joined(separator: ", ")))"
+    /// Loads the shipped vocabulary that tiktoken uses for an OpenAI model name (see `vocabularyName(forModel:)`).
+    /// Fails for a name tiktoken does not know, and for one whose vocabulary tok does not ship.
+    public static func load(model: String) throws(VocabularyError) -> Tokenizer {
+        try load(name: shippedVocabularyName(forModel: model))
     }
 }

@@ -82,8 +82,7 @@ public struct SpecialTokens: Sendable {
     /// allowed string that is not one of the special tokens.
     public func selecting(allowed: Set<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> SpecialTokens {
         for a in allowed.sorted() where id(of: a) == nil {
-            let known = entries.count <= 8 ? entries.map { JSONValue.quote($0.text) }.joined(separator: ", ")
-                : entries.prefix(8).map { JSONValue.quote($0.text) }.joined(separator: ", ") + ", ..."
+            let known = entries.prefix(8).map { JSONValue.quote($0.text) }.joined(separator: ", ") + (entries.count > 8 ? ", ..." : "")
             throw VocabularyError(file: "special tokens", line: nil,
                                   reason: "\(JSONValue.quote(a)) is not a special token of this vocabulary (\(entries.isEmpty ? "it has none" : known))")
         }
@@ -95,6 +94,12 @@ public struct SpecialTokens: Sendable {
         }
         s.refusesAny = s.refused.contains(true)
         return s
+    }
+
+    /// Whether encoding under `policy` can fail on a special token: under `.error`, or under `.allow` when a
+    /// selection refuses some (see `selecting`).
+    public func canRefuse(under policy: SpecialTokenPolicy) -> Bool {
+        policy == .error || (policy == .allow && refusesAny)
     }
 
     /// Whether encoding text that holds the special token `id` is an error even under `SpecialTokenPolicy.allow`

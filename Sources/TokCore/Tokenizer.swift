@@ -86,21 +86,7 @@ public final class Tokenizer: Sendable {
 
     /// Encodes UTF-8 bytes (invalid sequences are encoded as raw bytes, which decode back unchanged).
     public func encode(bytes: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .plain) throws(SpecialTokenFound) -> [UInt32] {
-        let r = withEncoder { e in
-            Result { () throws(SpecialTokenFound) -> [UInt32] in
-                // Real text averages 3-4 bytes per token; text in other scripts can be below 3. The ids go straight
-                // into the result's storage (pages of it that are never written cost no memory); only text of more
-                // than one token per two bytes (random bytes) outgrows it and is copied once.
-                var spilled: [UInt32]? = nil
-                let ids = try [UInt32](unsafeUninitializedCapacity: bytes.count / 2 + 16) { (dst: inout UnsafeMutableBufferPointer<UInt32>, n: inout Int) throws(SpecialTokenFound) in
-                    var out = TokenBuffer(writingInto: dst)
-                    n = 0
-                    try e.encode(bytes, special: special, into: &out)
-                    if out.wroteInPlace { n = out.count } else { spilled = out.array }
-                }
-                return spilled ?? ids
-            }
-        }
+        let r = withEncoder { e in Result { () throws(SpecialTokenFound) -> [UInt32] in try e.ids(bytes, special: special) } }
         return try r.get()
     }
 
@@ -227,6 +213,21 @@ public final class Encoder {
             start = m.start + m.length
         }
         if start < text.count { encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out) }
+    }
+
+    /// The ids of `text`, treating special strings per `special`.
+    func ids(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy) throws(SpecialTokenFound) -> [UInt32] {
+        // Real text averages 3-4 bytes per token; text in other scripts can be below 3. The ids go straight into the
+        // result's storage (pages of it that are never written cost no memory); only text of more than one token
+        // per two bytes (random bytes) outgrows it and is copied once.
+        var spilled: [UInt32]? = nil
+        let ids = try [UInt32](unsafeUninitializedCapacity: text.count / 2 + 16) { (dst: inout UnsafeMutableBufferPointer<UInt32>, n: inout Int) throws(SpecialTokenFound) in
+            var out = TokenBuffer(writingInto: dst)
+            n = 0
+            try encode(text, special: special, into: &out)
+            if out.wroteInPlace { n = out.count } else { spilled = out.array }
+        }
+        return spilled ?? ids
     }
 
     /// Appends the tokens of `text` to `out`, special strings being ordinary text. No normalizer is applied

@@ -251,7 +251,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var invalidAt: Int? = nil   // invalid UTF-8 found here, reported after the text before it (see below)
         // Whether a special token can be an error (`--special error`, or one that `--allow-special` leaves out):
         // then the text before an invalid byte is encoded first, in case such a token comes before it.
-        let specialsMayFail = options.special == .error || (options.special == .allow && tokenizer.specialTokens.refusesAny)
+        let specialsMayFail = tokenizer.specialTokens.canRefuse(under: options.special)
         var stream: PieceStream? = nil   // a pre-token longer than the buffer, being streamed
         var longPieceEncoder: Encoder? = nil
         // Set once a long stretch without cuts is met under a normalizer: from there on the input is normalized as

@@ -36,9 +36,9 @@ struct TokenizerOptions: ParsableArguments {
     /// Loads the tokenizer these options describe; `patternFlag`: whether the command has `--pattern` (for
     /// messages); `needsPattern`: false for decoding, where a file without a pattern gets a placeholder.
     func load(patternFlag: Bool = true, needsPattern: Bool = true) throws -> Tokenizer {
-        let (shipped, path) = try resolve()
         var base: Tokenizer
-        if let path {
+        switch try resolve() {
+        case .file(let path):
             // The sidecar is read once here and its contents passed on, so the loader does not read it again.
             let sidecar = try Sidecar.find(for: path)
             // A vocabulary trained on UAX #29 words says so in its sidecar; --pretokenizer still overrides it.
@@ -63,8 +63,8 @@ struct TokenizerOptions: ParsableArguments {
             }
             base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials, preTokenizer: pre,
                                       normalizer: normalizer)
-        } else {
-            base = try Tokenizer.load(name: shipped)
+        case .shipped(let name):
+            base = try Tokenizer.load(name: name)
             if pattern != nil || pretokenizer != .auto || specialTokensFile != nil {
                 let pat = pattern.map(Self.expandPattern) ?? base.pattern
                 let specials = try specialTokensFile.map(Self.readSpecials)
@@ -83,17 +83,24 @@ struct TokenizerOptions: ParsableArguments {
         return base
     }
 
-    /// What `-t` names: a shipped vocabulary (its name, and no path) or a file (its path). A shipped name always
-    /// means the shipped vocabulary (the default too): a file of that name in the current directory is
-    /// "./cl100k_base". An existing file comes before a model name, which tiktoken's table maps to a vocabulary.
-    func resolve() throws -> (shipped: String, path: String?) {
-        if Tokenizer.shippedNames.contains(tokenizer) { return (tokenizer, nil) }
-        if fileExists(tokenizer) { return ("", tokenizer) }
-        if let v = Tokenizer.vocabularyName(forModel: tokenizer) {
-            guard Tokenizer.shippedNames.contains(v) else {
-                throw CLIError("\(tokenizer): \(Tokenizer.unshippedModelReason(v))")
+    /// What `-t` names.
+    enum Source {
+        /// A shipped vocabulary, by name.
+        case shipped(String)
+        /// A vocabulary file, by path.
+        case file(String)
+    }
+
+    /// What `-t` names. A shipped name always means the shipped vocabulary (the default too): a file of that name
+    /// in the current directory is "./cl100k_base". An existing file comes before a model name, which tiktoken's
+    /// table maps to a vocabulary.
+    func resolve() throws -> Source {
+        if Tokenizer.shippedNames.contains(tokenizer) { return .shipped(tokenizer) }
+        if fileExists(tokenizer) { return .file(tokenizer) }
+        if Tokenizer.vocabularyName(forModel: tokenizer) != nil {
+            do { return .shipped(try Tokenizer.shippedVocabularyName(forModel: tokenizer)) } catch {
+                throw CLIError("\(tokenizer): \(error.reason)")
             }
-            return (v, nil)
         }
         throw CLIError("\(tokenizer): no such file, not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", "))) and not a model name tiktoken knows (gpt-4o, gpt-4, ...)")
     }
