@@ -20,7 +20,9 @@ public struct DecodeFailure: Error, CustomStringConvertible {
     }
 }
 
-/// Reads decimal ids separated by spaces, tabs, CRs, LFs or commas and writes the decoded bytes, streaming.
+/// Reads decimal ids separated by spaces, tabs, CRs, LFs, commas or square brackets and writes the decoded bytes,
+/// streaming. Brackets are separators so that a list as Python prints it (`[15339, 1917]`, what tiktoken's
+/// `encode` returns) or a JSON array of ids decodes as it is.
 ///
 /// Without `lines`, all ids form one stream and line breaks are mere separators. With `lines`, each input line
 /// is decoded on its own and followed by a newline (the inverse of `tok encode --lines`). Output is written as
@@ -107,7 +109,7 @@ public struct DecodePipeline {
                     if value > UInt64(UInt32.max) { throw fail("id out of range (above 4294967295)") }
                     inNumber = true
                     lineHasContent = true
-                } else if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x2C {
+                } else if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x2C || c == 0x5B || c == 0x5D {
                     if inNumber { try emit() }
                     if c == 0x0A {
                         if lines {

@@ -7,7 +7,8 @@ struct Decode: ParsableCommand {
         commandName: "decode",
         abstract: "Decode token ids to text.",
         discussion: """
-            Reads decimal ids separated by spaces, tabs, line breaks or commas from the files or standard input \
+            Reads decimal ids separated by spaces, tabs, line breaks, commas or square brackets (a Python list or JSON \
+            array of ids decodes as printed) from the files or standard input \
             and writes the bytes they \
             stand for. A character split across tokens comes out whole. An unknown id is an error naming its \
             position; ids whose bytes are not UTF-8 are an error unless --lossy.

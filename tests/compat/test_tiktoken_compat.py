@@ -191,6 +191,21 @@ def test_decode_empty(tok, vocab):
     assert ok(tok.decode(vocab, b""), "decode empty") == b""
 
 
+def test_decode_python_lists(tok, vocab, enc, adversarial):
+    """What `print(enc.encode(text))` writes (a Python list, JSON's array syntax too) decodes as printed: one
+    list per line with --lines, or all lists as one stream; empty lists give empty lines."""
+    texts = [s for s in adversarial if "\n" not in s and "\r" not in s][:200] + ["", "héllo wörld", "日本語のテキスト"]
+    printed = "".join(f"{enc.encode_ordinary(t)}\n" for t in texts).encode()
+    assert b"[" in printed and b", " in printed
+    want = "".join(t + "\n" for t in texts).encode()
+    cp = tok.run([*CLI.decode, CLI.vocab, vocab, "--lines"], printed)
+    check_bytes(ok(cp, "decode --lines of Python lists"), want, f"{vocab} decode --lines of printed lists")
+    check_bytes(ok(tok.decode(vocab, printed), "decode of Python lists"), "".join(texts).encode(),
+                f"{vocab} decode of printed lists")
+    bad = tok.decode(vocab, b"[15339, {1917}]")
+    assert bad.returncode != 0 and b"0x7b" in bad.stderr, bad.stderr
+
+
 def test_encode_empty_and_newline_only(tok, vocab, workdir):
     empty = write(workdir, "empty.txt", b"")
     assert ok(tok.encode(vocab, [empty]), "empty") == b"\n"
