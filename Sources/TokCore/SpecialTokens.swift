@@ -14,7 +14,7 @@ public enum SpecialTokenPolicy: String, Sendable, CaseIterable {
 /// Matching is longest-first at the leftmost position. Candidates are found by their first byte; each candidate
 /// position is then checked with one hash lookup per distinct special length.
 public struct SpecialTokens: Sendable {
-    /// The special tokens as (string, id), sorted by id.
+    /// The special tokens as (string, id), sorted by id (strings that share an id in the order given).
     public let entries: [(text: String, id: UInt32)]
     /// The special strings with their index in `entries` as rank (not their ids, which can be large: a table
     /// is sized by its largest rank).
@@ -33,9 +33,14 @@ public struct SpecialTokens: Sendable {
     /// Whether some entry is refused.
     public private(set) var refusesAny = false
 
-    /// The special tokens `(text, id)`, in any order. Fails on an empty string or a repeated string or id.
+    /// The special tokens `(text, id)`. Fails on an empty string or a repeated string.
+    ///
+    /// Two strings may share an id, as in tiktoken's `o200k_harmony`, where `<|endofprompt|>` and
+    /// `<|reserved_200018|>` are both 200018: each encodes to it, and it decodes to the one listed first (what
+    /// tiktoken's decoder gives for that vocabulary).
     public init(_ tokens: [(String, UInt32)]) throws(VocabularyError) {
-        let sorted = tokens.sorted { $0.1 < $1.1 }
+        // By id, and in the order given among equal ids, so that the first listed is the first entry of its id.
+        let sorted = tokens.enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element)
         entries = sorted.map { (text: $0.0, id: $0.1) }
         var fb = [Bool](repeating: false, count: 256)
         var bytes: [UInt8] = [], ends: [Int] = []
@@ -59,9 +64,6 @@ public struct SpecialTokens: Sendable {
         if sorted.isEmpty {
             table = nil
         } else {
-            if Set(sorted.map { $0.1 }).count != sorted.count {
-                throw VocabularyError(file: "special tokens", line: nil, reason: "duplicate special token id")
-            }
             do { table = try RankTable(bytes: bytes, ends: ends, ranks: Array(0..<UInt32(sorted.count))) } catch {
                 if case .duplicateKey(let i, _, _) = error {
                     throw VocabularyError(file: "special tokens", line: nil,
@@ -102,14 +104,13 @@ public struct SpecialTokens: Sendable {
         policy == .error || (policy == .allow && refusesAny)
     }
 
-    /// Whether encoding text that holds the special token `id` is an error even under `SpecialTokenPolicy.allow`
-    /// (see `selecting`).
-    public func refuses(_ id: UInt32) -> Bool {
-        guard refusesAny, let k = entryIndex(of: id) else { return false }
-        return refused[k]
-    }
+    /// Whether encoding text that holds the special token `entry` (an index in `entries`, as `firstMatch` gives
+    /// it) is an error even under `SpecialTokenPolicy.allow` (see `selecting`). By entry, not by id: two strings
+    /// that share an id may be selected differently, as tiktoken selects strings.
+    @inlinable
+    public func refuses(entry: Int) -> Bool { refusesAny && refused[entry] }
 
-    /// The index in `entries` of the special token `id`.
+    /// The index in `entries` of the special token `id` (the first listed, if several strings share it).
     func entryIndex(of id: UInt32) -> Int? {
         // `entries` is sorted by id: binary search.
         var lo = 0, hi = entries.count
@@ -141,10 +142,10 @@ public struct SpecialTokens: Sendable {
         return table?.bytes(ofRank: UInt32(k))
     }
 
-    /// The first special token at or after `from` in `text[..<end]`: its start, length and id. Ignored tokens
-    /// (see `selecting`) are never matched.
+    /// The first special token at or after `from` in `text[..<end]`: its start, length, id and index in `entries`.
+    /// Ignored tokens (see `selecting`) are never matched.
     @inlinable
-    public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> (start: Int, length: Int, id: UInt32)? {
+    public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> (start: Int, length: Int, id: UInt32, entry: Int)? {
         guard let table, let base = text.baseAddress else { return nil }
         var i = from
         return firstByte.withUnsafeBufferPointer { fb in
@@ -152,7 +153,7 @@ public struct SpecialTokens: Sendable {
                 if fb[Int(base[i])] {
                     for len in lengths where i + len <= end {
                         let r = table.rank(base + i, len)
-                        if r != .max && !ignored[Int(r)] { return (i, len, entries[Int(r)].id) }
+                        if r != .max && !ignored[Int(r)] { return (i, len, entries[Int(r)].id, Int(r)) }
                     }
                 }
                 i += 1

@@ -204,7 +204,7 @@ public final class Encoder {
         }
         var start = 0
         while let m = specials.firstMatch(in: text, from: start, end: text.count) {
-            if special == .error || specials.refuses(m.id) {
+            if special == .error || specials.refuses(entry: m.entry) {
                 let s = String(decoding: UnsafeBufferPointer(rebasing: text[m.start..<(m.start + m.length)]), as: UTF8.self)
                 throw SpecialTokenFound(token: s, offset: baseOffset + m.start)
             }

@@ -1,15 +1,24 @@
 /// Loading tokenizers from shipped names and from vocabulary files.
 extension Tokenizer {
     /// The vocabularies tok ships, by name.
-    public static let shippedNames = ["cl100k_base", "o200k_base", "llama3", "mixed-8k"]
+    public static let shippedNames = ["cl100k_base", "o200k_base", "o200k_harmony", "llama3", "mixed-8k"]
 
-    /// Loads a shipped vocabulary ("cl100k_base", "o200k_base", "llama3", or "mixed-8k", which tok trained on its
-    /// shipped training corpus) with its pattern and special tokens.
+    /// Loads a shipped vocabulary ("cl100k_base", "o200k_base", "o200k_harmony" (o200k_base's ranks with the
+    /// special tokens of the gpt-oss models' harmony chat format), "llama3", or "mixed-8k", which tok trained on
+    /// its shipped training corpus) with its pattern and special tokens.
     ///
     /// The files are looked up in `$TOK_VOCABULARIES` (a colon-separated list of directories), then in
     /// `../share/tok/vocabularies` next to the executable, then in a `vocabularies` directory in the executable's
     /// directory or any of its parents, then in the source checkout this library was built from.
     public static func load(name: String) throws(VocabularyError) -> Tokenizer {
+        if let (sidecar, ranks) = try shippedSidecarOnly(name) {
+            // A vocabulary defined by its sidecar over another's ranks (o200k_harmony: o200k_base's ranks with the
+            // harmony chat format's special tokens), which shares that file's cached image.
+            guard let pattern = sidecar.pattern else {
+                throw VocabularyError(file: sidecar.path ?? name, line: nil, reason: "no pat_str")
+            }
+            return try load(contentsOf: ranks, name: name, pattern: pattern, specialTokens: sidecar.specialTokens ?? [])
+        }
         guard let path = shippedVocabularyPath(name) else {
             let known = shippedNames.joined(separator: ", ")
             if shippedNames.contains(name) {
@@ -40,6 +49,24 @@ extension Tokenizer {
         for _ in 0..<3 { if let s = src.lastIndex(of: "/") { src = String(src[..<s]) } }
         dirs.append(src + "/vocabularies")
         return dirs
+    }
+
+    /// For a shipped name with no `.tiktoken` file of its own but a sidecar naming another's (`"ranks"`): the
+    /// sidecar and the path of the ranks file, which lies in the sidecar's directory.
+    static func shippedSidecarOnly(_ name: String) throws(VocabularyError) -> (Sidecar, String)? {
+        guard !name.contains("/") else { return nil }
+        for dir in vocabularySearchPath {
+            if FileBytes.exists(dir + "/" + name + ".tiktoken") { return nil }
+            let json = dir + "/" + name + ".json"
+            guard FileBytes.exists(json) else { continue }
+            let sidecar = try Sidecar.read(json)
+            guard let ranks = sidecar.ranksFile else { continue }
+            if ranks.contains("/") || ranks.hasPrefix(".") {
+                throw VocabularyError(file: json, line: nil, reason: "ranks must name a file in the same directory")
+            }
+            return (sidecar, dir + "/" + ranks)
+        }
+        return nil
     }
 
     static func shippedVocabularyPath(_ name: String) -> String? {
@@ -119,6 +146,9 @@ public struct Sidecar: Sendable {
     public var normalizer: String?
     /// The file it was read from, for messages.
     public var path: String?
+    /// `ranks`: for a shipped vocabulary with no `.tiktoken` file of its own, the file (in the same directory)
+    /// whose ranks it uses.
+    public var ranksFile: String?
 
     /// Where the sidecar of `path` may be, in order of preference.
     public static func candidates(for path: String) -> [String] {
@@ -157,7 +187,7 @@ public struct Sidecar: Sendable {
             guard let ps = p.stringValue else { throw VocabularyError(file: path, line: nil, reason: "pat_str must be a string") }
             s.pattern = ps
         }
-        for (key, path2) in [("pretokenizer", \Sidecar.preTokenizer), ("normalizer", \Sidecar.normalizer)] {
+        for (key, path2) in [("pretokenizer", \Sidecar.preTokenizer), ("normalizer", \Sidecar.normalizer), ("ranks", \Sidecar.ranksFile)] {
             guard let v = json[key] else { continue }
             guard let str = v.stringValue else { throw VocabularyError(file: path, line: nil, reason: "\(key) must be a string") }
             s[keyPath: path2] = str

@@ -7,7 +7,8 @@ struct Tok: ParsableCommand {
         commandName: "tok",
         abstract: "Byte-level BPE tokenizer toolkit: train vocabularies, encode and decode text with tiktoken-compatible ones, and compare tokenizers.",
         discussion: """
-            Shipped vocabularies: cl100k_base, o200k_base, llama3, and mixed-8k (trained by tok on its shipped \
+            Shipped vocabularies: cl100k_base, o200k_base, o200k_harmony (gpt-oss), llama3, and mixed-8k (trained by \
+            tok on its shipped \
             training corpus). Any .tiktoken file works too, with its \
             pre-tokenization pattern and special tokens from a sidecar JSON or from flags.
             """,

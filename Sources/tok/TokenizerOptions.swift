@@ -16,7 +16,7 @@ enum PreTokenizerChoice: String, ExpressibleByArgument, CaseIterable {
 /// Options shared by every command that needs a tokenizer.
 struct TokenizerOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .customLong("tokenizer")],
-            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, llama3, mixed-8k), a .tiktoken file, or an OpenAI model name that tiktoken maps to a shipped vocabulary (gpt-4o, gpt-4, ...).",
+            help: ArgumentHelp("A shipped vocabulary (cl100k_base, o200k_base, o200k_harmony, llama3, mixed-8k), a .tiktoken file, or an OpenAI model name that tiktoken maps to a shipped vocabulary (gpt-4o, gpt-4, ...).",
                                valueName: "name|file"))
     var tokenizer: String = "cl100k_base"
 

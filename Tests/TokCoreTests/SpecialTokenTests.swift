@@ -45,4 +45,25 @@ final class SpecialTokenTests: XCTestCase {
                        try t.encode(text, special: .allow))
         XCTAssertThrowsError(try t.selectingSpecialTokens(allowed: ["<|nope|>"], others: .plain))
     }
+
+    /// Two strings with one id (as in tiktoken's o200k_harmony): both encode to it, it decodes to the one listed
+    /// first whatever the order of ids, a selection treats them as two strings, and a repeated string still fails.
+    func testStringsSharingAnID() throws {
+        let specials = try SpecialTokens([("<|z|>", 300), ("<|endofprompt|>", 200), ("<|reserved|>", 200), ("<|a|>", 100)])
+        XCTAssertEqual(specials.entries.map(\.text), ["<|a|>", "<|endofprompt|>", "<|reserved|>", "<|z|>"])
+        XCTAssertEqual(specials.bytes(of: 200).map { Array($0) }, Array("<|endofprompt|>".utf8))
+        let swapped = try SpecialTokens([("<|reserved|>", 200), ("<|endofprompt|>", 200)])
+        XCTAssertEqual(swapped.bytes(of: 200).map { Array($0) }, Array("<|reserved|>".utf8))
+        let t = Tokenizer(name: "shared", ranks: Shipped.cl100k.ranks, pattern: Shipped.cl100k.pattern,
+                          preTokenizer: Shipped.cl100k.preTokenizer,
+                          specialTokens: try SpecialTokens([("<|endofprompt|>", 200_000), ("<|reserved|>", 200_000)]))
+        XCTAssertEqual(try t.encode("<|reserved|><|endofprompt|>", special: .allow), [200_000, 200_000])
+        XCTAssertEqual(try t.decode([200_000]), Array("<|endofprompt|>".utf8))
+        let strict = try t.selectingSpecialTokens(allowed: ["<|endofprompt|>"], others: .error)
+        XCTAssertEqual(try strict.encode("<|endofprompt|>", special: .allow), [200_000])
+        XCTAssertThrowsError(try strict.encode("<|endofprompt|> <|reserved|>", special: .allow)) { e in
+            XCTAssertEqual((e as! SpecialTokenFound).offset, 16)
+        }
+        XCTAssertThrowsError(try SpecialTokens([("<|x|>", 1), ("<|x|>", 2)]))
+    }
 }

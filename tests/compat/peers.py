@@ -116,9 +116,35 @@ def vocab_meta(name: str) -> dict:
     return json.loads((VOCAB_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
+# Shipped vocabularies that tiktoken defines in code over another's ranks: tiktoken's own definition is the
+# reference (with the ranks read from the shipped file instead of downloaded), not tok's sidecar.
+DEFINED_BY_TIKTOKEN = {"o200k_harmony": "o200k_base"}
+
+
+def tiktoken_definition(name: str) -> dict:
+    """tiktoken's definition of `name` (tiktoken_ext.openai_public), its ranks file read from vocabularies/."""
+    import tiktoken_ext.openai_public as openai_public
+    ranks_file = VOCAB_DIR / f"{DEFINED_BY_TIKTOKEN[name]}.tiktoken"
+
+    def local(_url, expected_hash=None):
+        return load_tiktoken_bpe(str(ranks_file), expected_hash=expected_hash)
+
+    saved = openai_public.load_tiktoken_bpe
+    openai_public.load_tiktoken_bpe = local
+    try:
+        return getattr(openai_public, name)()
+    finally:
+        openai_public.load_tiktoken_bpe = saved
+
+
 @functools.lru_cache(maxsize=None)
 def encoding(name: str) -> tiktoken.Encoding:
-    """tiktoken Encoding built offline from vocabularies/<name>.tiktoken + <name>.json."""
+    """tiktoken Encoding built offline from vocabularies/<name>.tiktoken + <name>.json (or, for a vocabulary
+    tiktoken defines in code, from its definition over the shipped ranks)."""
+    if name in DEFINED_BY_TIKTOKEN:
+        d = tiktoken_definition(name)
+        return tiktoken.Encoding(name=f"{name}-shipped", pat_str=d["pat_str"], mergeable_ranks=d["mergeable_ranks"],
+                                 special_tokens=d["special_tokens"])
     meta = vocab_meta(name)
     path = VOCAB_DIR / f"{name}.tiktoken"
     ranks = load_tiktoken_bpe(str(path), expected_hash=meta.get("sha256"))
