@@ -14,8 +14,8 @@ extension Tokenizer {
         if let (sidecar, ranks) = try shippedSidecarOnly(name) {
             // A vocabulary defined by its sidecar over another's ranks (o200k_harmony: o200k_base's ranks with the
             // harmony chat format's special tokens), which shares that file's cached image.
-            guard let pattern = sidecar.pattern else {
-                throw VocabularyError(file: sidecar.path ?? name, line: nil, reason: "no pat_str")
+            guard let pattern = sidecar.pattern, sidecar.normalizer == nil, sidecar.preTokenizer == nil else {
+                throw VocabularyError(file: sidecar.path ?? name, line: nil, reason: "a sidecar naming another's ranks needs pat_str, and no normalizer or pretokenizer")
             }
             return try load(contentsOf: ranks, name: name, pattern: pattern, specialTokens: sidecar.specialTokens ?? [])
         }
