@@ -109,3 +109,25 @@ def test_model_name_and_vocabulary_size(tok, enc):
     assert ids_of(got) == enc.encode(text, allowed_special="all")
     cp = tok.decode(NAME, str(enc.n_vocab).encode())
     assert cp.returncode != 0 and b"unknown token id 201088" in cp.stderr, cp.stderr
+
+
+def test_broken_sidecar_is_one_line_error(tok, workdir):
+    """A sidecar over another's ranks that is damaged: one line naming the file, non-zero exit, no output."""
+    import os
+    import subprocess
+    d = workdir / "harmony-vocabularies"
+    d.mkdir(exist_ok=True)
+    side = d / f"{NAME}.json"
+    good = (peers.VOCAB_DIR / f"{NAME}.json").read_text(encoding="utf-8")
+    cases = [
+        (good.replace('"o200k_base.tiktoken"', '"missing.tiktoken"'), "missing.tiktoken: no such file"),
+        ('{"ranks": 5}', "ranks must be a string"),
+        ('{"ranks": "../o200k_base.tiktoken"}', "ranks must name a file in the same directory"),
+        ('{"ranks": "o200k', "invalid JSON at byte 16"),
+    ]
+    for text, needle in cases:
+        side.write_text(text, encoding="utf-8")
+        cp = subprocess.run([str(tok.binary), "encode", "-t", NAME], input=b"hi", capture_output=True, timeout=60,
+                            env={**os.environ, "TOK_VOCABULARIES": str(d)})
+        err = cp.stderr.decode()
+        assert cp.returncode != 0 and cp.stdout == b"" and err.count("\n") == 1 and needle in err, (needle, err)
