@@ -202,17 +202,29 @@ public final class Encoder {
             encodeNormalizingOrdinary(text, into: &out)
             return
         }
+        try splitAtSpecialTokens(text, special: special, baseOffset: baseOffset,
+                                 ordinary: { encodeNormalizingOrdinary($0, into: &out) },
+                                 matched: { id, _ in out.append(id) })
+    }
+
+    /// Splits `text` where `special` matches special tokens (the caller handles `.plain`): `ordinary` gets each
+    /// stretch of text between them, `matched` each one's id and length, in order. Throws for a refused one.
+    @inline(__always)
+    func splitAtSpecialTokens(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, baseOffset: Int,
+                              ordinary: (UnsafeBufferPointer<UInt8>) -> Void,
+                              matched: (_ id: UInt32, _ length: Int) -> Void) throws(SpecialTokenFound) {
+        let specials = tokenizer.specialTokens
         var start = 0
         while let m = specials.firstMatch(in: text, from: start, end: text.count) {
             if special == .error || specials.refuses(entry: m.entry) {
                 let s = String(decoding: UnsafeBufferPointer(rebasing: text[m.start..<(m.start + m.length)]), as: UTF8.self)
                 throw SpecialTokenFound(token: s, offset: baseOffset + m.start)
             }
-            if m.start > start { encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[start..<m.start]), into: &out) }
-            out.append(m.id)
+            if m.start > start { ordinary(UnsafeBufferPointer(rebasing: text[start..<m.start])) }
+            matched(m.id, m.length)
             start = m.start + m.length
         }
-        if start < text.count { encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out) }
+        if start < text.count { ordinary(UnsafeBufferPointer(rebasing: text[start...])) }
     }
 
     /// The ids of `text`, treating special strings per `special`.
@@ -250,21 +262,36 @@ public final class Encoder {
         bpe.encodePieces(base, from: 0, ends: pieceEnds, textCount: text.count, into: &out)
     }
 
-    /// Appends the tokens of `text` to `out` and records, for each token, the byte offset where it starts
-    /// (counted from `baseOffset`, which is also added to offsets reported in errors).
-    /// Special strings are treated per `special`.
+    /// Appends the tokens of `text` to `out` and records, for each token, the byte offsets where it starts and
+    /// ends (counted from `baseOffset`, which is also added to offsets reported in errors). Special strings are
+    /// treated per `special`; a special token spans the string matched, which is not always the string its id
+    /// decodes to (two strings may share an id, see `SpecialTokens`).
     public func encodeWithOffsets(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy,
-                                  into out: inout TokenBuffer, offsets: inout [Int],
+                                  into out: inout TokenBuffer, starts: inout [Int], ends: inout [Int],
                                   baseOffset: Int = 0) throws(SpecialTokenFound) {
-        let before = out.count
-        try encode(text, special: special, into: &out, baseOffset: baseOffset)
-        // Token bytes tile the input (specials included), so starts follow from token lengths.
+        // Ordinary tokens tile the (normalized) text, so their offsets follow from their lengths.
         var pos = baseOffset
-        let ids = out.ids
-        for k in before..<out.count {
-            offsets.append(pos)
-            pos += tokenizer.tokenBytes(ids[k])?.count ?? 0
+        func ordinary(_ stretch: UnsafeBufferPointer<UInt8>) {
+            let before = out.count
+            encodeNormalizingOrdinary(stretch, into: &out)
+            let ids = out.ids
+            for k in before..<out.count {
+                starts.append(pos)
+                pos += tokenizer.tokenBytes(ids[k])?.count ?? 0
+                ends.append(pos)
+            }
         }
+        if special == .plain || tokenizer.specialTokens.isEmpty {
+            ordinary(text)
+            return
+        }
+        try splitAtSpecialTokens(text, special: special, baseOffset: baseOffset, ordinary: ordinary,
+                                 matched: { id, length in
+                                     out.append(id)
+                                     starts.append(pos)
+                                     pos += length
+                                     ends.append(pos)
+                                 })
     }
 
     /// Number of tokens of `text`, special strings being ordinary text (normalized first, as `encode` does).

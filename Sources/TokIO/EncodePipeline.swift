@@ -108,6 +108,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var counts: [Int] = []                // count mode: tokens per fragment
         var fragmentIDs: [[UInt32]] = []      // jsonl: ids per fragment
         var fragmentStarts: [[Int]] = []      // jsonl: absolute start offset per token
+        var fragmentEnds: [[Int]] = []        // jsonl: absolute end offset per token
         var fragmentOffsets: [Int] = []       // jsonl: absolute offset where each fragment starts
         var failure: EncodeFailure?
     }
@@ -188,10 +189,10 @@ public final class EncodePipeline: @unchecked Sendable {
             }
             tokens.removeAll()
             let frag = UnsafeBufferPointer(rebasing: text[fragStart..<fragEnd])
-            var starts: [Int] = []
+            var starts: [Int] = [], ends: [Int] = []
             do {
                 if options.format == .jsonl && !options.countOnly {
-                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, offsets: &starts,
+                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, starts: &starts, ends: &ends,
                                                   baseOffset: absolute + fragStart)
                 } else {
                     try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
@@ -209,6 +210,7 @@ public final class EncodePipeline: @unchecked Sendable {
                     r.fragmentIDs.append(tokens.array)
                     r.fragmentOffsets.append(absolute + fragStart)
                     r.fragmentStarts.append(starts)
+                    r.fragmentEnds.append(ends)
                 }
             } else {
                 TokenFormatting.append(tokens.ids, format: options.format, tokenizer: tokenizer, to: &r.text)
@@ -525,6 +527,7 @@ struct OrderedWriter {
     var lineCount = 0               // count mode: tokens of the current line so far
     var lineIDs: [UInt32] = []      // jsonl: the current line (or whole input)
     var lineStarts: [Int] = []
+    var lineEnds: [Int] = []
     var lineStartOffset = 0         // absolute offset of the current line
     var totalTokens = 0
     var lines = 0
@@ -551,6 +554,7 @@ struct OrderedWriter {
             for k in 0..<r.fragmentIDs.count {
                 lineIDs += r.fragmentIDs[k]
                 lineStarts += r.fragmentStarts[k]
+                lineEnds += r.fragmentEnds[k]
                 if k < r.fragmentIDs.count - 1 {
                     endLine()
                     lineStartOffset = r.fragmentOffsets[k + 1]
@@ -583,10 +587,11 @@ struct OrderedWriter {
             out.append(0x0A)
             lineCount = 0
         } else {
-            let rel = lineStarts.map { $0 - lineStartOffset }
-            TokenFormatting.appendJSONLine(ids: lineIDs, starts: rel, tokenizer: tokenizer, to: &out)
+            TokenFormatting.appendJSONLine(ids: lineIDs, starts: lineStarts, ends: lineEnds, from: lineStartOffset,
+                                           tokenizer: tokenizer, to: &out)
             lineIDs.removeAll(keepingCapacity: true)
             lineStarts.removeAll(keepingCapacity: true)
+            lineEnds.removeAll(keepingCapacity: true)
         }
     }
 

@@ -47,8 +47,10 @@ enum TokenFormatting {
         }
     }
 
-    /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline.
-    static func appendJSONLine(ids: [UInt32], starts: [Int], tokenizer: Tokenizer, to out: inout ByteBuilder) {
+    /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline; the offsets are
+    /// `starts` and `ends` less `origin`.
+    static func appendJSONLine(ids: [UInt32], starts: [Int], ends: [Int], from origin: Int, tokenizer: Tokenizer,
+                               to out: inout ByteBuilder) {
         out.append("{\"ids\":[")
         for (k, id) in ids.enumerated() {
             if k > 0 { out.append(0x2C) }
@@ -61,13 +63,12 @@ enum TokenFormatting {
             out.append(JSONValue.quote(text))
         }
         out.append("],\"offsets\":[")
-        for (k, id) in ids.enumerated() {
+        for k in ids.indices {
             if k > 0 { out.append(0x2C) }
-            let s = starts[k]
             out.append(0x5B)
-            out.appendDecimal(UInt64(s))
+            out.appendDecimal(UInt64(starts[k] - origin))
             out.append(0x2C)
-            out.appendDecimal(UInt64(s + (tokenizer.tokenBytes(id)?.count ?? 0)))
+            out.appendDecimal(UInt64(ends[k] - origin))
             out.append(0x5D)
         }
         out.append("]}\n")

@@ -131,3 +131,26 @@ def test_broken_sidecar_is_one_line_error(tok, workdir):
                             env={**os.environ, "TOK_VOCABULARIES": str(d)})
         err = cp.stderr.decode()
         assert cp.returncode != 0 and cp.stdout == b"" and err.count("\n") == 1 and needle in err, (needle, err)
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_jsonl_offsets_span_the_matched_string(tok, enc, specials, workdir, lines):
+    """jsonl offsets tile the input; a special token spans the string matched, also where its id is shared and
+    decodes to the other string (<|reserved_200018|> is 19 bytes, <|endofprompt|> 15)."""
+    text = "a<|reserved_200018|>b<|endofprompt|>c\n" + chat(specials, 2).replace("\n", " ") + "\n"
+    path = workdir / "harmony-jsonl.txt"
+    path.write_bytes(text.encode())
+    args = [*CLI.encode, CLI.vocab, NAME, "--special", "allow", "--format", "jsonl", path] + (["--lines"] if lines else [])
+    records = [json.loads(x) for x in ok(tok.run(args), "jsonl").decode().splitlines()]
+    texts = text.encode().split(b"\n")[:-1] if lines else [text.encode()]
+    assert len(records) == len(texts)
+    for rec, t in zip(records, texts):
+        assert rec["ids"] == enc.encode(t.decode(), allowed_special="all")
+        pos = 0
+        for i, (s, e) in zip(rec["ids"], rec["offsets"]):
+            assert s == pos
+            piece = t[s:e]
+            assert piece == enc.decode_bytes([i]) or piece.decode() in {x for x, y in specials if y == i}, (i, piece)
+            pos = e
+        assert pos == len(t)
+    assert records[0]["offsets"][1] == [1, 20]
