@@ -39,7 +39,8 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
     public let name: String
     /// The `errno` value behind the failure, when there is one.
     public let errno: Int32?
-    /// For zstd failures: how many compressed bytes had been consumed when the failure was detected.
+    /// For zstd failures: how many compressed bytes had been consumed when the failure was detected (the damage
+    /// is there or in the block that follows).
     public let compressedOffset: Int?
     /// For zstd failures: `ZSTD_getErrorName` of the error code.
     public let zstdErrorName: String?
@@ -89,7 +90,8 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
         case .readFailed: return "\(file): read error: \(reason ?? "unknown error")"
         case .writeFailed: return "\(file): write error: \(reason ?? "unknown error")"
         case .corruptZstd:
-            return "\(file): corrupt zstd data at compressed byte \(compressedOffset ?? 0): \(zstdErrorName ?? "unknown error")"
+            // zstd decodes a block (up to 128 KB) at once and reports how far it got before the block that failed.
+            return "\(file): corrupt zstd data at or after compressed byte \(compressedOffset ?? 0): \(zstdErrorName ?? "unknown error")"
         case .truncatedZstd:
             return "\(file): truncated zstd data: input ends inside a frame at compressed byte \(compressedOffset ?? 0)"
         }
