@@ -20,6 +20,10 @@ say "special tokens: plain (default, ordinary text) vs allow (their ids)"
 printf 'end<|endoftext|>' | $TOK encode -t cl100k_base
 printf 'end<|endoftext|>' | $TOK encode -t cl100k_base --special allow
 
+say "a model name as tiktoken maps it (gpt-oss: o200k_harmony), its chat tokens allowed, and back"
+printf '<|start|>user<|message|>Hello!<|end|>' | $TOK encode -t gpt-oss-120b --special allow
+printf '<|start|>user<|message|>Hello!<|end|>' | $TOK encode -t gpt-oss-120b --special allow | $TOK decode -t gpt-oss-120b; echo
+
 say "one output line per input line, as JSON lines with byte offsets"
 printf 'first line\nsecond, longer line\n' | $TOK encode -t o200k_base --lines --format jsonl
 
