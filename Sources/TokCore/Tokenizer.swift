@@ -197,23 +197,23 @@ public final class Encoder {
     /// a special token that normalization would change, such as DeepSeek's fullwidth "｜", is still found).
     public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, into out: inout TokenBuffer,
                        baseOffset: Int = 0) throws(SpecialTokenFound) {
-        let specials = tokenizer.specialTokens
-        if special == .plain || specials.isEmpty {
-            encodeNormalizingOrdinary(text, into: &out)
-            return
-        }
         try splitAtSpecialTokens(text, special: special, baseOffset: baseOffset,
                                  ordinary: { encodeNormalizingOrdinary($0, into: &out) },
                                  matched: { id, _ in out.append(id) })
     }
 
-    /// Splits `text` where `special` matches special tokens (the caller handles `.plain`): `ordinary` gets each
-    /// stretch of text between them, `matched` each one's id and length, in order. Throws for a refused one.
+    /// Splits `text` where `special` matches special tokens: `ordinary` gets each stretch of text between them
+    /// (the whole text under `.plain` or without special tokens), `matched` each one's id and length, in order.
+    /// Throws for a refused one.
     @inline(__always)
     func splitAtSpecialTokens(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, baseOffset: Int,
                               ordinary: (UnsafeBufferPointer<UInt8>) -> Void,
                               matched: (_ id: UInt32, _ length: Int) -> Void) throws(SpecialTokenFound) {
         let specials = tokenizer.specialTokens
+        if special == .plain || specials.isEmpty {
+            ordinary(text)
+            return
+        }
         var start = 0
         while let m = specials.firstMatch(in: text, from: start, end: text.count) {
             if special == .error || specials.refuses(entry: m.entry) {
@@ -280,10 +280,6 @@ public final class Encoder {
                 pos += tokenizer.tokenBytes(ids[k])?.count ?? 0
                 ends.append(pos)
             }
-        }
-        if special == .plain || tokenizer.specialTokens.isEmpty {
-            ordinary(text)
-            return
         }
         try splitAtSpecialTokens(text, special: special, baseOffset: baseOffset, ordinary: ordinary,
                                  matched: { id, length in

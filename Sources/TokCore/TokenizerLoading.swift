@@ -11,22 +11,23 @@ extension Tokenizer {
     /// `../share/tok/vocabularies` next to the executable, then in a `vocabularies` directory in the executable's
     /// directory or any of its parents, then in the source checkout this library was built from.
     public static func load(name: String) throws(VocabularyError) -> Tokenizer {
-        if let (sidecar, ranks) = try shippedSidecarOnly(name) {
+        switch try shippedFiles(name) {
+        case .tiktoken(let path):
+            return try load(contentsOf: path, name: name)
+        case .sharedRanks(let sidecar, let ranks):
             // A vocabulary defined by its sidecar over another's ranks (o200k_harmony: o200k_base's ranks with the
             // harmony chat format's special tokens), which shares that file's cached image.
             guard let pattern = sidecar.pattern, sidecar.normalizer == nil, sidecar.preTokenizer == nil else {
                 throw VocabularyError(file: sidecar.path ?? name, line: nil, reason: "a sidecar naming another's ranks needs pat_str, and no normalizer or pretokenizer")
             }
             return try load(contentsOf: ranks, name: name, pattern: pattern, specialTokens: sidecar.specialTokens ?? [])
-        }
-        guard let path = shippedVocabularyPath(name) else {
+        case nil:
             let known = shippedNames.joined(separator: ", ")
             if shippedNames.contains(name) {
                 throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found; set TOK_VOCABULARIES to the directory holding \(name).tiktoken")
             }
             throw VocabularyError(file: name, line: nil, reason: "unknown tokenizer name (shipped: \(known); load(contentsOf:) reads a .tiktoken file)")
         }
-        return try load(contentsOf: path, name: name)
     }
 
     /// Directories searched for shipped vocabularies, in order.
@@ -51,12 +52,21 @@ extension Tokenizer {
         return dirs
     }
 
-    /// For a shipped name with no `.tiktoken` file of its own but a sidecar naming another's (`"ranks"`): the
-    /// sidecar and the path of the ranks file, which lies in the sidecar's directory.
-    static func shippedSidecarOnly(_ name: String) throws(VocabularyError) -> (Sidecar, String)? {
+    /// Where a shipped vocabulary's files are.
+    enum ShippedFiles {
+        /// Its own `.tiktoken` file (its sidecar next to it).
+        case tiktoken(String)
+        /// A sidecar naming another vocabulary's ranks file (`"ranks"`), which lies in the sidecar's directory.
+        case sharedRanks(Sidecar, String)
+    }
+
+    /// The files of the shipped vocabulary `name`, from the first directory of `vocabularySearchPath` that has
+    /// them, or nil.
+    static func shippedFiles(_ name: String) throws(VocabularyError) -> ShippedFiles? {
         guard !name.contains("/") else { return nil }
         for dir in vocabularySearchPath {
-            if FileBytes.exists(dir + "/" + name + ".tiktoken") { return nil }
+            let path = dir + "/" + name + ".tiktoken"
+            if FileBytes.exists(path) { return .tiktoken(path) }
             let json = dir + "/" + name + ".json"
             guard FileBytes.exists(json) else { continue }
             let sidecar = try Sidecar.read(json)
@@ -64,16 +74,7 @@ extension Tokenizer {
             if ranks.contains("/") || ranks.hasPrefix(".") {
                 throw VocabularyError(file: json, line: nil, reason: "ranks must name a file in the same directory")
             }
-            return (sidecar, dir + "/" + ranks)
-        }
-        return nil
-    }
-
-    static func shippedVocabularyPath(_ name: String) -> String? {
-        guard !name.contains("/") else { return nil }
-        for dir in vocabularySearchPath {
-            let p = dir + "/" + name + ".tiktoken"
-            if FileBytes.exists(p) { return p }
+            return .sharedRanks(sidecar, dir + "/" + ranks)
         }
         return nil
     }
