@@ -30,6 +30,7 @@ CICU_INLINE int64_t cicu_uregex_start64(URegularExpression *re, int32_t g, UErro
 CICU_INLINE int64_t cicu_uregex_end64(URegularExpression *re, int32_t g, UErrorCode *st) { return uregex_end64(re, g, st); }
 CICU_INLINE void cicu_uregex_close(URegularExpression *re) { uregex_close(re); }
 CICU_INLINE void cicu_uregex_setStackLimit(URegularExpression *re, int32_t limit, UErrorCode *st) { uregex_setStackLimit(re, limit, st); }
+CICU_INLINE void cicu_uregex_setTimeLimit(URegularExpression *re, int32_t limit, UErrorCode *st) { uregex_setTimeLimit(re, limit, st); }
 
 /* UText over UTF-8 (native indexes are UTF-8 byte offsets) */
 CICU_INLINE UText *cicu_utext_openUTF8(UText *ut, const char *s, int64_t len, UErrorCode *st) { return utext_openUTF8(ut, s, len, st); }

@@ -20,9 +20,9 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
-    /// The member `key` of an object (the first one, if repeated).
+    /// The member `key` of an object (the last one, if repeated, as Python's `json` and JavaScript read it).
     public subscript(key: String) -> JSONValue? {
-        if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
+        if case .object(let members) = self { return members.last(where: { $0.0 == key })?.1 }
         return nil
     }
 

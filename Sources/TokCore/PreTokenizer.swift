@@ -51,3 +51,19 @@ extension TextNormalizer {
     public var inertCharacters: InertCharacters? { nil }
     public var boundaryBeforeCharacters: InertCharacters? { nil }
 }
+
+/// What happens when a pre-tokenizer cannot split a text at all: a user's regular expression that backtracks
+/// without end (`(a|aa)*c` on a run of a's), which ICU's engine gives up on after a bounded number of steps.
+/// `PreTokenizer.split` has no way to fail, and pieces made up after a failure would be wrong ids, so the failure
+/// ends the process: through `handler` when one is set (the CLI prints one line, removes its temporary files and
+/// exits with status 1), else through `fatalError`.
+public enum PreTokenizationFailure {
+    /// Called with a one-line message; must not return.
+    nonisolated(unsafe) public static var handler: (@Sendable (String) -> Never)?
+
+    /// Ends the process with `message`.
+    public static func fail(_ message: String) -> Never {
+        if let handler { handler(message) }
+        fatalError(message)
+    }
+}

@@ -93,8 +93,11 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     /// Appends the ends of the matches and of the unmatched stretches of `text`.
     ///
-    /// If ICU fails while matching (it only can when out of memory, since the backtracking stack is unbounded),
-    /// the rest of the text becomes one piece.
+    /// ICU's engine backtracks, so some patterns take exponential time on some text (`(a|aa)*c` on a run of a's,
+    /// which Rust's regex and so tiktoken match in linear time). Each search for the next match may take
+    /// `stepBudget(forBytes:)` steps, far more than any pattern that runs in linear time needs; a pattern that
+    /// takes more, or any other failure of ICU's matcher, ends the process through
+    /// `PreTokenizationFailure.fail` with the byte offset where the match started, rather than make up pieces.
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let n = text.count
@@ -113,6 +116,7 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             _ = cicu_utext_close(ut)
         }
         cicu_uregex_setUText(re, ut, &status)
+        cicu_uregex_setTimeLimit(re, Self.timeLimit(forBytes: n), &status)
         var prev = 0
         while status.rawValue <= U_ZERO_ERROR.rawValue, cicu_uregex_findNext(re, &status) != 0 {
             // Native indexes of a UTF-8 UText are byte offsets. Clamping only matters if ICU ever reported an
@@ -125,7 +129,27 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             ends.append(e)
             prev = e
         }
+        if status.rawValue > U_ZERO_ERROR.rawValue {
+            let excerpt = String(decoding: UnsafeBufferPointer(rebasing: text[prev..<min(n, prev + 24)]), as: UTF8.self)
+            let why = status == U_REGEX_TIME_OUT
+                ? "takes too long (ICU's backtracking engine stopped it after \(Self.stepBudget(forBytes: n) / 1_000_000) million steps)"
+                : "fails in ICU (\(String(cString: cicu_errorName(status))))"
+            PreTokenizationFailure.fail("matching the pattern \(pattern.debugDescription) \(why) at byte \(prev) of a "
+                                        + "\(n)-byte text, at \(excerpt.debugDescription)")
+        }
         if prev < n { ends.append(n) }
+    }
+
+    /// Steps of ICU's matcher one search for a match may take in a text of `bytes` bytes: 5 x 10^7 plus 64 a byte.
+    /// A pattern that runs in linear time takes a few steps a byte; one that backtracks exponentially passes that
+    /// within a few dozen bytes (`(a|aa)*c` on 40 a's) and stops after about a second instead of running for hours.
+    /// (In a text of many megabytes it still takes a while: the budget grows with the text, so that no linear
+    /// search is ever stopped.)
+    public static func stepBudget(forBytes bytes: Int) -> Int { 50_000_000 + 64 * bytes }
+
+    /// `stepBudget` in the units of `uregex_setTimeLimit`: ICU counts time in ticks of 10,000 steps.
+    static func timeLimit(forBytes bytes: Int) -> Int32 {
+        Int32(clamping: stepBudget(forBytes: bytes) / 10_000)
     }
 
     private func checkOut() -> OpaquePointer? {

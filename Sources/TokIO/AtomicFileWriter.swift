@@ -17,14 +17,15 @@ import Darwin
 ///
 /// The new file gets the permissions of the file it replaces, or the usual `0666 & ~umask` for a new file. A
 /// destination that is a device, FIFO or socket is written directly (renaming would replace the node with a
-/// regular file), and a symbolic link has its target replaced.
+/// regular file), and so is one of the process's open descriptors named by path (`/dev/stdout`, `/dev/fd/N`,
+/// `/proc/self/fd/N`, or a link to one); a symbolic link has its target replaced or created, atomically.
 public final class AtomicFileWriter {
-    /// The destination path (for a symbolic link to a regular file, the file it points to).
+    /// The destination path (for a symbolic link, the file at the end of its chain of links).
     public let path: String
     /// The temporary file being written; it becomes `path` on `commit()`. Equal to `path` when writing directly.
     public let temporaryPath: String
-    /// Whether the output goes straight to `path`: a device, FIFO or socket (`-o /dev/null`, a named pipe), which a
-    /// rename would replace by a regular file, or a symbolic link whose target does not exist yet.
+    /// Whether the output goes straight to the destination: a device, FIFO or socket (`-o /dev/null`, a named
+    /// pipe), which a rename would replace by a regular file, or an open descriptor named by path (`/dev/stdout`).
     public let direct: Bool
     private let fd: Int32
     private let writer: OutputWriter
@@ -41,16 +42,25 @@ public final class AtomicFileWriter {
         var path = given
         var direct = false
         var st = stat()
-        if lstat(given, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
-            // Replace the link's target, not the link.
-            if let r = realpath(given, nil) {
-                path = String(cString: r)
-                free(r)
-            } else {
-                direct = true
-            }
+        switch try Self.destination(of: given) {
+        case .descriptor(let n):
+            // `-o /dev/stdout` when standard output is a file: writing through the descriptor keeps what the
+            // shell put there (`>>`, or earlier output of a `{ ...; } > file` group); renaming a temporary file over
+            // the file the link resolves to would replace it, and reopening it would truncate it.
+            let fd = fcntl(n, F_DUPFD_CLOEXEC, 0)
+            guard fd >= 0 else { throw TokIOError.fromErrno(errno, name: given, reading: false) }
+            self.path = given
+            self.direct = true
+            self.fd = fd
+            temporaryPath = given
+            writer = OutputWriter(fileDescriptor: fd, name: given)
+            return
+        case .path(let resolved):
+            // The end of a chain of symbolic links, existing or not: its file is replaced (or created) atomically,
+            // and the links keep pointing at it.
+            path = resolved
         }
-        if !direct && stat(path, &st) == 0 {
+        if stat(path, &st) == 0 {
             // A directory cannot be replaced by the file: say so now (renaming onto "." failed with EBUSY).
             if (st.st_mode & S_IFMT) == S_IFDIR { throw TokIOError.fromErrno(EISDIR, name: given, reading: false) }
             if (st.st_mode & S_IFMT) != S_IFREG { direct = true }
@@ -222,6 +232,12 @@ public final class AtomicFileWriter {
         SignalCleanup.install()
     }
 
+    /// Unlinks the temporary file of every writer not yet committed or discarded, for a process about to `exit`
+    /// without unwinding (see `PreTokenizationFailure`). Those writers must not be used afterwards.
+    public static func removeTemporaryFilesBeforeExit() {
+        SignalCleanup.unlinkAll()
+    }
+
     /// Runs `body`; if it throws, discards the temporary file before rethrowing.
     private func guarded(_ body: () throws -> Void) throws {
         guard state == .open else {
@@ -236,8 +252,56 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Where output for `given` must go.
+    enum Destination: Equatable {
+        /// An open descriptor of this process, named through `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N` (or a
+        /// link to one).
+        case descriptor(Int32)
+        /// The path at the end of `given`'s chain of symbolic links (`given` itself when it is no link), which
+        /// may not exist yet.
+        case path(String)
+    }
+
+    /// Follows `given`'s symbolic links one at a time (as `realpath(3)` would, but also through links whose target
+    /// does not exist yet, and stopping at descriptor names, which the kernel resolves to whatever file the
+    /// descriptor has open).
+    static func destination(of given: String) throws -> Destination {
+        var current = given
+        for _ in 0..<40 {
+            if let n = descriptorNumber(named: current) { return .descriptor(n) }
+            var st = stat()
+            guard lstat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return .path(current) }
+            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = buffer.withUnsafeMutableBufferPointer { b in
+                b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { readlink(current, $0, b.count - 1) }
+            }
+            guard count > 0 else { throw TokIOError.fromErrno(count < 0 ? errno : ENOENT, name: given, reading: false) }
+            let target = String(decoding: buffer[..<count], as: UTF8.self)
+            current = target.hasPrefix("/") ? target : split(current).dir + "/" + target
+        }
+        throw TokIOError.fromErrno(ELOOP, name: given, reading: false)
+    }
+
+    /// The descriptor that `path` names in this process: `/dev/stdin`, `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,
+    /// `/proc/self/fd/N`, `/proc/thread-self/fd/N` or `/proc/PID/fd/N` with this process's PID; else nil.
+    static func descriptorNumber(named path: String) -> Int32? {
+        switch path {
+        case "/dev/stdin": return 0
+        case "/dev/stdout": return 1
+        case "/dev/stderr": return 2
+        default: break
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].isEmpty, let n = Int32(parts[parts.count - 1]), n >= 0,
+              parts[parts.count - 2] == "fd" else { return nil }
+        if parts.count == 4 { return parts[1] == "dev" ? n : nil }
+        guard parts.count == 5, parts[1] == "proc" else { return nil }
+        let process = parts[2]
+        return process == "self" || process == "thread-self" || process == Substring(String(getpid())) ? n : nil
+    }
+
     /// Splits a path into its directory ("." when there is none) and last component.
-    private static func split(_ path: String) -> (dir: String, base: String) {
+    static func split(_ path: String) -> (dir: String, base: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let dir = String(path[..<slash])
         return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
@@ -278,6 +342,12 @@ private enum SignalCleanup {
         slots[slot] = nil
         pthread_mutex_unlock(registryLock)
         free(p)
+    }
+
+    static func unlinkAll() {
+        pthread_mutex_lock(registryLock)
+        defer { pthread_mutex_unlock(registryLock) }
+        for i in 0..<capacity { if let p = slots[i] { _ = unlink(p) } }
     }
 
     static func install() {

@@ -145,6 +145,10 @@ public final class InputSource: ByteSource {
         guard let d = ZSTD_createDCtx() else {
             throw TokIOError(kind: .readFailed, name: name, zstdErrorName: "cannot allocate a zstd decoder")
         }
+        // zstd's default limit is a 128 MB window (`ZSTD_WINDOWLOG_LIMIT_DEFAULT`), which refuses valid frames
+        // written with `zstd --long=28` and up, as large corpora often are; allow the largest window zstd writes
+        // (2 GB), which memory holds only when a frame asks for it.
+        _ = ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31)
         dctx = d
         isCompressed = true
     }

@@ -26,8 +26,14 @@ func onlineCPUs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 func workerThreads(_ requested: Int?) -> Int { min(requested ?? onlineCPUs(), 4 * onlineCPUs()) }
 
 /// Runs `body`, turning tok's errors into a one-line message and exit status 1, and a closed output pipe into
-/// a quiet exit.
+/// a quiet exit. A closed standard error (progress piped into `head`) no longer kills the process either.
 func runReportingErrors(_ command: String, _ body: () throws -> Void) throws {
+    ignoreSIGPIPE()
+    PreTokenizationFailure.handler = { message in
+        printError(command, message)
+        AtomicFileWriter.removeTemporaryFilesBeforeExit()
+        exit(1)
+    }
     do {
         try body()
     } catch let e as TokIOError where e.isBrokenPipe {
@@ -59,7 +65,12 @@ func peakMemoryMB() -> Int {
 /// there are neither.
 func inputPaths(files: [String], filesFrom: String?) throws -> [String] {
     guard let filesFrom else { return files.isEmpty ? ["-"] : files }
-    return try files + InputList.paths(from: filesFrom)
+    let listed = try InputList.paths(from: filesFrom)
+    if filesFrom == "-", let k = listed.firstIndex(of: "-") {
+        // Standard input is the list, read to its end: as an input too it would silently be empty.
+        throw CLIError("standard input cannot be both the list of files (--files-from -) and an input (entry \(k + 1) of the list is \"-\")")
+    }
+    return files + listed
 }
 
 /// Rejects standard input as both the list of files and an input.

@@ -52,7 +52,11 @@ struct CorpusArguments: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let sample, !(sample > 0 && sample <= 1) { throw ValidationError("--sample must be in (0, 1]") }
         if let m = maxBytes, Self.parseSize(m) == nil {
-            throw ValidationError(Int(m) == 0 ? "--max-bytes must be at least 1" : "--max-bytes: expected a positive number with an optional K, M or G suffix")
+            let digits = m.last.map { "KkMmGg".contains($0) } == true ? String(m.dropLast()) : m
+            throw ValidationError(Int(m) == 0 ? "--max-bytes must be at least 1"
+                : !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && Int(digits).map({ $0 > 0 }) != false
+                    ? "--max-bytes \(m) is too large (at most \(Int.max) bytes)"
+                    : "--max-bytes: expected a positive number with an optional K, M or G suffix")
         }
         if !["none", "nfc", "nfkc"].contains(normalize) { throw ValidationError("--normalize must be none, nfc or nfkc") }
         try TokenizerOptions.checkPatternName(pattern)

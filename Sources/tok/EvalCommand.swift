@@ -61,7 +61,10 @@ struct Eval: ParsableCommand {
         var seen = Set<String>()
         for t in tokenizers where !seen.insert(t).inserted { throw ValidationError("-t \(t) is given twice") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if !(alpha > 0) || !alpha.isFinite { throw ValidationError("--alpha must be a positive number (not inf: a large order such as 1000 gives the min-entropy)") }
+        if !(alpha > 0) || !alpha.isFinite {
+            throw ValidationError(alpha == .infinity ? "--alpha must be finite: a large order such as 1000 gives the min-entropy"
+                                                     : "--alpha must be a positive number, not \(alpha)")
+        }
     }
 
     func run() throws {

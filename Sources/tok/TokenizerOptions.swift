@@ -43,8 +43,13 @@ struct TokenizerOptions: ParsableArguments {
             let sidecar = try Sidecar.find(for: path)
             // A vocabulary trained on UAX #29 words says so in its sidecar; --pretokenizer still overrides it.
             var choice = pretokenizer
-            if choice == .auto && pattern == nil, let p = sidecar?.preTokenizer, let c = PreTokenizerChoice(rawValue: p) {
-                choice = c
+            if let p = sidecar?.preTokenizer {
+                // An unknown name is an error even when flags override it: read as the default, it would give other ids.
+                guard let c = PreTokenizerChoice(rawValue: p) else {
+                    let known = PreTokenizerChoice.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw CLIError("\(sidecar?.path ?? path): unknown pretokenizer \(JSONValue.quote(p)) (known: \(known))")
+                }
+                if choice == .auto && pattern == nil { choice = c }
             }
             let placeholder = needsPattern ? nil : StandardPattern.cl100k.patternString
             guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern ?? (choice == .icuWords ? "" : placeholder) else {

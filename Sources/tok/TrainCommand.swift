@@ -37,8 +37,15 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("tie-break"), help: ArgumentHelp("Order of pairs of equal count: bytes (the pair whose tokens' bytes come first), hf (as HF tokenizers' BpeTrainer, to reproduce its vocabularies).", valueName: "order"))
     var tieBreak: BPETrainer.TieBreak = .bytes
 
-    @Option(name: .customLong("formats"), parsing: .upToNextOption, help: ArgumentHelp("Files to write: tiktoken, hf, merges (default: all three).", valueName: "format"))
-    var formats: [VocabularyFormat] = VocabularyFormat.allCases
+    @Option(name: .customLong("formats"), parsing: .upToNextOption, help: ArgumentHelp("Files to write: tiktoken, hf, merges (default: all three, or tiktoken and merges with --pretokenizer icu-words, which HF cannot express).", valueName: "format"))
+    var formats: [VocabularyFormat] = []
+
+    /// `--formats`, or the default: every format that can express the vocabulary, once each.
+    var outputFormats: [VocabularyFormat] {
+        var seen = Set<VocabularyFormat>()
+        let given = formats.isEmpty ? VocabularyFormat.allCases.filter { $0 != .hf || corpus.pretokenizer != .icuWords } : formats
+        return given.filter { seen.insert($0).inserted }
+    }
 
     @Option(name: .customLong("counts"), parsing: .upToNextOption, help: ArgumentHelp("Train on pre-token counts written by `tok count` (plain or zstd; several files are summed) instead of a corpus.", valueName: "file"))
     var counts: [String] = []
@@ -63,6 +70,13 @@ struct Train: ParsableCommand {
             throw ValidationError("special token \(JSONValue.quote(s)) is one byte (as written or in the byte-level alphabet of vocab.json), which is always an ordinary token")
         }
         if !counts.isEmpty && !corpus.corpus.isEmpty { throw ValidationError("give a corpus or --counts, not both") }
+        if formats.contains(.hf) && corpus.pretokenizer == .icuWords {
+            throw ValidationError("HF tokenizer.json cannot express a vocabulary trained on --pretokenizer icu-words (HF has no UAX #29 word-break pre-tokenizer); leave out --formats hf")
+        }
+        let prefix = VocabularyOutput.prefix(forOutput: output)
+        if prefix.isEmpty || prefix.hasSuffix("/") {
+            throw ValidationError("-o needs a path prefix that names files, such as \(prefix.isEmpty ? "" : prefix)vocab (it gets .tiktoken, .json, ... appended), not \(JSONValue.quote(output))")
+        }
     }
 
     func run() throws {
@@ -72,10 +86,10 @@ struct Train: ParsableCommand {
             let pattern = corpus.expandedPattern
             // Check the pattern before reading anything.
             _ = try corpus.makePreTokenizer()
-            if formats.contains(.hf) && corpus.pretokenizer != .icuWords && StandardPattern(pattern: pattern) == nil {
+            if outputFormats.contains(.hf) && corpus.pretokenizer != .icuWords && StandardPattern(pattern: pattern) == nil {
                 reporter.warning("train", "HF's tokenizer.json reads the pattern with Oniguruma, not ICU; possessive {n,m}+ and ICU-only syntax (\\h, set operations) mean something else there: check its ids")
             }
-            if formats.contains(.merges) && (corpus.pretokenizer == .icuWords || StandardPattern(pattern: pattern) == nil
+            if outputFormats.contains(.merges) && (corpus.pretokenizer == .icuWords || StandardPattern(pattern: pattern) == nil
                                              || corpus.normalize != "none") {
                 reporter.warning("train", "vocab.json and merges.txt cannot record the pattern, pre-tokenizer or normalizer; the sidecar and tokenizer.json do")
             }
@@ -106,8 +120,7 @@ struct Train: ParsableCommand {
                 trainer: trainer, specialTokens: specials, pattern: pattern,
                 preTokenizer: corpus.pretokenizer == .icuWords ? "icu-words" : nil,
                 normalization: corpus.normalize == "none" ? nil : corpus.normalize)
-            var seen = Set<VocabularyFormat>()
-            let written = try VocabularyOutput.write(vocabulary, prefix: VocabularyOutput.prefix(forOutput: output), formats: formats.filter { seen.insert($0).inserted })
+            let written = try VocabularyOutput.write(vocabulary, prefix: VocabularyOutput.prefix(forOutput: output), formats: outputFormats)
             var note = ""
             if trainer.tokenCount < target {
                 note = " (no pair occurs --min-frequency \(minFrequency) times any more: \(trainer.tokenCount) of \(target) ordinary tokens)"

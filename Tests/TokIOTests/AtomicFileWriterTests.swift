@@ -1,5 +1,5 @@
 import XCTest
-import TokIO
+@testable import TokIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -118,6 +118,60 @@ final class AtomicFileWriterTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("out.bin"))
         }
         XCTAssertEqual(entries(dir), [])
+    }
+
+    func testDescriptorNamesAreWrittenThroughTheDescriptor() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        XCTAssertEqual(AtomicFileWriter.descriptorNumber(named: "/dev/stdout"), 1)
+        XCTAssertEqual(AtomicFileWriter.descriptorNumber(named: "/dev/fd/7"), 7)
+        XCTAssertEqual(AtomicFileWriter.descriptorNumber(named: "/proc/self/fd/12"), 12)
+        XCTAssertEqual(AtomicFileWriter.descriptorNumber(named: "/proc/\(getpid())/fd/3"), 3)
+        XCTAssertNil(AtomicFileWriter.descriptorNumber(named: "/proc/1/fd/3"))
+        XCTAssertNil(AtomicFileWriter.descriptorNumber(named: "/dev/fd/x"))
+        XCTAssertNil(AtomicFileWriter.descriptorNumber(named: dir + "/fd/3"))
+        // A file opened for appending, written through /proc/self/fd/N and a link to it: appended, not replaced.
+        let path = dir + "/log.txt"
+        let f = fopen(path, "wb")!
+        fputs("old\n", f)
+        fclose(f)
+        let fd = open(path, O_WRONLY | O_APPEND)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertEqual(symlink("/proc/self/fd/\(fd)", dir + "/link"), 0)
+        for name in ["/proc/self/fd/\(fd)", dir + "/link"] {
+            let w = try AtomicFileWriter(path: name)
+            XCTAssertTrue(w.direct)
+            try w.write(string: "new\n")
+            try w.commit()
+        }
+        XCTAssertEqual(contents(path), Array("old\nnew\nnew\n".utf8))
+        XCTAssertEqual(entries(dir), ["link", "log.txt"])
+    }
+
+    func testDanglingLinkGetsItsTargetAtomically() throws {
+        let dir = makeScratchDir()
+        defer { removeTree(dir) }
+        XCTAssertEqual(symlink("sub/target.txt", dir + "/link"), 0)
+        XCTAssertEqual(mkdir(dir + "/sub", 0o755), 0)
+        XCTAssertEqual(symlink("../link", dir + "/sub/outer"), 0)   // a chain: sub/outer -> link -> sub/target.txt
+        let w = try AtomicFileWriter(path: dir + "/sub/outer")
+        XCTAssertFalse(w.direct)
+        XCTAssertEqual(w.path, dir + "/sub/../sub/target.txt")
+        try w.write(string: "partial")
+        w.discard()
+        XCTAssertEqual(entries(dir + "/sub"), ["outer"], "a failed run leaves no target file")
+        let w2 = try AtomicFileWriter(path: dir + "/sub/outer")
+        try w2.write(string: "whole")
+        try w2.commit()
+        XCTAssertEqual(contents(dir + "/sub/target.txt"), Array("whole".utf8))
+        var st = stat()
+        XCTAssertEqual(lstat(dir + "/link", &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFLNK)
+        // A cycle of links is an error, not a hang.
+        XCTAssertEqual(symlink("b", dir + "/a"), 0)
+        XCTAssertEqual(symlink("a", dir + "/b"), 0)
+        XCTAssertThrowsError(try AtomicFileWriter(path: dir + "/a"))
     }
 }
 

@@ -519,6 +519,114 @@ def test_output_dash_is_standard_output(tok, workdir):
         assert b"is a directory" in run_in(["encode", "-o", d], b"x").stderr
 
 
+def test_output_to_a_descriptor_name_writes_through_it(tok, workdir):
+    """-o /dev/stdout (or /proc/self/fd/1, or a link to it) when standard output is a file the shell opened: the
+    output goes through the descriptor, after what is already there, instead of a temporary file renamed over the
+    file the link resolves to (which lost the file's earlier contents)."""
+    ids = peers.ok(run(tok, ["encode"], b"hello"), "encode")
+    link = workdir / "to-stdout"
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to("/dev/stdout")
+    for name in ["/dev/stdout", "/proc/self/fd/1", str(link)]:
+        log = workdir / "log.txt"
+        log.write_bytes(b"old line\n")
+        with open(log, "ab") as f:
+            cp = subprocess.run([tok.binary, "encode", "-o", name], input=b"hello", stdout=f, stderr=subprocess.PIPE, timeout=60)
+        assert cp.returncode == 0, cp.stderr
+        assert log.read_bytes() == b"old line\n" + ids, name
+    cp = subprocess.run(f"{{ echo header; {tok.binary} encode -o /dev/stdout; echo footer; }}", shell=True,
+                        input=b"hello", capture_output=True, timeout=60)
+    assert cp.stdout == b"header\n" + ids + b"footer\n"
+
+
+def test_output_through_a_dangling_link_is_atomic(tok, workdir):
+    """-o through a symbolic link whose target does not exist yet: created atomically at the target (the link
+    stays a link), and nothing at all when the run fails."""
+    target, link = workdir / "dangling-target.txt", workdir / "dangling.link"
+    for p in (target, link):
+        if p.exists() or p.is_symlink():
+            p.unlink()
+    link.symlink_to(target.name)
+    cp = run(tok, ["encode", "-o", link], b"hello world " * 50000 + b"\xff")
+    one_line_error(cp, "invalid UTF-8")
+    assert not target.exists() and link.is_symlink()
+    assert [p.name for p in workdir.iterdir() if p.name.startswith(".dangling")] == []
+    peers.ok(run(tok, ["encode", "-o", link], b"hello"), "-o dangling link")
+    assert link.is_symlink() and target.read_bytes() == peers.ok(run(tok, ["encode"], b"hello"), "encode")
+
+
+def test_catastrophic_user_pattern_stops_with_an_error(tok, workdir):
+    """ICU's engine backtracks; a pattern that takes exponential time ends with one line naming the pattern and
+    the byte, within seconds, and leaves no output file (tiktoken's Rust regex matches it in linear time)."""
+    out = workdir / "catastrophic.txt"
+    cp = subprocess.run([tok.binary, "encode", "--pattern", "(a|aa)*c", "-o", out], input=b"a" * 60 + b"\n",
+                        capture_output=True, timeout=60)
+    one_line_error(cp, "(a|aa)*c", "takes too long", "at byte 0")
+    assert not out.exists() and [p for p in workdir.iterdir() if p.name.startswith(".catastrophic")] == []
+    # A linear pattern over one long match is never stopped.
+    cp = run(tok, ["encode", "--count", "--pattern", r"\p{L}+"], b"a" * 5_000_000)
+    assert cp.returncode == 0, cp.stderr
+
+
+def test_files_from_stdin_cannot_list_stdin(tok):
+    """`--files-from -` reads standard input to its end, so "-" in that list would be an empty input."""
+    for args in (["encode", "--count"], ["decode"]):
+        one_line_error(run(tok, [*args, "--files-from", "-"], b"a.txt\n-\n"), "standard input cannot be both")
+
+
+def test_unknown_sidecar_pretokenizer_is_an_error(tok, workdir):
+    """A sidecar's "pretokenizer" that tok does not know is an error (read as the default it gave other ids), as
+    an unknown "normalizer" is; a repeated key takes its last value, as Python's json reads it."""
+    ranks = workdir / "sc.tiktoken"
+    shutil.copy(peers.REPO / "vocabularies" / "mixed-8k.tiktoken", ranks)
+    sidecar = workdir / "sc.json"
+    sidecar.write_text('{"pat_str": "o200k", "pretokenizer": "icu_words"}')
+    one_line_error(run(tok, ["encode", "-t", ranks], b"can't stop"), "sc.json", "unknown pretokenizer")
+    sidecar.write_text('{"pat_str": ".", "pat_str": "o200k"}')
+    got = peers.ok(run(tok, ["encode", "-t", ranks, "--format", "tokens"], b"Hello world"), "encode")
+    want = peers.ok(run(tok, ["encode", "-t", ranks, "--pattern", "o200k", "--format", "tokens"], b"Hello world"), "encode")
+    assert got == want
+
+
+def test_zstd_with_a_long_window(tok, workdir):
+    """Frames written with `zstd --long=28` need a 256 MB window, over zstd's default decoding limit of 128 MB."""
+    if shutil.which("zstd") is None:
+        pytest.skip("zstd is not installed")
+    text = b"abc " * 1000 + b"\n"
+    packed = subprocess.run(["zstd", "-q", "--long=28", "-c"], input=text, capture_output=True, check=True).stdout
+    path = workdir / "long-window.zst"
+    path.write_bytes(packed)
+    assert peers.ok(run(tok, ["encode", path]), "encode") == peers.ok(run(tok, ["encode"], text), "encode")
+
+
+def test_closed_standard_error_does_not_stop_training(tok, workdir):
+    """Progress on standard error is a side channel: if it is piped into `head` or `true` and closed, training
+    goes on and writes its vocabulary."""
+    corpus = workdir / "sigpipe-corpus.txt"
+    corpus.write_bytes(b" ".join(b"w%d" % (i % 5000) for i in range(300000)))
+    prefix = workdir / "sigpipe-vocab"
+    cp = subprocess.run(f"{tok.binary} train --progress plain -o {prefix} --vocab-size 2000 {corpus} 2>&1 | true; "
+                        f"echo ${{PIPESTATUS[0]}}", shell=True, executable="/bin/bash", capture_output=True, timeout=120)
+    assert cp.stdout.strip() == b"0" and (workdir / "sigpipe-vocab.tiktoken").exists()
+
+
+def test_argument_messages_say_what_is_wrong(tok, workdir):
+    """Usage errors (ArgumentParser's "Error: ..." and usage lines) that named the wrong problem."""
+    def usage_error(cp, *needles):
+        assert cp.returncode == 64, cp.stderr
+        for n in needles:
+            assert n.encode() in cp.stderr, cp.stderr
+
+    usage_error(run(tok, ["count", "--max-bytes", "99999999999G"], b"x"), "too large")
+    usage_error(run(tok, ["eval", "--alpha", "0", "-t", "cl100k_base"], b"x"), "positive", "not 0.0")
+    usage_error(run(tok, ["eval", "--alpha", "inf", "-t", "cl100k_base"], b"x"), "finite")
+    (workdir / "prefix-input.txt").write_text("hello world\n")
+    for prefix in ("", str(workdir) + "/"):
+        usage_error(run(tok, ["train", "-q", "-o", prefix, workdir / "prefix-input.txt", "--vocab-size", "300"]),
+                    "-o needs a path prefix")
+
+
 def test_decode_names_the_line_of_an_unfinished_character(tok):
     enc = peers.encoding("cl100k_base")
     ids = next(i for i in (enc.encode(c) for c in "龘𝕏ꙮ🜁") if len(i) >= 2)  # a character split across tokens

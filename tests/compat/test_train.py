@@ -363,9 +363,17 @@ def test_word_break_vocabulary_keeps_its_pre_tokenizer(tok, workdir, trained):
     regex_split = peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--pattern", "o200k"], text), "encode")
     assert plain == explicit
     assert plain != regex_split
-    # HF has no UAX #29 pre-tokenizer: asking for its file is an error, and nothing is written.
-    cp = tok.run(["train", files[0], "-o", workdir / "words-hf", "--vocab-size", 1000, "--pretokenizer", "icu-words", "-q"])
+    # HF has no UAX #29 pre-tokenizer: asking for its file is an error before any reading, and nothing is written;
+    # by default such a vocabulary gets the other formats.
+    cp = tok.run(["train", files[0], "-o", workdir / "words-hf", "--vocab-size", 1000, "--pretokenizer", "icu-words",
+                  "-q", "--formats", "tiktoken", "hf"])
     assert cp.returncode != 0 and b"HF" in cp.stderr and leftovers(workdir, "words-hf") == []
+    cp = tok.run(["train", "/nonexistent-corpus", "-o", workdir / "words-hf", "--pretokenizer", "icu-words", "--formats", "hf"])
+    assert cp.returncode != 0 and b"HF" in cp.stderr and b"nonexistent" not in cp.stderr
+    peers.ok(tok.run(["train", files[0], "-o", workdir / "words-default", "--vocab-size", 1000, "--pretokenizer",
+                      "icu-words", "-q"]), "train")
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("words-default")) == [
+        "words-default.json", "words-default.merges.txt", "words-default.tiktoken", "words-default.vocab.json"]
 
 
 # ----------------------------------------------------------------------------- found by the ninth session's audit
