@@ -129,6 +129,10 @@ public enum CountsFile {
         var i = text.startIndex
         while i < tab {
             let b = text[i]
+            if b == 0x09 {
+                // A third column, or a piece from a writer that did not escape its TAB: neither is read as meant.
+                throw TrainError.content(name: path, line: line, offset: nil, reason: "expected piece<TAB>count, found more than one TAB (a TAB in a piece is written \\t)")
+            }
             if b != 0x5C { piece.append(b); i += 1; continue }
             guard i + 1 < tab else { throw TrainError.content(name: path, line: line, offset: nil, reason: "dangling backslash") }
             switch text[i + 1] {

@@ -29,9 +29,18 @@ public enum JSONLField {
         while true {
             r.skipSpace()
             guard r.peek() == UInt8(ascii: "\"") else { throw r.fail("expected a member name") }
-            let keyStart = out.count
-            try r.string(into: &out)
-            let isField = out.count - keyStart == field.count && out[keyStart...].elementsEqual(field)
+            let keyStart = out.count, keyAt = r.i
+            // A name with a lone surrogate escape is a name like any other (Python reads it), just never `field`,
+            // which is UTF-8: it is read with U+FFFD for the surrogate, and read again strictly should it then
+            // equal a field name that holds U+FFFD.
+            try r.string(into: &out, loneSurrogates: .replace)
+            var isField = out.count - keyStart == field.count && out[keyStart...].elementsEqual(field)
+            if isField && field.contains(0xEF) {
+                var strict = Reader(b: line)
+                strict.i = keyAt
+                var scratch: [UInt8] = []
+                do { try strict.string(into: &scratch) } catch { isField = false }
+            }
             out.removeSubrange(keyStart...)
             r.skipSpace()
             guard r.peek() == UInt8(ascii: ":") else { throw r.fail("expected ':'") }
@@ -85,9 +94,9 @@ public enum JSONLField {
         }
 
         /// Decodes the string at `i` (at its opening quote) and appends its UTF-8.
-        mutating func string(into out: inout [UInt8]) throws(Failure) {
+        mutating func string(into out: inout [UInt8], loneSurrogates: JSONString.LoneSurrogates = .reject) throws(Failure) {
             do {
-                try JSONString.decode(b, at: &i, into: &out, loneSurrogates: .reject)
+                try JSONString.decode(b, at: &i, into: &out, loneSurrogates: loneSurrogates)
             } catch {
                 throw Failure(column: error.offset, reason: error.reason)
             }

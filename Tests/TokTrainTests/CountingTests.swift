@@ -57,6 +57,12 @@ final class CountingTests: XCTestCase {
         XCTAssertThrowsError(try CountsFile.read(path: path, into: &t)) { e in
             XCTAssertTrue("\(e)".contains("line 2"), "\(e)")
         }
+        // Three columns: the piece would have kept a raw TAB, which `tok count` never writes (it writes \t).
+        try Data("a\t1\nab\t5\t7\n".utf8).write(to: path)
+        var t2 = PieceCounts()
+        XCTAssertThrowsError(try CountsFile.read(path: path, into: &t2)) { e in
+            XCTAssertTrue("\(e)".contains("line 2") && "\(e)".contains("more than one TAB"), "\(e)")
+        }
     }
 
     func testJSONLFieldExtraction() throws {
@@ -92,6 +98,11 @@ final class CountingTests: XCTestCase {
         // Well-formed members of every kind, and a text member of another type that a later one replaces.
         XCTAssertEqual(try get(#"{"a": [1, -2.5e+3, 0, true, false, null, {"b": "\u00e9\ud800"}], "text": "ok"}"#), "ok")
         XCTAssertEqual(try get(#"{"text": 1, "text": "c"}"#), "c")
+        // A lone surrogate escape in another member's name, as in its value, is accepted (Python reads both); such
+        // a name never equals the field, even a field spelled with U+FFFD.
+        XCTAssertEqual(try get(#"{"\ud800": "a", "text": "b"}"#), "b")
+        XCTAssertNil(try get(#"{"\ud800": "a"}"#, "\u{FFFD}"))
+        XCTAssertEqual(try get(#"{"\ufffd": "a"}"#, "\u{FFFD}"), "a")
     }
 
     func testCorpusReaderSamplingIsReproducibleAndMaxBytesStops() throws {
