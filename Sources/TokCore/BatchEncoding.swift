@@ -68,7 +68,7 @@ extension Tokenizer {
     /// short runs from a shared counter, so a batch of a few long texts and many short ones keeps every thread
     /// busy; each thread keeps one pooled encoder throughout (its caches stay warm across texts).
     private func forEachText(_ texts: [String], threads: Int,
-                             _ body: @Sendable (Encoder, Int, UnsafeBufferPointer<UInt8>) -> Void) {
+                             _ body: @Sendable (TokenEncoder, Int, UnsafeBufferPointer<UInt8>) -> Void) {
         let workers = max(1, min(threads, texts.count))
         // Runs short enough that a thread rarely waits long for the last one, long enough that the counter is
         // touched once per several short texts.

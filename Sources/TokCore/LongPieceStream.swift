@@ -43,7 +43,7 @@ public struct LongPieceStream {
     public var lastToken: UInt32? { last }
 }
 
-extension Encoder {
+extension TokenEncoder {
     /// Feeds the next bytes of a long piece (`final`: its last ones) and appends to `out` the tokens they make
     /// final. Returns false if the tokens already given out cannot be continued exactly (see `LongPieceStream`);
     /// the stream is then spent.
@@ -93,7 +93,7 @@ extension Encoder {
     }
 }
 
-extension Encoder {
+extension TokenEncoder {
     /// Whether ending the piece of `stream` with `bytes` (`final`) gives the tokens that BPE's merges give those
     /// bytes inside a longer piece: always, unless the piece is a token that the merges do not build (`feed` then
     /// gives the token, as tiktoken's whole-piece lookup does).

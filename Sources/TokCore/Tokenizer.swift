@@ -3,7 +3,7 @@ import Synchronization
 ///
 /// A `Tokenizer` is immutable and `Sendable`: load it once and share it between any number of tasks. Each
 /// `encode` call borrows warm scratch memory (piece cache included) from a pool the tokenizer keeps, so repeated
-/// calls on short strings stay cheap; for a tight loop on one thread, `makeEncoder()` gives an `Encoder` of
+/// calls on short strings stay cheap; for a tight loop on one thread, `makeEncoder()` gives a `TokenEncoder` of
 /// your own.
 ///
 /// ```swift
@@ -104,7 +104,7 @@ public final class Tokenizer: Sendable {
     }
 
     /// A reusable single-thread encoder sharing this tokenizer's tables.
-    public func makeEncoder() -> Encoder { Encoder(self, bpe: BytePairEncoder(model: model)) }
+    public func makeEncoder() -> TokenEncoder { TokenEncoder(self, bpe: BytePairEncoder(model: model)) }
 
     /// Frees the pooled scratch memory.
     public func releaseScratch() { idle.withLock { $0.removeAll() } }
@@ -122,10 +122,10 @@ public final class Tokenizer: Sendable {
     /// to the pool afterwards (so its piece cache stays warm across calls). The encoder must not be used after
     /// `body` returns (another call may be using its scratch memory by then): for an encoder of your own, use
     /// `makeEncoder()`.
-    public func withEncoder<R>(_ body: (Encoder) throws -> R) rethrows -> R {
+    public func withEncoder<R>(_ body: (TokenEncoder) throws -> R) rethrows -> R {
         let bpe = idle.withLock { $0.popLast() }?.bpe ?? BytePairEncoder(model: model)
         defer { idle.withLock { $0.append(UncheckedBPE(bpe: bpe)) } }
-        return try body(Encoder(self, bpe: bpe))
+        return try body(TokenEncoder(self, bpe: bpe))
     }
 
     // MARK: Decoding
@@ -179,7 +179,8 @@ public struct SpecialTokenFound: Error, CustomStringConvertible, Sendable {
 }
 
 /// Encodes on one thread with reusable scratch memory. Make one per thread with `Tokenizer.makeEncoder()`.
-public final class Encoder {
+/// (Not named `Encoder`, which would hide Swift's `Codable` protocol in every file that imports TokCore.)
+public final class TokenEncoder {
     /// The tokenizer this encoder encodes for.
     public let tokenizer: Tokenizer
     @usableFromInline let bpe: BytePairEncoder

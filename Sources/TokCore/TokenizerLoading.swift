@@ -24,7 +24,10 @@ extension Tokenizer {
         case nil:
             let known = shippedNames.joined(separator: ", ")
             if shippedNames.contains(name) {
-                throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found; set TOK_VOCABULARIES to the directory holding \(name).tiktoken")
+                // o200k_harmony is a sidecar over o200k_base's ranks: no file of its own name ends in .tiktoken.
+                let files = name == "o200k_harmony" ? "o200k_harmony.json and o200k_base.tiktoken" : "\(name).tiktoken"
+                let searched = vocabularySearchPath.joined(separator: ", ")
+                throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found in \(searched); set TOK_VOCABULARIES to the directory holding \(files)")
             }
             throw VocabularyError(file: name, line: nil, reason: "unknown tokenizer name (shipped: \(known); load(contentsOf:) reads a .tiktoken file)")
         }

@@ -1,5 +1,7 @@
-// Not re-exported: clients that import Foundation must never see the system-ICU clang module (ODR clash on
-// UErrorCode with Foundation's ICU; see notes/swift-platform.md).
+// Not re-exported: clients that import Foundation must never load the system-ICU clang module (ODR clash on
+// UErrorCode with Foundation's ICU; see notes/swift-platform.md). `internal import` (SE-0409) would silence the
+// compiler's warning about `@_implementationOnly` without library evolution, but it still loads CICU into every
+// client of TokICU: TokIOTests (Foundation through XCTest, plus `import TokICU`) then failed to compile.
 @_implementationOnly import CICU
 import TokCore
 #if canImport(Glibc)

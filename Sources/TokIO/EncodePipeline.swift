@@ -172,7 +172,7 @@ public final class EncodePipeline: @unchecked Sendable {
     }
 
     private func process(_ text: UnsafeBufferPointer<UInt8>, absolute: Int, name: String,
-                         encoder: Encoder) -> SegmentResult {
+                         encoder: TokenEncoder) -> SegmentResult {
         var r = SegmentResult()
         let structured = options.countOnly || options.format == .jsonl
         if !structured { r.text = spare.take(capacity: text.count * 2 + 64) }
@@ -255,7 +255,7 @@ public final class EncodePipeline: @unchecked Sendable {
         // then the text before an invalid byte is encoded first, in case such a token comes before it.
         let specialsMayFail = tokenizer.specialTokens.canRefuse(under: options.special)
         var stream: PieceStream? = nil   // a pre-token longer than the buffer, being streamed
-        var longPieceEncoder: Encoder? = nil
+        var longPieceEncoder: TokenEncoder? = nil
         // Set once a long stretch without cuts is met under a normalizer: from there on the input is normalized as
         // it is read, and `buffer` holds normalized text.
         var normalizing: StreamingNormalizer? = nil

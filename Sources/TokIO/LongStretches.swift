@@ -269,7 +269,7 @@ extension EncodePipeline {
     /// finds whether the piece ends in the buffer, feeds its bytes to the stream, writes the tokens made final, and
     /// drops the bytes fed. Sets `piece` to nil once the piece's last bytes are fed. Returns false, having done
     /// nothing, when the buffer holds too little of the piece to go on (a run of white space after a line feed).
-    func streamStep(_ piece: inout PieceStream?, _ encoder: Encoder, _ buffer: inout GrowableBytes,
+    func streamStep(_ piece: inout PieceStream?, _ encoder: TokenEncoder, _ buffer: inout GrowableBytes,
                     _ blockBase: inout Int, _ writer: inout OrderedWriter, eof: Bool, name: String,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
         guard var state = piece else { return true }
@@ -402,7 +402,7 @@ extension EncodePipeline {
     /// with the first of the white space (it does with every shipped vocabulary: "\n" before spaces or tabs is "\n",
     /// then theirs). The piece is then ended and the white space streamed as a piece of white space without a CR or
     /// LF, which is what the rest of the run is in either case, as a scan from inside it shows (`endPiece`).
-    func endBeforeWhiteSpace(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>,
+    func endBeforeWhiteSpace(_ state: inout PieceStream, _ encoder: TokenEncoder, _ all: UnsafeBufferPointer<UInt8>,
                              decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
         guard let stop = endPiece(&state, encoder, all, at: 0, decidedBy: decidedBy, into: &tokens) else { return nil }
         state.lineBreakFed = false
@@ -416,7 +416,7 @@ extension EncodePipeline {
     /// "中国" before a run of "B": the piece is then ended at `end` and the capitals streamed as a piece of their own,
     /// which takes the letters that may follow them as the longer piece would (scanned from its first capital, a
     /// piece ends where it ends scanned from the piece before; `endPiece`).
-    func endBeforeCapitals(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>,
+    func endBeforeCapitals(_ state: inout PieceStream, _ encoder: TokenEncoder, _ all: UnsafeBufferPointer<UInt8>,
                            end: Int, decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
         guard state.caseRunsLookFar, end > 0 else { return nil }
         return endPiece(&state, encoder, all, at: end, decidedBy: decidedBy, into: &tokens)
@@ -428,7 +428,7 @@ extension EncodePipeline {
     /// takes a step and checks the junction. Returns the bytes fed, with the tokens of both in `tokens`, or nil,
     /// having changed nothing, when too little is read, the junction fails, or the piece is a token that BPE's
     /// merges do not build (it would be encoded differently on its own and inside the longer piece).
-    func endPiece(_ state: inout PieceStream, _ encoder: Encoder, _ all: UnsafeBufferPointer<UInt8>, at end: Int,
+    func endPiece(_ state: inout PieceStream, _ encoder: TokenEncoder, _ all: UnsafeBufferPointer<UInt8>, at end: Int,
                   decidedBy: Int, into tokens: inout TokenBuffer) -> Int? {
         let window = state.stream.keepBytes + state.stream.stepBytes
         let most = end + max(4 * max(options.segmentBytes, 1024), window + 1)

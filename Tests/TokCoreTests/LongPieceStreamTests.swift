@@ -4,7 +4,7 @@ import TokTestSupport
 
 final class LongPieceStreamTests: XCTestCase {
     /// Feeds `piece` to a stream in slices of random sizes; returns the tokens, or nil if the stream refused.
-    private func streamed(_ encoder: Encoder, _ piece: [UInt8], keep: Int, step: Int,
+    private func streamed(_ encoder: TokenEncoder, _ piece: [UInt8], keep: Int, step: Int,
                           rng: inout SeededRandom) -> [UInt32]? {
         var stream = LongPieceStream(keepBytes: keep, stepBytes: step)
         var out = TokenBuffer()

@@ -8,7 +8,7 @@ import Glibc
 final class RankTableImageTests: XCTestCase {
     private func temporaryFile(_ bytes: [UInt8]) -> String {
         let path = NSTemporaryDirectory() + "tok-image-\(UInt32.random(in: 0...UInt32.max)).tokrank"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), path)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }

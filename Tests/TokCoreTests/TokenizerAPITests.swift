@@ -147,3 +147,13 @@ final class TokenizerAPITests: XCTestCase {
         }
     }
 }
+
+/// Compiles only while `import TokCore` leaves Swift's `Encoder` (the `Codable` protocol) visible: a public TokCore
+/// class of that name hid it, so an embedder's `encode(to encoder: Encoder)` stopped compiling, or silently stopped
+/// being the `Codable` witness.
+private struct CodableProbe: Encodable {
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(1)
+    }
+}
