@@ -190,7 +190,14 @@ public final class CorpusReader {
                 switch options.invalidUTF8 {
                 case .error:
                     if let off = eof ? f.validator.finish() : f.validator.validate(piece) {
-                        throw TrainError.content(name: f.name, line: nil, offset: off, reason: "invalid UTF-8")
+                        // Records and sampled lines are counted, so their errors name the line as malformed JSON's do.
+                        var line: Int? = nil
+                        if lineMode {
+                            let inPiece = max(0, min(piece.count, off - (f.pendingOffset + f.pending.count)))
+                            line = f.linesBefore + 1 + f.pending.lazy.filter { $0 == 0x0A }.count
+                                + piece[..<inPiece].lazy.filter { $0 == 0x0A }.count
+                        }
+                        throw TrainError.content(name: f.name, line: line, offset: off, reason: "invalid UTF-8")
                     }
                     f.pending.append(contentsOf: piece)
                 case .replace:

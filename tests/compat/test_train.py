@@ -249,6 +249,18 @@ def test_jsonl_records_are_texts_of_their_own(tok, workdir):
     assert got == want
 
 
+def test_jsonl_invalid_utf8_names_its_line(tok, workdir):
+    """Invalid UTF-8 in a JSONL corpus is reported with its record's line, as malformed JSON is, also past the
+    first chunk read."""
+    record = b'{"text": "ok"}\n'
+    for before in (2, 300_000):
+        src = workdir / "bad-utf8.jsonl"
+        src.write_bytes(record * before + b'{"text": "a\xffb"}\n')
+        cp = tok.run(["count", "--format", "jsonl", src, "-q"])
+        offset = len(record) * before + len('{"text": "a')
+        assert cp.returncode == 1 and f"(line {before + 1}, byte {offset}): invalid UTF-8".encode() in cp.stderr, cp.stderr
+
+
 def test_progress_json_lines(tok, workdir, trained):
     _, files = trained
     cp = tok.run(["train", files[0], "-o", workdir / "prog", "--vocab-size", 600, "--progress", "json"])
