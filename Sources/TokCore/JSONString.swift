@@ -11,12 +11,14 @@ public enum JSONString {
 
     /// Decodes the string literal whose opening quote is at `i` in `b`, appends its UTF-8 to `out` and leaves `i`
     /// just after the closing quote. Bytes between escapes are copied as they are, without UTF-8 validation.
-    /// Throws with `offset` at the failing byte.
+    /// Throws with `offset` at the failing byte, or at the backslash of a bad escape.
     public static func decode(_ b: UnsafeBufferPointer<UInt8>, at i: inout Int, into out: inout [UInt8],
                               loneSurrogates: LoneSurrogates) throws(JSONError) {
         func fail(_ reason: String) -> JSONError { JSONError(offset: i, reason: reason) }
+        var escapeAt = 0
+        func escapeFail(_ reason: String) -> JSONError { JSONError(offset: escapeAt, reason: reason) }
         func hex4() throws(JSONError) -> UInt32 {
-            guard i + 4 <= b.count else { throw fail("truncated \\u escape") }
+            guard i + 4 <= b.count else { throw escapeFail("truncated \\u escape") }
             var v: UInt32 = 0
             for k in 0..<4 {
                 let c = b[i + k], d: UInt32
@@ -24,7 +26,7 @@ public enum JSONString {
                 case 0x30...0x39: d = UInt32(c - 0x30)
                 case 0x41...0x46: d = UInt32(c - 0x41 + 10)
                 case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: throw fail("invalid \\u escape")
+                default: throw escapeFail("invalid \\u escape")
                 }
                 v = v << 4 | d
             }
@@ -43,6 +45,7 @@ public enum JSONString {
             if c == 0x22 { i += 1; return }
             if c < 0x20 { throw fail("control character in a string") }
             // A backslash escape.
+            escapeAt = i
             i += 1
             guard i < b.count else { throw fail("unterminated string") }
             let e = b[i]
@@ -57,18 +60,20 @@ public enum JSONString {
             case UInt8(ascii: "u"):
                 var cp = try hex4()
                 if cp >= 0xD800 && cp < 0xDC00, i + 6 <= b.count, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") {
-                    let save = i
+                    let save = i, firstEscape = escapeAt
+                    escapeAt = i
                     i += 2
                     let lo = try hex4()
                     if lo >= 0xDC00 && lo < 0xE000 { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) } else { i = save }
+                    escapeAt = firstEscape
                 }
                 if cp >= 0xD800 && cp < 0xE000 {
-                    if loneSurrogates == .reject { throw fail("lone surrogate in a \\u escape") }
+                    if loneSurrogates == .reject { throw escapeFail("lone surrogate in a \\u escape") }
                     cp = 0xFFFD
                 }
                 appendUTF8(cp, to: &out)
             default:
-                throw fail("invalid escape")
+                throw escapeFail("invalid escape")
             }
         }
     }

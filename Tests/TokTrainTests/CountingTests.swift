@@ -103,6 +103,13 @@ final class CountingTests: XCTestCase {
         XCTAssertEqual(try get(#"{"\ud800": "a", "text": "b"}"#), "b")
         XCTAssertNil(try get(#"{"\ud800": "a"}"#, "\u{FFFD}"))
         XCTAssertEqual(try get(#"{"\ufffd": "a"}"#, "\u{FFFD}"), "a")
+        // A bad escape is reported at its backslash (it was reported just past it).
+        for (bad, column) in [(#"{"text": "a\q"}"#, 11), (#"{"text": "a\ud800"}"#, 11), (#"{"text": "\ud800\u12"}"#, 16),
+                              (#"{"text": "\ud800\u0041"}"#, 10)] {
+            XCTAssertThrowsError(try get(bad), bad) { e in
+                XCTAssertEqual((e as? JSONLField.Failure)?.column, column, bad)
+            }
+        }
     }
 
     func testCorpusReaderSamplingIsReproducibleAndMaxBytesStops() throws {
