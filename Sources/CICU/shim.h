@@ -30,7 +30,42 @@ CICU_INLINE int64_t cicu_uregex_start64(URegularExpression *re, int32_t g, UErro
 CICU_INLINE int64_t cicu_uregex_end64(URegularExpression *re, int32_t g, UErrorCode *st) { return uregex_end64(re, g, st); }
 CICU_INLINE void cicu_uregex_close(URegularExpression *re) { uregex_close(re); }
 CICU_INLINE void cicu_uregex_setStackLimit(URegularExpression *re, int32_t limit, UErrorCode *st) { uregex_setStackLimit(re, limit, st); }
-CICU_INLINE void cicu_uregex_setTimeLimit(URegularExpression *re, int32_t limit, UErrorCode *st) { uregex_setTimeLimit(re, limit, st); }
+/* A step budget for each start a search tries: ICU counts steps in ticks of 10,000 and calls the match callback at
+   every tick, and the find-progress callback whenever a search moves to a new start. While a search stays at one
+   start it may spend `base_ticks` plus `steps_per_byte` for each byte from there to the end of the text (a long
+   match that runs in linear time needs a few steps a byte); a search stuck there longer (exponential
+   backtracking) is stopped. */
+typedef struct {
+    int64_t text_length;
+    int64_t last_index;     /* the latest start reported by ICU */
+    int64_t seen_index;     /* the start the tick callback last saw */
+    int64_t move_ticks;     /* ticks when it saw that start first */
+    int64_t base_ticks;
+    int64_t steps_per_byte;
+    int32_t stopped;        /* set when the budget stopped a search */
+} cicu_step_budget;
+
+static UBool U_CALLCONV cicu_step_budget_progress(const void *context, int64_t index) {
+    ((cicu_step_budget *)context)->last_index = index;
+    return 1;
+}
+
+static UBool U_CALLCONV cicu_step_budget_tick(const void *context, int32_t ticks) {
+    cicu_step_budget *b = (cicu_step_budget *)context;
+    if (b->last_index != b->seen_index) {
+        b->seen_index = b->last_index;
+        b->move_ticks = ticks;
+    }
+    int64_t allowed = b->base_ticks + (b->text_length - b->last_index) * b->steps_per_byte / 10000;
+    if ((int64_t)ticks - b->move_ticks <= allowed) return 1;
+    b->stopped = 1;
+    return 0;
+}
+
+CICU_INLINE void cicu_uregex_setStepBudget(URegularExpression *re, cicu_step_budget *b, UErrorCode *st) {
+    uregex_setMatchCallback(re, b ? cicu_step_budget_tick : NULL, b, st);
+    uregex_setFindProgressCallback(re, b ? cicu_step_budget_progress : NULL, b, st);
+}
 
 /* UText over UTF-8 (native indexes are UTF-8 byte offsets) */
 CICU_INLINE UText *cicu_utext_openUTF8(UText *ut, const char *s, int64_t len, UErrorCode *st) { return utext_openUTF8(ut, s, len, st); }

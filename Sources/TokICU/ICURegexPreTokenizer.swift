@@ -96,10 +96,12 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// Appends the ends of the matches and of the unmatched stretches of `text`.
     ///
     /// ICU's engine backtracks, so some patterns take exponential time on some text (`(a|aa)*c` on a run of a's,
-    /// which Rust's regex and so tiktoken match in linear time). Each search for the next match may take
-    /// `stepBudget(forBytes:)` steps, far more than any pattern that runs in linear time needs; a pattern that
-    /// takes more, or any other failure of ICU's matcher, ends the process through
-    /// `PreTokenizationFailure.fail` with the byte offset where the match started, rather than make up pieces.
+    /// which Rust's regex and so tiktoken match in linear time). While a search for the next match tries one start,
+    /// it may take `stepsAtOnePlace` steps plus `stepsPerByte` for each byte from there to the end of the text: far
+    /// more than a pattern whose backtracking is bounded needs (`[a-z]{1,60}[0-9]` on megabytes of letters), or a
+    /// long match that runs in linear time. A search that takes more, or any other failure of ICU's matcher, ends
+    /// the process through `PreTokenizationFailure.fail` with the byte offset where it was stuck, rather than make
+    /// up pieces.
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let n = text.count
@@ -118,9 +120,22 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             _ = cicu_utext_close(ut)
         }
         cicu_uregex_setUText(re, ut, &status)
-        cicu_uregex_setTimeLimit(re, Self.timeLimit(forBytes: n), &status)
+        let budget = UnsafeMutablePointer<cicu_step_budget>.allocate(capacity: 1)
+        budget.initialize(to: cicu_step_budget(text_length: Int64(n), last_index: 0, seen_index: -1, move_ticks: 0,
+                                               base_ticks: Int64(Self.stepsAtOnePlace / 10_000),
+                                               steps_per_byte: Int64(Self.stepsPerByte), stopped: 0))
+        cicu_uregex_setStepBudget(re, budget, &status)
+        defer {
+            var st = U_ZERO_ERROR
+            cicu_uregex_setStepBudget(re, nil, &st)
+            budget.deallocate()
+        }
         var prev = 0
-        while status.rawValue <= U_ZERO_ERROR.rawValue, cicu_uregex_findNext(re, &status) != 0 {
+        while status.rawValue <= U_ZERO_ERROR.rawValue {
+            // The search resumes after the last match (a little later after an empty one).
+            budget.pointee.last_index = Int64(prev)
+            budget.pointee.seen_index = -1
+            guard cicu_uregex_findNext(re, &status) != 0 else { break }
             // Native indexes of a UTF-8 UText are byte offsets. Clamping only matters if ICU ever reported an
             // index inside a piece already emitted, which would break the tiling.
             let s = min(max(Int(cicu_uregex_start64(re, 0, &status)), prev), n)
@@ -132,27 +147,26 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             prev = e
         }
         if status.rawValue > U_ZERO_ERROR.rawValue {
-            let excerpt = String(decoding: UnsafeBufferPointer(rebasing: text[prev..<min(n, prev + 24)]), as: UTF8.self)
-            let why = status == U_REGEX_TIME_OUT
-                ? "takes too long (ICU's backtracking engine stopped it after \(Self.stepBudget(forBytes: n) / 1_000_000) million steps)"
+            // Where the search was stuck, when the budget stopped it; else where it started.
+            let at = budget.pointee.stopped != 0 ? min(max(Int(budget.pointee.last_index), prev), n) : prev
+            let excerpt = String(decoding: UnsafeBufferPointer(rebasing: text[at..<min(n, at + 24)]), as: UTF8.self)
+            let why = budget.pointee.stopped != 0
+                ? "takes too long (ICU's backtracking engine stopped it after \(Self.stepsAtOnePlace / 1_000_000) million steps at one place)"
                 : "fails in ICU (\(String(cString: cicu_errorName(status))))"
-            PreTokenizationFailure.fail("matching the pattern \(pattern.debugDescription) \(why) at byte \(prev) of a "
+            PreTokenizationFailure.fail("matching the pattern \(pattern.debugDescription) \(why) at byte \(at) of a "
                                         + "\(n)-byte text, at \(excerpt.debugDescription)")
         }
         if prev < n { ends.append(n) }
     }
 
-    /// Steps of ICU's matcher one search for a match may take in a text of `bytes` bytes: 5 x 10^7 plus 64 a byte.
-    /// A pattern that runs in linear time takes a few steps a byte; one that backtracks exponentially passes that
-    /// within a few dozen bytes (`(a|aa)*c` on 40 a's) and stops after about a second instead of running for hours.
-    /// (In a text of many megabytes it still takes a while: the budget grows with the text, so that no linear
-    /// search is ever stopped.)
-    public static func stepBudget(forBytes bytes: Int) -> Int { 50_000_000 + 64 * bytes }
-
-    /// `stepBudget` in the units of `uregex_setTimeLimit`: ICU counts time in ticks of 10,000 steps.
-    static func timeLimit(forBytes bytes: Int) -> Int32 {
-        Int32(clamping: stepBudget(forBytes: bytes) / 10_000)
-    }
+    /// Steps of ICU's matcher a search may take at one start, besides `stepsPerByte`: a pattern that backtracks
+    /// exponentially passes that within a few dozen bytes (`(a|aa)*c` on 40 a's) and is stopped after about a
+    /// second on short text instead of running for hours.
+    public static let stepsAtOnePlace = 50_000_000
+    /// Steps a search may take at one start for each byte from there to the end of the text, for a long match
+    /// (a pattern that runs in linear time takes a few steps a byte). On long text a stuck search therefore runs
+    /// longer before it is stopped: about 1.6 us a byte on this machine.
+    public static let stepsPerByte = 64
 
     private func checkOut() -> OpaquePointer? {
         pthread_mutex_lock(lock)

@@ -268,7 +268,11 @@ public final class AtomicFileWriter {
     static func destination(of given: String) throws -> Destination {
         var current = given
         for _ in 0..<40 {
-            if let n = descriptorNumber(named: current) { return .descriptor(n) }
+            let absolute = lexicallyAbsolute(current)
+            if let n = descriptorNumber(named: absolute) { return .descriptor(n) }
+            // Links under /proc (another process's descriptors, `/proc/PID/cwd`) are the kernel's to follow: their
+            // text ("pipe:[123]") is no path.
+            if absolute.hasPrefix("/proc/") { return .path(current) }
             var st = stat()
             guard lstat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return .path(current) }
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -280,6 +284,35 @@ public final class AtomicFileWriter {
             current = target.hasPrefix("/") ? target : split(current).dir + "/" + target
         }
         throw TokIOError.fromErrno(ELOOP, name: given, reading: false)
+    }
+
+    /// Whether output to `path` could not be a file of its own: one of the process's descriptors named by path, or
+    /// an existing device, FIFO or socket (for `tok train -o`, whose path is a prefix of several file names).
+    public static func namesDescriptorOrDevice(_ path: String) -> Bool {
+        if case .descriptor? = try? destination(of: path) { return true }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
+    /// `path` made absolute (against the working directory) with its "." and ".." components taken out by name,
+    /// so that `/dev/./fd/1`, `../../proc/self/fd/1` or `1` inside `/dev/fd` are recognised as descriptor names.
+    /// (By name only: a ".." after a symbolic link to a directory is not where the kernel would go, which matters
+    /// only for paths that would then look like a descriptor's name.)
+    static func lexicallyAbsolute(_ path: String) -> String {
+        var full = path
+        if !path.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            full = String(cString: cwd) + "/" + path
+            free(cwd)
+        }
+        var parts: [Substring] = []
+        for c in full.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." { _ = parts.popLast(); continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// The descriptor that `path` names in this process: `/dev/stdin`, `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,

@@ -77,6 +77,9 @@ struct Train: ParsableCommand {
         if prefix.isEmpty || prefix.hasSuffix("/") {
             throw ValidationError("-o needs a path prefix that names files, such as \(prefix.isEmpty ? "" : prefix)vocab (it gets .tiktoken, .json, ... appended), not \(JSONValue.quote(output))")
         }
+        if AtomicFileWriter.namesDescriptorOrDevice(prefix) {
+            throw ValidationError("-o needs a path prefix that names files (it gets .tiktoken, .json, ... appended), not a device or descriptor: \(JSONValue.quote(output))")
+        }
     }
 
     func run() throws {
@@ -91,7 +94,9 @@ struct Train: ParsableCommand {
             }
             if outputFormats.contains(.merges) && (corpus.pretokenizer == .icuWords || StandardPattern(pattern: pattern) == nil
                                              || corpus.normalize != "none") {
-                reporter.warning("train", "vocab.json and merges.txt cannot record the pattern, pre-tokenizer or normalizer; the sidecar and tokenizer.json do")
+                reporter.warning("train", corpus.pretokenizer == .icuWords
+                    ? "vocab.json and merges.txt cannot record the icu-words pre-tokenizer; the sidecar does (tokenizer.json cannot express it)"
+                    : "vocab.json and merges.txt cannot record the pattern, pre-tokenizer or normalizer; the sidecar and tokenizer.json do")
             }
             var table: PieceCounts
             if counts.isEmpty {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -538,6 +539,22 @@ def test_output_to_a_descriptor_name_writes_through_it(tok, workdir):
     cp = subprocess.run(f"{{ echo header; {tok.binary} encode -o /dev/stdout; echo footer; }}", shell=True,
                         input=b"hello", capture_output=True, timeout=60)
     assert cp.stdout == b"header\n" + ids + b"footer\n"
+    # Spelled otherwise: through "." and "..", a relative link, a name relative to /dev/fd.
+    relative = workdir / "to-fd1"
+    if relative.is_symlink():
+        relative.unlink()
+    relative.symlink_to("../" * len(workdir.parts) + "proc/self/fd/1")
+    for name, cwd in [("/dev/./fd/1", None), ("/dev/../proc/self/fd/1", None), (str(relative), None), ("1", "/dev/fd")]:
+        cp = subprocess.run(f"echo header; {tok.binary} encode -o {name}", shell=True, cwd=cwd, input=b"hello",
+                            capture_output=True, timeout=60)
+        assert cp.returncode == 0 and cp.stdout == b"header\n" + ids, (name, cp.stderr)
+    # tok train writes several files named by its -o prefix: a descriptor or device is no prefix.
+    corpus = workdir / "prefix-corpus.txt"
+    corpus.write_text("hello world\n")
+    for name in ("/dev/stdout", "/dev/null", "/dev/fd/1"):
+        cp = run(tok, ["train", "-q", "-o", name, corpus, "--vocab-size", "300"])
+        assert cp.returncode == 64 and b"not a device or descriptor" in cp.stderr, (name, cp.stderr)
+    assert not list(peers.Path("/dev").glob("null.*")) and not list(peers.Path("/dev").glob("stdout.*"))
 
 
 def test_output_through_a_dangling_link_is_atomic(tok, workdir):
@@ -564,8 +581,15 @@ def test_catastrophic_user_pattern_stops_with_an_error(tok, workdir):
                         capture_output=True, timeout=60)
     one_line_error(cp, "(a|aa)*c", "takes too long", "at byte 0")
     assert not out.exists() and [p for p in workdir.iterdir() if p.name.startswith(".catastrophic")] == []
-    # A linear pattern over one long match is never stopped.
+    # Stuck after a long stretch it got through quickly: stopped as soon, at the byte where it is stuck.
+    cp = run(tok, ["encode", "--count", "--pattern", "(a|aa)*c"], b"xyz " * 100_000 + b"a" * 60)
+    one_line_error(cp, "at byte 400000")
+    # Never stopped: a linear pattern over one long match, and bounded backtracking on every start of a long text
+    # without a match (it was stopped at 3 MB when the budget was per search).
     cp = run(tok, ["encode", "--count", "--pattern", r"\p{L}+"], b"a" * 5_000_000)
+    assert cp.returncode == 0, cp.stderr
+    letters = bytes(random.Random(2).choice(b"abcdefghij") for _ in range(3_000_000))
+    cp = run(tok, ["encode", "--count", "--pattern", "[a-z]{1,60}[0-9]"], letters)
     assert cp.returncode == 0, cp.stderr
 
 
