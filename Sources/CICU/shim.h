@@ -62,9 +62,10 @@ static UBool U_CALLCONV cicu_step_budget_tick(const void *context, int32_t ticks
     return 0;
 }
 
+/* Installs `b`, which must outlive `re`. */
 CICU_INLINE void cicu_uregex_setStepBudget(URegularExpression *re, cicu_step_budget *b, UErrorCode *st) {
-    uregex_setMatchCallback(re, b ? cicu_step_budget_tick : NULL, b, st);
-    uregex_setFindProgressCallback(re, b ? cicu_step_budget_progress : NULL, b, st);
+    uregex_setMatchCallback(re, cicu_step_budget_tick, b, st);
+    uregex_setFindProgressCallback(re, cicu_step_budget_progress, b, st);
 }
 
 /* UText over UTF-8 (native indexes are UTF-8 byte offsets) */

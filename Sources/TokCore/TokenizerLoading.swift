@@ -24,10 +24,9 @@ extension Tokenizer {
         case nil:
             let known = shippedNames.joined(separator: ", ")
             if shippedNames.contains(name) {
-                // o200k_harmony is a sidecar over o200k_base's ranks: no file of its own name ends in .tiktoken.
-                let files = name == "o200k_harmony" ? "o200k_harmony.json and o200k_base.tiktoken" : "\(name).tiktoken"
+                // Some shipped names (o200k_harmony) are a sidecar over another's ranks, with no .tiktoken of their own.
                 let searched = vocabularySearchPath.joined(separator: ", ")
-                throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found in \(searched); set TOK_VOCABULARIES to the directory holding \(files)")
+                throw VocabularyError(file: name, line: nil, reason: "shipped vocabulary not found in \(searched); set TOK_VOCABULARIES to the directory holding \(name).tiktoken, or \(name).json and the ranks file it names")
             }
             throw VocabularyError(file: name, line: nil, reason: "unknown tokenizer name (shipped: \(known); load(contentsOf:) reads a .tiktoken file)")
         }

@@ -58,7 +58,7 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     private let compiled: OpaquePointer
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
     // Guarded by `lock`.
-    private var idle: [OpaquePointer] = []
+    private var idle: [Matcher] = []
     private static let maxIdle = 64
 
     /// Compiles `pattern`; throws `ICURegexError` if ICU rejects it.
@@ -87,7 +87,7 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     }
 
     deinit {
-        for re in idle { cicu_uregex_close(re) }
+        idle.removeAll()   // close the clones before the expression they were cloned from
         cicu_uregex_close(compiled)
         pthread_mutex_destroy(lock)
         lock.deallocate()
@@ -105,11 +105,14 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let n = text.count
-        guard let re = checkOut() else {
+        guard let matcher = checkOut() else {
             ends.append(n)
             return
         }
-        defer { checkIn(re) }
+        defer { checkIn(matcher) }
+        let re = matcher.re, budget = matcher.budget
+        budget.pointee.text_length = Int64(n)
+        budget.pointee.stopped = 0
         var status = U_ZERO_ERROR
         let ut = base.withMemoryRebound(to: CChar.self, capacity: n) { cicu_utext_openUTF8(nil, $0, Int64(n), &status) }
         defer {
@@ -120,16 +123,6 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             _ = cicu_utext_close(ut)
         }
         cicu_uregex_setUText(re, ut, &status)
-        let budget = UnsafeMutablePointer<cicu_step_budget>.allocate(capacity: 1)
-        budget.initialize(to: cicu_step_budget(text_length: Int64(n), last_index: 0, seen_index: -1, move_ticks: 0,
-                                               base_ticks: Int64(Self.stepsAtOnePlace / 10_000),
-                                               steps_per_byte: Int64(Self.stepsPerByte), stopped: 0))
-        cicu_uregex_setStepBudget(re, budget, &status)
-        defer {
-            var st = U_ZERO_ERROR
-            cicu_uregex_setStepBudget(re, nil, &st)
-            budget.deallocate()
-        }
         var prev = 0
         while status.rawValue <= U_ZERO_ERROR.rawValue {
             // The search resumes after the last match (a little later after an empty one).
@@ -168,25 +161,42 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// longer before it is stopped: about 1.6 us a byte on this machine.
     public static let stepsPerByte = 64
 
-    private func checkOut() -> OpaquePointer? {
-        pthread_mutex_lock(lock)
-        let re = idle.popLast()
-        pthread_mutex_unlock(lock)
-        if let re { return re }
-        var status = U_ZERO_ERROR
-        guard let clone = cicu_uregex_clone(compiled, &status), status.rawValue <= U_ZERO_ERROR.rawValue else { return nil }
-        // No limit on the backtracking stack: a limit would make matching fail on long inputs, and failing
-        // cannot be reported through `split`.
-        cicu_uregex_setStackLimit(clone, 0, &status)
-        return clone
+    /// A clone of the compiled expression with the step budget its callbacks read, installed once.
+    private final class Matcher {
+        let re: OpaquePointer
+        let budget: UnsafeMutablePointer<cicu_step_budget>
+
+        init?(cloning compiled: OpaquePointer) {
+            var status = U_ZERO_ERROR
+            guard let re = cicu_uregex_clone(compiled, &status), status.rawValue <= U_ZERO_ERROR.rawValue else { return nil }
+            self.re = re
+            budget = .allocate(capacity: 1)
+            budget.initialize(to: cicu_step_budget(text_length: 0, last_index: 0, seen_index: -1, move_ticks: 0,
+                                                   base_ticks: Int64(ICURegexPreTokenizer.stepsAtOnePlace / 10_000),
+                                                   steps_per_byte: Int64(ICURegexPreTokenizer.stepsPerByte), stopped: 0))
+            // No limit on the backtracking stack: a limit would make matching fail on long inputs that a pattern
+            // matches in linear time; the step budget stops the patterns that never finish.
+            cicu_uregex_setStackLimit(re, 0, &status)
+            cicu_uregex_setStepBudget(re, budget, &status)
+        }
+
+        deinit {
+            cicu_uregex_close(re)
+            budget.deallocate()
+        }
     }
 
-    private func checkIn(_ re: OpaquePointer) {
+    private func checkOut() -> Matcher? {
         pthread_mutex_lock(lock)
-        let keep = idle.count < Self.maxIdle
-        if keep { idle.append(re) }
+        let m = idle.popLast()
         pthread_mutex_unlock(lock)
-        if !keep { cicu_uregex_close(re) }
+        return m ?? Matcher(cloning: compiled)
+    }
+
+    private func checkIn(_ m: Matcher) {
+        pthread_mutex_lock(lock)
+        if idle.count < Self.maxIdle { idle.append(m) }
+        pthread_mutex_unlock(lock)
     }
 
     // MARK: Pattern rewriting

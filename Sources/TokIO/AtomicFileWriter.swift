@@ -40,8 +40,7 @@ public final class AtomicFileWriter {
     /// Throws `TokIOError` naming `path` when the directory does not exist or is not writable.
     public init(path given: String) throws {
         var path = given
-        var direct = false
-        var st = stat()
+        var directFD: Int32? = nil
         switch try Self.destination(of: given) {
         case .descriptor(let n):
             // `-o /dev/stdout` when standard output is a file: writing through the descriptor keeps what the
@@ -49,30 +48,28 @@ public final class AtomicFileWriter {
             // the file the link resolves to would replace it, and reopening it would truncate it.
             let fd = fcntl(n, F_DUPFD_CLOEXEC, 0)
             guard fd >= 0 else { throw TokIOError.fromErrno(errno, name: given, reading: false) }
-            self.path = given
-            self.direct = true
-            self.fd = fd
-            temporaryPath = given
-            writer = OutputWriter(fileDescriptor: fd, name: given)
-            return
+            directFD = fd
         case .path(let resolved):
             // The end of a chain of symbolic links, existing or not: its file is replaced (or created) atomically,
             // and the links keep pointing at it.
             path = resolved
-        }
-        if stat(path, &st) == 0 {
-            // A directory cannot be replaced by the file: say so now (renaming onto "." failed with EBUSY).
-            if (st.st_mode & S_IFMT) == S_IFDIR { throw TokIOError.fromErrno(EISDIR, name: given, reading: false) }
-            if (st.st_mode & S_IFMT) != S_IFREG { direct = true }
+            var st = stat()
+            if stat(path, &st) == 0 {
+                // A directory cannot be replaced by the file: say so now (renaming onto "." failed with EBUSY).
+                if (st.st_mode & S_IFMT) == S_IFDIR { throw TokIOError.fromErrno(EISDIR, name: given, reading: false) }
+                if (st.st_mode & S_IFMT) != S_IFREG {
+                    var fd: Int32
+                    repeat {
+                        fd = open(given, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+                    } while fd < 0 && errno == EINTR
+                    guard fd >= 0 else { throw TokIOError.fromErrno(errno, name: given, reading: false) }
+                    directFD = fd
+                }
+            }
         }
         self.path = path
-        self.direct = direct
-        if direct {
-            var fd: Int32
-            repeat {
-                fd = open(given, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-            } while fd < 0 && errno == EINTR
-            guard fd >= 0 else { throw TokIOError.fromErrno(errno, name: given, reading: false) }
+        self.direct = directFD != nil
+        if let fd = directFD {
             self.fd = fd
             temporaryPath = given
             writer = OutputWriter(fileDescriptor: fd, name: given)
@@ -103,6 +100,7 @@ public final class AtomicFileWriter {
         writer = OutputWriter(fileDescriptor: fd, name: path)
         signalCleanupSlot = SignalCleanup.register(tmp)
         // Keep the permissions of the file being replaced.
+        var st = stat()
         if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
             _ = fchmod(fd, st.st_mode & 0o7777)
         }

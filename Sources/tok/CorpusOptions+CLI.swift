@@ -52,25 +52,29 @@ struct CorpusArguments: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let sample, !(sample > 0 && sample <= 1) { throw ValidationError("--sample must be in (0, 1]") }
         if let m = maxBytes, Self.parseSize(m) == nil {
-            let digits = m.last.map { "KkMmGg".contains($0) } == true ? String(m.dropLast()) : m
-            throw ValidationError(Int(m) == 0 ? "--max-bytes must be at least 1"
-                : !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && Int(digits).map({ $0 > 0 }) != false
-                    ? "--max-bytes \(m) is too large (at most \(Int.max) bytes)"
-                    : "--max-bytes: expected a positive number with an optional K, M or G suffix")
+            // Well-formed but not a positive Int: zero, or too large for one.
+            let digits = Self.sizeParts(m).digits
+            let wellFormed = !digits.isEmpty && digits.allSatisfy { $0 >= "0" && $0 <= "9" }
+            throw ValidationError(!wellFormed ? "--max-bytes: expected a positive number with an optional K, M or G suffix"
+                : digits.allSatisfy { $0 == "0" } ? "--max-bytes must be at least 1"
+                : "--max-bytes \(m) is too large (at most \(Int.max) bytes)")
         }
         if !["none", "nfc", "nfkc"].contains(normalize) { throw ValidationError("--normalize must be none, nfc or nfkc") }
         try TokenizerOptions.checkPatternName(pattern)
     }
 
-    static func parseSize(_ s: String) -> Int? {
-        var digits = Substring(s)
-        var scale = 1
+    /// A size such as `64M` split into its number and the multiplier of its suffix.
+    static func sizeParts(_ s: String) -> (digits: Substring, scale: Int) {
         switch s.last {
-        case "K", "k": scale = 1_000; digits = digits.dropLast()
-        case "M", "m": scale = 1_000_000; digits = digits.dropLast()
-        case "G", "g": scale = 1_000_000_000; digits = digits.dropLast()
-        default: break
+        case "K", "k": return (s.dropLast(), 1_000)
+        case "M", "m": return (s.dropLast(), 1_000_000)
+        case "G", "g": return (s.dropLast(), 1_000_000_000)
+        default: return (Substring(s), 1)
         }
+    }
+
+    static func parseSize(_ s: String) -> Int? {
+        let (digits, scale) = sizeParts(s)
         guard let n = Int(digits), n > 0 else { return nil }
         let (r, o) = n.multipliedReportingOverflow(by: scale)
         return o ? nil : r
