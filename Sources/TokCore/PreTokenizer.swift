@@ -53,7 +53,8 @@ extension TextNormalizer {
 }
 
 /// What happens when a pre-tokenizer cannot split a text at all: a user's regular expression that backtracks
-/// without end (`(a|aa)*c` on a run of a's), which ICU's engine gives up on after a bounded number of steps.
+/// without end (`(a|aa)*c` on a run of a's), which ICU's engine gives up on after a bounded number of steps, or ICU
+/// failing to allocate a matcher or iterator.
 /// `PreTokenizer.split` has no way to fail, and pieces made up after a failure would be wrong ids, so the failure
 /// ends the process: through `handler` when one is set (the CLI prints one line, removes its temporary files and
 /// exits with status 1), else through `fatalError`.

@@ -105,10 +105,8 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let n = text.count
-        guard let matcher = checkOut() else {
-            ends.append(n)
-            return
-        }
+        // Only under memory exhaustion; one made-up piece would tile the text but give other ids.
+        guard let matcher = checkOut() else { PreTokenizationFailure.fail("ICU cannot clone the pattern \(pattern.debugDescription)") }
         defer { checkIn(matcher) }
         let re = matcher.re, budget = matcher.budget
         budget.pointee.text_length = Int64(n)

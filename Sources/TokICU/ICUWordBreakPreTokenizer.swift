@@ -407,11 +407,8 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     private func forEachICUPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool,
                                  _ body: (Int, Int32) -> Void) {
         guard let base = text.baseAddress, text.count > 0 else { return }
-        guard var entry = checkOut() else {
-            // Only under memory exhaustion; one piece still tiles the text.
-            body(text.count, 0)
-            return
-        }
+        // Only under memory exhaustion; one made-up piece would tile the text but give other ids.
+        guard var entry = checkOut() else { PreTokenizationFailure.fail("ICU cannot open a word break iterator") }
         defer { checkIn(entry) }
         var windowStart = 0
         while windowStart < text.count {
@@ -424,6 +421,11 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         }
     }
 
+    /// ICU could not take a text (only under memory exhaustion): pieces made up here would give other ids.
+    private static func failure(_ status: UErrorCode) -> Never {
+        PreTokenizationFailure.fail("ICU's word break iterator fails (\(String(cString: cicu_errorName(status))))")
+    }
+
     /// Runs the iterator over one window of at most `maximumWindow` bytes.
     private static func iterateWindow(_ entry: inout (iterator: OpaquePointer, text: OpaquePointer?),
                                _ start: UnsafePointer<UInt8>, _ count: Int, ruleStatus wanted: (Int, Int) -> Bool,
@@ -432,17 +434,11 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         let chars = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
         let reuse = entry.text.map { UnsafeMutablePointer<UText>($0) }
         guard let ut = cicu_utext_openUTF8(reuse, chars, Int64(count), &status), status.rawValue <= U_ZERO_ERROR.rawValue
-        else {
-            body(count, 0)
-            return
-        }
+        else { failure(status) }
         entry.text = OpaquePointer(ut)
         let bi = entry.iterator
         cicu_ubrk_setUText(bi, ut, &status)
-        guard status.rawValue <= U_ZERO_ERROR.rawValue else {
-            body(count, 0)
-            return
-        }
+        guard status.rawValue <= U_ZERO_ERROR.rawValue else { failure(status) }
         var previous = 0
         _ = cicu_ubrk_first(bi)
         while true {
