@@ -48,9 +48,10 @@ public enum JSONValue: Equatable, Sendable {
         return try r.get()
     }
 
-    /// `s` as a JSON string literal, quotes included. Non-ASCII characters are written as UTF-8, except the
-    /// line breaks U+0085, U+2028 and U+2029: JSON allows them raw, but readers that split JSON Lines by Unicode
-    /// line breaks (Python's `str.splitlines`, JavaScript before ES2019) would cut a record in two.
+    /// `s` as a JSON string literal, quotes included. Non-ASCII characters are written as UTF-8, except the C1
+    /// controls (U+0085, a line break, among them) and the line breaks U+2028 and U+2029: JSON allows them raw, but
+    /// readers that split JSON Lines by Unicode line breaks (Python's `str.splitlines`, JavaScript before ES2019)
+    /// would cut a record in two, and a terminal acts on C1 controls.
     public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -61,7 +62,7 @@ public enum JSONValue: Equatable, Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029 {
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {

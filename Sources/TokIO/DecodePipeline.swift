@@ -123,7 +123,7 @@ public struct DecodePipeline {
                         lineHasContent = false
                     }
                 } else {
-                    throw fail("expected a decimal token id, found byte 0x\(String(c, radix: 16))")
+                    throw fail("expected a decimal token id, found byte 0x\(c < 16 ? "0" : "")\(String(c, radix: 16))")
                 }
             }
             if out.count >= 1 << 16 || (n < buf.count && !out.isEmpty) {

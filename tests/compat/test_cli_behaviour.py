@@ -237,6 +237,20 @@ def test_jsonl_records_survive_unicode_line_splitting(tok):
         assert [r["tokens"] for r in rows] == [[enc.decode_single_token_bytes(i).decode("utf-8", "replace") for i in r["ids"]] for r in rows]
 
 
+def test_jsonl_escapes_every_control_character(tok):
+    """C0, DEL and C1 controls in token strings are written as escapes (a terminal acts on raw C1 controls such as
+    U+009B, CSI), and the escapes read back as the same strings."""
+    text = "".join(chr(c) + "x" for c in list(range(0x20)) + list(range(0x7F, 0xA0))) + " \u0080\u0080 \u009b[2J"
+    for name in ("cl100k_base", "o200k_base"):
+        enc = peers.encoding(name)
+        out = peers.ok(run(tok, ["encode", "-t", name, "--format", "jsonl"], text.encode()), "jsonl").decode()
+        assert out.endswith("\n") and out.count("\n") == 1
+        assert not any(chr(c) in out[:-1] for c in list(range(0x20)) + list(range(0x7F, 0xA0)))
+        row = json.loads(out)
+        assert row["ids"] == enc.encode_ordinary(text)
+        assert row["tokens"] == [enc.decode_single_token_bytes(i).decode("utf-8", "replace") for i in row["ids"]]
+
+
 def test_count_names_files_and_total(tok, workdir):
     a, b = workdir / "a.txt", workdir / "b.txt"
     a.write_text("one two three")
@@ -656,6 +670,11 @@ def test_decode_names_the_line_of_an_unfinished_character(tok):
     ids = next(i for i in (enc.encode(c) for c in "龘𝕏ꙮ🜁") if len(i) >= 2)  # a character split across tokens
     text = (" ".join(map(str, ids[:-1])) + "\n\n").encode()
     one_line_error(run(tok, ["decode"], text), f"line 1, id {len(ids) - 1} of the line", "middle of a UTF-8 character")
+
+
+def test_decode_names_a_stray_byte_in_two_hex_digits(tok):
+    for raw, shown in ((b"9906\f1917", "0x0c"), (b"9906 \x00", "0x00"), (b"9906;", "0x3b")):
+        one_line_error(run(tok, ["decode"], raw), f"found byte {shown}")
 
 
 def test_decode_keeps_up_with_a_slow_stream(tok):
