@@ -48,11 +48,11 @@ PEERS = ["tiktoken", "hf-tokenizers", "gigatoken", "fastokens", "quicktok"]
 # pattern: each peer runs in its fastest set-up.
 FASTOKENS_ENCODINGS = ("cl100k_base",)
 
-# Oniguruma (HF) reads `{1,3}+` as "one or more", not possessive, so HF gets the
-# older non-possessive cl100k form (identical ids on our corpora; see
-# shared/vocab/README.md). o200k's pat_str has no possessive quantifiers.
+# Oniguruma (HF) reads `{1,3}+` as "one or more", not possessive, and `$` as the end of any line, so HF gets the
+# older non-possessive cl100k form with `\s+\z` for cl100k's `\s++$` (the form `tok train` writes into
+# tokenizer.json: StandardPattern.oniguramaPatternString). o200k's pat_str has no possessive quantifiers.
 HF_PATTERNS = {
-    "cl100k_base": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+    "cl100k_base": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+\z|\s*[\r\n]+|\s+(?!\S)|\s+""",
 }
 QUICKTOK_SCANNERS = {"cl100k_base": "cl100k", "o200k_base": "o200k", "llama3": "llama3"}
 

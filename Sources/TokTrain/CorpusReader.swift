@@ -295,8 +295,11 @@ public final class CorpusReader {
                 if body.isEmpty { continue }
                 jsonlRecords += 1
                 doc.removeAll(keepingCapacity: true)
+                let surrogates: JSONString.LoneSurrogates = options.invalidUTF8 == .replace ? .replace : .reject
                 let result = body.withUnsafeBufferPointer { b in
-                    Result { () throws(JSONLField.Failure) -> Bool in try JSONLField.extract(b, field: field, into: &doc) }
+                    Result { () throws(JSONLField.Failure) -> Bool in
+                        try JSONLField.extract(b, field: field, into: &doc, loneSurrogates: surrogates)
+                    }
                 }
                 let found: Bool
                 switch result {

@@ -14,8 +14,10 @@ public enum JSONLField {
     /// Appends the decoded UTF-8 of the top-level string member `field` of the object in `line` to `out` and
     /// returns true; returns false when the object has no such member or its value is `null`. A member given twice
     /// takes its last value, as Python's `json` and JavaScript's `JSON.parse` do.
-    /// Throws for malformed JSON, a line that is not an object, or a member that is neither a string nor null.
-    public static func extract(_ line: UnsafeBufferPointer<UInt8>, field: [UInt8], into out: inout [UInt8]) throws(Failure) -> Bool {
+    /// Throws for malformed JSON, a line that is not an object, or a member that is neither a string nor null;
+    /// a lone surrogate escape in the field's value, which is not UTF-8, as `loneSurrogates` says.
+    public static func extract(_ line: UnsafeBufferPointer<UInt8>, field: [UInt8], into out: inout [UInt8],
+                               loneSurrogates: JSONString.LoneSurrogates = .reject) throws(Failure) -> Bool {
         var r = Reader(b: line)
         r.skipSpace()
         guard r.peek() == UInt8(ascii: "{") else { throw r.fail("expected a JSON object") }
@@ -52,7 +54,7 @@ public enum JSONLField {
                 wrongType = nil
                 switch r.peek() {
                 case UInt8(ascii: "\""):
-                    try r.string(into: &out)
+                    try r.string(into: &out, loneSurrogates: loneSurrogates)
                     found = true
                 case UInt8(ascii: "n"):
                     try r.skipValue()

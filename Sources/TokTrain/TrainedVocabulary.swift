@@ -127,11 +127,8 @@ public struct TrainedVocabulary: Sendable {
         return ids
     }
 
-    /// The regex for HF `tokenizers` (Oniguruma): cl100k's possessive `\p{N}{1,3}+` means "one or more" there and
-    /// its `$` means end of line, so cl100k gets its earlier, non-possessive form.
-    var hfPattern: String {
-        pattern == StandardPattern.cl100k.patternString ? StandardPattern.llama3.patternString : pattern
-    }
+    /// The regex for HF `tokenizers` (Oniguruma): a standard pattern in the form that splits the same there.
+    var hfPattern: String { StandardPattern(pattern: pattern)?.oniguramaPatternString ?? pattern }
 
     private func hfString(_ id: UInt32) -> String { ByteLevelAlphabet.encode(tokens[Int(id)]) }
 
@@ -186,6 +183,17 @@ public struct TrainedVocabulary: Sendable {
         }
         s += "\n}\n"
         return Array(s.utf8)
+    }
+
+    /// The first line of `mergesTextFile` (1-based) that HF's reader skips as a header because it starts with
+    /// `#version` (a merge whose left token does), and how many such lines there are; nil if none.
+    public func mergesHFSkips(_ merges: [(left: UInt32, right: UInt32)]) -> (line: Int, count: Int)? {
+        var first: Int? = nil, count = 0
+        for (k, m) in merges.enumerated() where hfString(m.left).hasPrefix("#version") {
+            if first == nil { first = k + 2 }
+            count += 1
+        }
+        return first.map { ($0, count) }
     }
 
     /// GPT-2 style `merges.txt`: a version line, then `left right` per merge (`rankMerges()`), in rank order.

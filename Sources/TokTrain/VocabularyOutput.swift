@@ -39,9 +39,11 @@ public enum VocabularyOutput {
     }
 
     /// Writes the files; returns their paths. Throws before renaming anything if any file fails, or if a format
-    /// cannot express the vocabulary (HF files for an `icu-words` vocabulary).
+    /// cannot express the vocabulary (HF files for an `icu-words` vocabulary). `warn` hears of files that a peer
+    /// reads differently from what they say.
     @discardableResult
-    public static func write(_ v: TrainedVocabulary, prefix: String, formats: [VocabularyFormat]) throws -> [String] {
+    public static func write(_ v: TrainedVocabulary, prefix: String, formats: [VocabularyFormat],
+                             warn: (String) -> Void = { _ in }) throws -> [String] {
         var files: [(String, [UInt8])] = []
         // The merges both HF formats list, worked out once.
         var merges: [(left: UInt32, right: UInt32)]? = nil
@@ -66,6 +68,11 @@ public enum VocabularyOutput {
             case .merges:
                 files.append((prefix + ".vocab.json", v.vocabJSONFile()))
                 files.append((prefix + ".merges.txt", v.mergesTextFile(merges: try rankMerges())))
+                if let skipped = v.mergesHFSkips(try rankMerges()) {
+                    warn("merges.txt line \(skipped.line) starts with \"#version\", which HF reads as a header and skips "
+                         + "(\(skipped.count) such line\(skipped.count == 1 ? "" : "s")): HF's vocab.json + merges.txt then "
+                         + "give other ids; tokenizer.json does not have this problem")
+                }
             }
         }
         var writers: [AtomicFileWriter] = []

@@ -30,7 +30,7 @@ struct CorpusArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Unicode normalization of the text before pre-tokenization: none, nfc, nfkc.", valueName: "form"))
     var normalize: String = "none"
 
-    @Option(name: .customLong("invalid-utf8"), help: ArgumentHelp("Input that is not UTF-8: error (report file and byte offset), replace (U+FFFD).", valueName: "policy"))
+    @Option(name: .customLong("invalid-utf8"), help: ArgumentHelp("Input that is not UTF-8: error (report file and byte offset), replace (U+FFFD; also for a lone surrogate escape in JSONL).", valueName: "policy"))
     var invalidUTF8: CorpusOptions.InvalidUTF8 = .error
 
     @Option(help: ArgumentHelp("Pre-tokenization regex (ICU syntax), or one of gpt2, cl100k, o200k, llama3.", valueName: "regex"))

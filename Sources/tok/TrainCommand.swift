@@ -125,7 +125,8 @@ struct Train: ParsableCommand {
                 trainer: trainer, specialTokens: specials, pattern: pattern,
                 preTokenizer: corpus.pretokenizer == .icuWords ? "icu-words" : nil,
                 normalization: corpus.normalize == "none" ? nil : corpus.normalize)
-            let written = try VocabularyOutput.write(vocabulary, prefix: VocabularyOutput.prefix(forOutput: output), formats: outputFormats)
+            let written = try VocabularyOutput.write(vocabulary, prefix: VocabularyOutput.prefix(forOutput: output), formats: outputFormats,
+                                                     warn: { reporter.warning("train", $0) })
             var note = ""
             if trainer.tokenCount < target {
                 note = " (no pair occurs --min-frequency \(minFrequency) times any more: \(trainer.tokenCount) of \(target) ordinary tokens)"

@@ -563,3 +563,62 @@ def test_output_named_like_a_written_file_is_its_prefix(tok, workdir):
     assert peers.ok(tok.run(["decode", "-t", d / "my.tiktoken"], out), "decode") == b"plain text\n"
     train(tok, [src], d / "x.tokenizer.json", "--vocab-size", 270, "--formats", "hf")
     assert (d / "x.tokenizer.json").is_file() and not (d / "x.tokenizer.json.tokenizer.json").exists()
+
+
+def test_cl100k_tokenizer_json_keeps_white_space_at_the_end_of_a_text(tok, workdir):
+    """cl100k's `\\s++$` makes white space that ends a text one piece ("\\n  " after a line break); its HF form had
+    left that branch out (Llama 3's pattern), so tokenizer.json split such an ending in two and gave other ids
+    than tok and tiktoken whenever the vocabulary had a token of a line break and spaces."""
+    src = workdir / "ws-code.txt"
+    src.write_text("def f():\n    a = 1\n    \n    return a\n  \n \n" * 500, encoding="utf-8")
+    prefix = workdir / "ws-cl100k"
+    train(tok, [src], prefix, "--pattern", "cl100k", "--vocab-size", 320, "--special-tokens", "<|endoftext|>")
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+    from tokenizers import Tokenizer, models, pre_tokenizers, Regex
+    meta = json.load(open(f"{prefix}.json", encoding="utf-8"))
+    enc = tiktoken.Encoding("ws", pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
+                            mergeable_ranks=load_tiktoken_bpe(f"{prefix}.tiktoken"))
+    assert any(enc.decode_single_token_bytes(i).startswith(b"\n ") for i in range(enc.n_vocab - 1)), \
+        "the vocabulary should have a token of a line break and a space"
+    hf = Tokenizer.from_file(f"{prefix}.tokenizer.json")
+    split = json.load(open(f"{prefix}.tokenizer.json", encoding="utf-8"))["pre_tokenizer"]["pretokenizers"][0]
+    classic = Tokenizer(models.BPE.from_file(f"{prefix}.vocab.json", f"{prefix}.merges.txt"))
+    classic.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(split["pattern"]["Regex"]), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    endings = ["\n", "\n ", "\n  ", " \n ", "\n \n  ", "\r\n\t ", "  ", "\n    \n    ", "\u3000\n\u3000", "\n\u2028 "]
+    texts = [head + e for head in ("a", "return a", "x = 1\n", "") for e in endings]
+    texts += [t + "<|endoftext|>next" for t in texts[:12]] + ["a\n  <|endoftext|>\n  "]
+    for t in texts:
+        ours = peers.parse_ids(peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "allow"],
+                                                t.encode()), "encode"))
+        assert enc.encode(t, allowed_special="all") == ours, repr(t)
+        assert hf.encode(t, add_special_tokens=False).ids == ours, f"tokenizer.json differs on {t!r}"
+        if "<|" not in t:
+            assert classic.encode(t, add_special_tokens=False).ids == ours, f"merges.txt differs on {t!r}"
+
+
+def test_merges_line_that_hf_skips_is_warned_about(tok, workdir):
+    """HF's merges.txt reader skips every line starting with "#version" as a header: a merge whose left token
+    starts so is lost there, so train warns."""
+    src = workdir / "hash-version.txt"
+    src.write_text("#versions x #versioning y #version z\n" * 300, encoding="utf-8")
+    cp = tok.run(["train", src, "-o", workdir / "hash-version", "--vocab-size", 300, "--progress", "plain"])
+    peers.ok(cp, "train")
+    merges = open(workdir / "hash-version.merges.txt", encoding="utf-8").read().split("\n")
+    line = next(k + 1 for k, l in enumerate(merges) if k > 0 and l.startswith("#version"))
+    assert f"merges.txt line {line} starts with \"#version\"".encode() in cp.stderr, cp.stderr
+    clean = tok.run(["train", src, "-o", workdir / "hash-version-tj",
+                     "--vocab-size", 300, "--progress", "plain", "--formats", "hf"])
+    assert b"#version" not in peers.ok(clean, "train") and b"#version" not in clean.stderr
+
+
+def test_jsonl_lone_surrogate_is_replaced_only_when_asked(tok, workdir):
+    src = workdir / "surrogate.jsonl"
+    src.write_bytes(b'{"text": "ok"}\n{"text": "a\\ud800b \\udfff"}\n')
+    cp = tok.run(["count", "--format", "jsonl", src, "-q"])
+    assert cp.returncode == 1 and b"(line 2, byte 26): invalid JSON: lone surrogate" in cp.stderr, cp.stderr
+    out = peers.ok(tok.run(["count", "--format", "jsonl", "--invalid-utf8", "replace", src, "-q"]), "count")
+    want = collections.Counter(m.group() for t in ("ok", "a\ufffdb \ufffd") for m in regex.finditer(O200K, t))
+    assert sorted(out.decode().splitlines()) == sorted(f"{p}\t{n}" for p, n in want.items())

@@ -25,6 +25,15 @@ public enum StandardPattern: String, CaseIterable, Sendable {
         }
     }
 
+    /// The same splits in the syntax of Oniguruma, HF `tokenizers`' regex engine, which reads cl100k's possessive
+    /// `\p{N}{1,3}+` as "one or more" and its `$` as the end of any line: there cl100k is Llama 3's pattern with the
+    /// end-of-text branch (`\s+\z`) that tells the two apart (white space ending with a line break and more white
+    /// space at the end of a text is one piece in cl100k, two in Llama 3).
+    public var oniguramaPatternString: String {
+        guard self == .cl100k else { return patternString }
+        return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+\z|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    }
+
     /// Recognizes a pattern string: each case's `patternString` exactly. The non-possessive form of cl100k's
     /// pattern is the same string as Llama 3's and gives `.llama3`; it differs from `.cl100k` only for white
     /// space at the end of the text (see `Llama3Scanner`).
