@@ -289,7 +289,8 @@ public enum SafeCut {
         var s = max(lower, 0)
         while let m = specials.firstMatch(in: text, from: s, end: text.count) {
             if m.start >= top { break }
-            if m.start > lower { last = m.start }
+            // A refused token that crosses it must stay whole to be found (see `SpecialTokens.firstRefused`).
+            if m.start > lower && !(specials.refusesAny && crossesSpecial(text, at: m.start, specials)) { last = m.start }
             s = m.start + m.length
         }
         return last

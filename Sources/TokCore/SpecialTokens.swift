@@ -81,16 +81,23 @@ public struct SpecialTokens: Sendable {
     /// them, for encoding under `SpecialTokenPolicy.allow`: the `allowed` ones become their ids, and the others are
     /// ordinary text (`others` `.plain`: `disallowed_special=()`) or an error (`.error`: tiktoken's default
     /// `disallowed_special="all"`); `.allow` allows them all. Every token can still be decoded. Fails naming an
-    /// allowed string that is not one of the special tokens.
-    public func selecting(allowed: Set<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> SpecialTokens {
-        for a in allowed.sorted() where id(of: a) == nil {
+    /// allowed string that is not one of the special tokens. Strings are compared by their UTF-8 bytes, as tiktoken
+    /// compares them (not by Swift's canonical equivalence, under which "é" and "e\u{301}" are equal).
+    public func selecting(allowed: some Sequence<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> SpecialTokens {
+        let allowedBytes = Set(allowed.map { Array($0.utf8) })
+        for a in allowed where id(of: a) == nil {
+            if let e = entries.first(where: { $0.text == a }) {
+                func hex(_ t: String) -> String { t.utf8.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ") }
+                throw VocabularyError(file: "special tokens", line: nil,
+                                      reason: "\(JSONValue.quote(a)) is not a special token of this vocabulary: its UTF-8 bytes (\(hex(a))) differ from those of the canonically equivalent \(JSONValue.quote(e.text)) (\(hex(e.text)))")
+            }
             let known = entries.prefix(8).map { JSONValue.quote($0.text) }.joined(separator: ", ") + (entries.count > 8 ? ", ..." : "")
             throw VocabularyError(file: "special tokens", line: nil,
                                   reason: "\(JSONValue.quote(a)) is not a special token of this vocabulary (\(entries.isEmpty ? "it has none" : known))")
         }
         var s = self
         for (k, e) in entries.enumerated() {
-            let isAllowed = others == .allow || allowed.contains(e.text)
+            let isAllowed = others == .allow || allowedBytes.contains(Array(e.text.utf8))
             s.ignored[k] = !isAllowed && others == .plain
             s.refused[k] = !isAllowed && others == .error
         }
@@ -133,13 +140,32 @@ public struct SpecialTokens: Sendable {
     /// Whether there are no special tokens.
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// The id of special token `text`, if it is one.
-    public func id(of text: String) -> UInt32? { entries.first(where: { $0.text == text })?.id }
+    /// The id of special token `text` (the same UTF-8 bytes), if it is one.
+    public func id(of text: String) -> UInt32? { entries.first(where: { $0.text.utf8.elementsEqual(text.utf8) })?.id }
 
     /// The bytes of special token `id`, if it is one.
     public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8>? {
         guard let k = entryIndex(of: id) else { return nil }
         return table?.bytes(ofRank: UInt32(k))
+    }
+
+    /// The start and text of the first occurrence at or after `from` in `text[..<end]` of a refused special token
+    /// (see `selecting`), whether or not matching would take it: tiktoken refuses text that holds a disallowed
+    /// special anywhere, also inside or across an allowed one (`<|im_start|>` in an allowed
+    /// `<|im_start|>assistant`).
+    public func firstRefused(in text: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> (start: Int, length: Int, text: String)? {
+        guard refusesAny, let table, let base = text.baseAddress else { return nil }
+        var i = from
+        while i < end {
+            if firstByte[Int(base[i])] {
+                for len in lengths.reversed() where i + len <= end {
+                    let r = table.rank(base + i, len)
+                    if r != .max && refused[Int(r)] { return (i, len, entries[Int(r)].text) }
+                }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// The first special token at or after `from` in `text[..<end]`: its start, length, id and index in `entries`.

@@ -64,7 +64,7 @@ public final class Tokenizer: Sendable {
     /// `encode(text, allowed_special=allowed, disallowed_special=...)` treats them when it encodes with
     /// `special: .allow`: `allowed` become their ids, the others are ordinary text (`others: .plain`) or an error
     /// (`.error`, tiktoken's default). See `SpecialTokens.selecting`.
-    public func selectingSpecialTokens(allowed: Set<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> Tokenizer {
+    public func selectingSpecialTokens(allowed: some Sequence<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> Tokenizer {
         Tokenizer(self, normalizer: normalizer, specialTokens: try specialTokens.selecting(allowed: allowed, others: others))
     }
 
@@ -214,6 +214,9 @@ public final class TokenEncoder {
         if special == .plain || specials.isEmpty {
             ordinary(text)
             return
+        }
+        if special == .allow, let r = specials.firstRefused(in: text, from: 0, end: text.count) {
+            throw SpecialTokenFound(token: r.text, offset: baseOffset + r.start)
         }
         var start = 0
         while let m = specials.firstMatch(in: text, from: start, end: text.count) {

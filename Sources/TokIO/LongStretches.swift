@@ -129,7 +129,14 @@ extension EncodePipeline {
             // A special token at the start is cut off alone. Any other lies in the last `maxLength - 1` bytes, or
             // `SafeCut` would have cut before it; the ordinary text ends there, or may, where one could start.
             let m = specials.firstMatch(in: stretch, from: 0, end: stretch.count)
-            if let m, m.start == 0 { return .cuts([m.length]) }
+            if let m, m.start == 0 {
+                // A refused token that starts inside it stays whole in the same segment, whose encoding then fails.
+                if let r = specials.firstRefused(in: stretch, from: 0, end: min(stretch.count, m.length - 1 + specials.maxLength)),
+                   r.start < m.length {
+                    return .cuts([max(m.length, r.start + r.length)])
+                }
+                return .cuts([m.length])
+            }
             let limit = min(m?.start ?? stretch.count, stretch.count - specials.maxLength + 1)
             text = UnsafeBufferPointer(rebasing: stretch[0..<max(limit, 0)])
         }

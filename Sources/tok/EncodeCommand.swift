@@ -63,7 +63,7 @@ struct Encode: ParsableCommand {
             options.special = special
             if !allowSpecial.isEmpty {
                 do {
-                    tokenizer = try tokenizer.selectingSpecialTokens(allowed: Set(allowSpecial), others: special)
+                    tokenizer = try tokenizer.selectingSpecialTokens(allowed: allowSpecial, others: special)
                 } catch let e as VocabularyError {
                     throw CLIError("--allow-special: \(e.reason)")
                 }

@@ -56,9 +56,12 @@ struct TokenizerOptions: ParsableArguments {
                 throw CLIError("\(path): no pre-tokenization pattern; \(patternFlag ? "pass --pattern or " : "")put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
-            do { _ = try SpecialTokens(specials) } catch {
+            let specialTokens: SpecialTokens
+            do { specialTokens = try SpecialTokens(specials) } catch {
                 throw CLIError("\(specialTokensFile ?? sidecar?.path ?? path): \(error.reason)")
             }
+            // Checked here, where the file the special tokens came from is known (the loader names the vocabulary).
+            try specialTokens.checkDisjoint(from: VocabularyCache.table(path: path), file: specialTokensFile ?? sidecar?.path ?? path)
             let pre = try Self.makePreTokenizer(pat, choice, from: pattern != nil ? "--pattern" : sidecar?.path ?? path)
             let normalizer = try sidecar?.normalizer.map { form in
                 guard let f = ICUNormalizer.Form(rawValue: form) else {
@@ -153,12 +156,17 @@ struct TokenizerOptions: ParsableArguments {
         return p
     }
 
+    /// The special tokens of `--special-tokens`: a sidecar's `special_tokens`, or a bare object of string to id
+    /// (whose keys may be any strings, "pattern" too). Read once, so a pipe or `<(...)` works as a file does.
     static func readSpecials(_ path: String) throws -> [(String, UInt32)] {
-        let sc = try Sidecar.read(path)
-        if let s = sc.specialTokens { return s }
-        // A bare object of string to id.
-        let json = try JSONValue.parse(String(decoding: try InputSource.contents(of: path), as: UTF8.self))
-        let wrapped = JSONValue.object([("special_tokens", json)])
+        let data = try InputSource.contents(of: path)
+        let json: JSONValue
+        do {
+            json = try data.withUnsafeBufferPointer { b in Result { () throws(JSONError) -> JSONValue in try JSONValue.parse(b) } }.get()
+        } catch {
+            throw CLIError("\(path): invalid JSON at \(error)")
+        }
+        let wrapped = json["special_tokens"] != nil ? json : JSONValue.object([("special_tokens", json)])
         return try Sidecar.parse(wrapped, path: path).specialTokens ?? []
     }
 }

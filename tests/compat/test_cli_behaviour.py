@@ -458,6 +458,82 @@ def test_special_tokens_file_id_of_an_ordinary_token_is_refused(tok, workdir):
                    "ordinary-id.json", "<|endoftext|>", "ordinary token")
 
 
+def special_encoding(specials):
+    import tiktoken
+    base = peers.encoding("cl100k_base")
+    return tiktoken.Encoding("cl100k-custom", pat_str=base._pat_str, mergeable_ranks=base._mergeable_ranks,
+                             special_tokens=specials)
+
+
+def test_disallowed_special_inside_or_across_an_allowed_one_is_refused(tok, workdir):
+    """tiktoken's encode(text, allowed_special={A}) refuses text holding any other special anywhere, also inside
+    or across an occurrence of A (its check searches the whole text first); tok took only the matches it encodes.
+    Also where the allowed one starts a stretch too long to cut (3 MB of letters or spaces before and after)."""
+    sets = [({"<|a|>": 200000, "|>b": 200001}, "<|a|>", "x<|a|>b", "|>b", 4),
+            ({"<|im_start|>": 200000, "<|im_start|>assistant": 200001}, "<|im_start|>assistant",
+             "<|im_start|>assistant\n", "<|im_start|>", 0)]
+    for k, (specials, allowed, text, refused, offset) in enumerate(sets):
+        enc = special_encoding(specials)
+        with pytest.raises(ValueError):
+            enc.encode(text, allowed_special={allowed})
+        path = workdir / f"overlap-{k}.json"
+        path.write_text(json.dumps(specials))
+        args = ["encode", "--special-tokens", path, "--allow-special", allowed]
+        one_line_error(run(tok, args + ["--special", "error"], text.encode()), json.dumps(refused), f"byte offset {offset}")
+        if k == 0:  # (in the other, one special is a prefix of another, where tiktoken's choice is its own)
+            want = enc.encode(text, allowed_special={allowed}, disallowed_special=())
+            assert want != enc.encode_ordinary(text)
+            assert peers.parse_ids(peers.ok(run(tok, args, text.encode()), "plain others")) == want
+    enc = special_encoding(sets[0][0])
+    for filler in ("a", " "):
+        text = filler * 3_000_000 + "<|a|>b" + filler * 3_000_000
+        path = workdir / "overlap-long.txt"
+        path.write_text(text)
+        with pytest.raises(ValueError):
+            enc.encode(text, allowed_special={"<|a|>"})
+        for threads in ("1", "2"):
+            one_line_error(run(tok, ["encode", "--special-tokens", workdir / "overlap-0.json", "--allow-special", "<|a|>",
+                                     "--special", "error", "--threads", threads, path]), f"byte offset {3_000_003}")
+
+
+def test_allowed_special_tokens_are_compared_by_bytes(tok, workdir):
+    """"\u00e9" and "e\u0301" are different special tokens to tiktoken; Swift's String equality made them one."""
+    specials = {"\u00e9": 200004, "e\u0301": 200005}
+    enc = special_encoding(specials)
+    path = workdir / "canonical.json"
+    path.write_text(json.dumps(specials))
+    text = "\u00e9|e\u0301"
+    out = peers.ok(run(tok, ["encode", "--special-tokens", path, "--allow-special", "e\u0301"], text.encode()), "encode")
+    assert peers.parse_ids(out) == enc.encode(text, allowed_special={"e\u0301"}, disallowed_special=())
+    one_line_error(run(tok, ["encode", "--special-tokens", path, "--allow-special", "e\u0301", "--special", "error"],
+                       text.encode()), "byte offset 0")
+    path.write_text(json.dumps({"e\u0301": 200005}))
+    one_line_error(run(tok, ["encode", "--special-tokens", path, "--allow-special", "\u00e9"], text.encode()),
+                   "not a special token", "c3 a9", "65 cc 81")
+
+
+def test_special_tokens_file_read_once(tok, workdir):
+    """A bare object of special tokens through a pipe (`<(...)`, /dev/stdin) failed: the file was read twice. Its
+    keys may be any strings, "pattern" too; a collision with an ordinary id names the special-token file."""
+    specials = json.dumps({"<|x|>": 200000, "pattern": 200001}).encode()
+    r, w = os.pipe()
+    os.write(w, specials)
+    os.close(w)
+    try:
+        cp = subprocess.run([tok.binary, "encode", "--special-tokens", f"/dev/fd/{r}", "--special", "allow"],
+                            input=b"a<|x|>b pattern", capture_output=True, pass_fds=(r,), timeout=60)
+    finally:
+        os.close(r)
+    enc = special_encoding({"<|x|>": 200000, "pattern": 200001})
+    assert peers.parse_ids(peers.ok(cp, "pipe")) == enc.encode("a<|x|>b pattern", allowed_special="all")
+    vocab = workdir / "collide.tiktoken"
+    vocab.write_bytes((peers.REPO / "vocabularies" / "mixed-8k.tiktoken").read_bytes())
+    (workdir / "collide-specials.json").write_text(json.dumps({"<|a|>": 1000}))
+    one_line_error(run(tok, ["encode", "-t", vocab, "--pattern", "o200k", "--special-tokens",
+                             workdir / "collide-specials.json"], b"hi"),
+                   "collide-specials.json:", "ordinary token")
+
+
 def test_special_token_errors_stay_on_one_line(tok, workdir):
     """Special tokens are quoted in messages, so one with a line break keeps the message on one line; a token
     given twice is named."""
