@@ -66,4 +66,37 @@ final class SpecialTokenTests: XCTestCase {
         }
         XCTAssertThrowsError(try SpecialTokens([("<|x|>", 1), ("<|x|>", 2)]))
     }
+
+    /// A refused special anywhere in the text is an error, also inside or across an allowed one, as tiktoken's
+    /// whole-text search for disallowed specials finds it; also when the text is cut into parallel segments.
+    /// Allowed strings are compared by their bytes.
+    func testRefusedSpecialInsideOrAcrossAnAllowedOne() throws {
+        func tokenizer(_ specials: [(String, UInt32)]) throws -> Tokenizer {
+            Tokenizer(name: "custom", ranks: Shipped.cl100k.ranks, pattern: Shipped.cl100k.pattern,
+                      preTokenizer: Shipped.cl100k.preTokenizer, specialTokens: try SpecialTokens(specials))
+        }
+        let across = try tokenizer([("<|a|>", 200_000), ("|>b", 200_001)]).selectingSpecialTokens(allowed: ["<|a|>"], others: .error)
+        XCTAssertThrowsError(try across.encode("x<|a|>b", special: .allow)) { e in
+            XCTAssertEqual((e as! SpecialTokenFound).offset, 4)
+            XCTAssertEqual((e as! SpecialTokenFound).token, "|>b")
+        }
+        XCTAssertEqual(try across.encode("x<|a|>c", special: .allow), try Shipped.cl100k.encode("x") + [200_000, 66])
+        // Back to back, where segments may be cut only at the specials' starts, and "|><|" crosses each one.
+        let pairs = try tokenizer([("<|a|>", 200_000), ("|><|", 200_001)]).selectingSpecialTokens(allowed: ["<|a|>"], others: .error)
+        let run = Array(String(repeating: "<|a|>", count: 2_000).utf8)
+        XCTAssertThrowsError(try pairs.encodeParallel(bytes: run, threads: 2, segmentBytes: 1024, special: .allow)) { e in
+            XCTAssertEqual((e as! SpecialTokenFound).offset, 3)
+        }
+        let long = Array((String(repeating: "word ", count: 400_000) + "<|a|>b" + String(repeating: " word", count: 400_000)).utf8)
+        XCTAssertThrowsError(try across.encodeParallel(bytes: long, threads: 2, segmentBytes: 4096, special: .allow)) { e in
+            XCTAssertEqual((e as! SpecialTokenFound).offset, 2_000_003)
+        }
+        let inside = try tokenizer([("<|im_start|>", 200_000), ("<|im_start|>assistant", 200_001)])
+            .selectingSpecialTokens(allowed: ["<|im_start|>assistant"], others: .error)
+        XCTAssertThrowsError(try inside.encode("<|im_start|>assistant\n", special: .allow))
+        let canonical = try tokenizer([("\u{e9}", 200_004), ("e\u{301}", 200_005)])
+        XCTAssertEqual(try canonical.selectingSpecialTokens(allowed: ["e\u{301}"], others: .plain).encode("\u{e9}|e\u{301}", special: .allow),
+                       try Shipped.cl100k.encode("\u{e9}|") + [200_005])
+        XCTAssertThrowsError(try tokenizer([("e\u{301}", 200_005)]).selectingSpecialTokens(allowed: ["\u{e9}"], others: .plain))
+    }
 }
