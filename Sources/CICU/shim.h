@@ -34,7 +34,9 @@ CICU_INLINE void cicu_uregex_setStackLimit(URegularExpression *re, int32_t limit
    every tick, and the find-progress callback whenever a search moves to a new start. While a search stays at one
    start it may spend `base_ticks` plus `steps_per_byte` for each byte from there to the end of the text (a long
    match that runs in linear time needs a few steps a byte); a search stuck there longer (exponential
-   backtracking) is stopped. */
+   backtracking) is stopped. All the searches over one text together may take `total_ticks_allowed`: a search
+   that scans to the end of the text from every start ([^\n]*\n on a text without a line feed) stays within the
+   budget of each start, but takes time that grows with the square of the text. */
 typedef struct {
     int64_t text_length;
     int64_t last_index;     /* the latest start reported by ICU */
@@ -42,7 +44,9 @@ typedef struct {
     int64_t move_ticks;     /* ticks when it saw that start first */
     int64_t base_ticks;
     int64_t steps_per_byte;
-    int32_t stopped;        /* set when the budget stopped a search */
+    int64_t total_ticks;    /* ticks of all the searches over the text so far */
+    int64_t total_ticks_allowed;
+    int32_t stopped;        /* set when the budget stopped a search: 1 at one start, 2 in all */
 } cicu_step_budget;
 
 static UBool U_CALLCONV cicu_step_budget_progress(const void *context, int64_t index) {
@@ -52,6 +56,11 @@ static UBool U_CALLCONV cicu_step_budget_progress(const void *context, int64_t i
 
 static UBool U_CALLCONV cicu_step_budget_tick(const void *context, int32_t ticks) {
     cicu_step_budget *b = (cicu_step_budget *)context;
+    /* One call a tick, whether or not ICU counts `ticks` afresh for each search. */
+    if (++b->total_ticks > b->total_ticks_allowed) {
+        b->stopped = 2;
+        return 0;
+    }
     if (b->last_index != b->seen_index) {
         b->seen_index = b->last_index;
         b->move_ticks = ticks;

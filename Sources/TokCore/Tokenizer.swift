@@ -301,12 +301,28 @@ public final class TokenEncoder {
         return out.count
     }
 
-    /// `encodeOrdinary` after the tokenizer's normalizer, if any (text it refuses is encoded as it is).
+    /// `encodeOrdinary` after the tokenizer's normalizer, if any. In text that is not well-formed UTF-8 (kept as
+    /// bytes), each well-formed run between bytes that are not is normalized on its own and those bytes are kept
+    /// as they are; text the normalizer refuses otherwise is encoded as it is.
     public func encodeNormalizingOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout TokenBuffer) {
-        if let n = tokenizer.normalizer, let normalized = try? n.normalize(text) {
-            normalized.withUnsafeBufferPointer { encodeOrdinary($0, into: &out) }
-        } else {
-            encodeOrdinary(text, into: &out)
+        guard let n = tokenizer.normalizer else { return encodeOrdinary(text, into: &out) }
+        if let normalized = try? n.normalize(text) {
+            return normalized.withUnsafeBufferPointer { encodeOrdinary($0, into: &out) }
         }
+        guard firstInvalidUTF8Offset(text) != nil else { return encodeOrdinary(text, into: &out) }
+        // Normalizing only where it could not take the text (one bad byte had left a whole segment unnormalized).
+        var joined: [UInt8] = []
+        joined.reserveCapacity(text.count + text.count / 8)
+        var start = 0
+        while start < text.count {
+            let bad = firstInvalidUTF8Offset(UnsafeBufferPointer(rebasing: text[start...])).map { start + $0 } ?? text.count
+            if bad > start {
+                let run = UnsafeBufferPointer(rebasing: text[start..<bad])
+                if let normalized = try? n.normalize(run) { joined += normalized } else { joined += run }
+            }
+            if bad < text.count { joined.append(text[bad]) }
+            start = bad + 1
+        }
+        joined.withUnsafeBufferPointer { encodeOrdinary($0, into: &out) }
     }
 }

@@ -111,6 +111,8 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
         let re = matcher.re, budget = matcher.budget
         budget.pointee.text_length = Int64(n)
         budget.pointee.stopped = 0
+        budget.pointee.total_ticks = 0
+        budget.pointee.total_ticks_allowed = Int64(Self.stepsAtOnePlace / 10_000) + Int64(n) * Int64(Self.stepsPerByteInAll) / 10_000
         var status = U_ZERO_ERROR
         let ut = base.withMemoryRebound(to: CChar.self, capacity: n) { cicu_utext_openUTF8(nil, $0, Int64(n), &status) }
         defer {
@@ -141,11 +143,15 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             // Where the search was stuck, when the budget stopped it; else where it started.
             let at = budget.pointee.stopped != 0 ? min(max(Int(budget.pointee.last_index), prev), n) : prev
             let excerpt = String(decoding: UnsafeBufferPointer(rebasing: text[at..<min(n, at + 24)]), as: UTF8.self)
-            let why = budget.pointee.stopped != 0
-                ? "takes too long (ICU's backtracking engine stopped it after \(Self.stepsAtOnePlace / 1_000_000) million steps at one place)"
-                : "fails in ICU (\(String(cString: cicu_errorName(status))))"
-            PreTokenizationFailure.fail("matching the pattern \(pattern.debugDescription) \(why) at byte \(at) of a "
-                                        + "\(n)-byte text, at \(excerpt.debugDescription)")
+            let why: String
+            switch budget.pointee.stopped {
+            case 1: why = "takes too long (ICU's backtracking engine stopped it after \(Self.stepsAtOnePlace / 1_000_000) million steps at one place)"
+            case 2: why = "takes too long (ICU's backtracking engine stopped it after \(budget.pointee.total_ticks / 100) million steps in all, "
+                          + "\(Self.stepsPerByteInAll) a byte: its backtracking grows faster than the text)"
+            default: why = "fails in ICU (\(String(cString: cicu_errorName(status))))"
+            }
+            PreTokenizationFailure.fail("matching the pattern \(pattern.debugDescription) \(why) at byte \(at) of the "
+                                        + "\(n)-byte stretch of text being split, at \(excerpt.debugDescription)")
         }
         if prev < n { ends.append(n) }
     }
@@ -158,6 +164,12 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// (a pattern that runs in linear time takes a few steps a byte). On long text a stuck search therefore runs
     /// longer before it is stopped: about 1.6 us a byte on this machine.
     public static let stepsPerByte = 64
+    /// Steps all the searches over one text may take together, for each byte of it, besides `stepsAtOnePlace`:
+    /// a pattern that tries every start and scans to the end of the text from each (`[^\n]*\n` on a text without
+    /// a line feed) stays within the budget of each start but takes time that grows with the square of the text
+    /// (hours for a megabyte). A pattern whose backtracking is bounded takes far fewer (`[a-z]{1,60}[0-9]` on
+    /// letters: under 200 a byte).
+    public static let stepsPerByteInAll = 2_048
 
     /// A clone of the compiled expression with the step budget its callbacks read, installed once.
     private final class Matcher {
@@ -171,7 +183,8 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
             budget = .allocate(capacity: 1)
             budget.initialize(to: cicu_step_budget(text_length: 0, last_index: 0, seen_index: -1, move_ticks: 0,
                                                    base_ticks: Int64(ICURegexPreTokenizer.stepsAtOnePlace / 10_000),
-                                                   steps_per_byte: Int64(ICURegexPreTokenizer.stepsPerByte), stopped: 0))
+                                                   steps_per_byte: Int64(ICURegexPreTokenizer.stepsPerByte),
+                                                   total_ticks: 0, total_ticks_allowed: 0, stopped: 0))
             // No limit on the backtracking stack: a limit would make matching fail on long inputs that a pattern
             // matches in linear time; the step budget stops the patterns that never finish.
             cicu_uregex_setStackLimit(re, 0, &status)
@@ -199,69 +212,94 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
 
     // MARK: Pattern rewriting
 
-    /// Replaces each `$` outside character classes, escapes and `\Q...\E` quotes with `\z`, unless an inline
-    /// flag group turns on multi-line mode.
+    /// Replaces each `$` that means "end of line" to ICU (outside character classes, escapes, `\Q...\E` quotes,
+    /// `(?#...)` comments and, in `(?x)` mode, `#` comments) with `\z`, except where an inline flag turns on
+    /// multi-line mode: `(?m)` to the end of its group, `(?m:...)` inside the group, until a `(?-m)`.
     static func endOfTextDollars(_ pattern: String) -> String {
         let s = Array(pattern.unicodeScalars)
-        if enablesMultiline(s) { return pattern }
         var out = String.UnicodeScalarView()
+        // Per open group: whether multi-line (`m`) and free-spacing (`x`) modes are on in it.
+        struct Modes { var multiline = false, extended = false }
+        var scopes = [Modes()]
         var i = 0
         var classDepth = 0
+        func copy(through end: Int) {
+            while i < min(end, s.count) { out.append(s[i]); i += 1 }
+        }
+        /// The flags of `(?flags)` or `(?flags:` starting at `at` (the `(`): the modes they give and where the
+        /// group's body starts (after `:`) or the flags end (after `)`); nil if it is another kind of group.
+        func flags(at: Int, from modes: Modes) -> (modes: Modes, end: Int, scoped: Bool)? {
+            var k = at + 2, on = true, m = modes
+            while k < s.count {
+                switch s[k] {
+                case "-": on = false
+                case "m": m.multiline = on
+                case "x": m.extended = on
+                case "i", "s", "w": break
+                case ":": return (m, k + 1, true)
+                case ")": return (m, k + 1, false)
+                default: return nil
+                }
+                k += 1
+            }
+            return nil
+        }
         while i < s.count {
             let c = s[i]
             if c == "\\" {
-                out.append(c)
-                if i + 1 < s.count {
-                    out.append(s[i + 1])
-                    if s[i + 1] == "Q" {
-                        // Quoted text runs to \E (or the end of the pattern).
-                        i += 2
-                        while i < s.count, !(s[i] == "\\" && i + 1 < s.count && s[i + 1] == "E") {
-                            out.append(s[i])
-                            i += 1
-                        }
-                        continue
-                    }
+                if i + 1 < s.count, s[i + 1] == "Q" {
+                    // Quoted text runs to \E (or the end of the pattern).
+                    var k = i + 2
+                    while k < s.count, !(s[k] == "\\" && k + 1 < s.count && s[k + 1] == "E") { k += 1 }
+                    copy(through: k + 2)
+                } else {
+                    copy(through: i + 2)
                 }
-                i += 2
                 continue
             }
-            if c == "[" {
-                classDepth += 1
-                out.append(c)
+            if classDepth > 0 {
+                if c == "[" { classDepth += 1 }
+                if c == "]" { classDepth -= 1 }
+                copy(through: i + 1)
+                continue
+            }
+            let modes = scopes[scopes.count - 1]
+            switch c {
+            case "[":
+                classDepth = 1
+                var k = i + 1
                 // A `]` right after `[` or `[^` is a literal.
-                if i + 1 < s.count, s[i + 1] == "^" { out.append(s[i + 1]); i += 1 }
-                if i + 1 < s.count, s[i + 1] == "]" { out.append(s[i + 1]); i += 1 }
-                i += 1
-                continue
-            }
-            if c == "]", classDepth > 0 { classDepth -= 1 }
-            if c == "$", classDepth == 0 {
+                if k < s.count, s[k] == "^" { k += 1 }
+                if k < s.count, s[k] == "]" { k += 1 }
+                copy(through: k)
+            case "#" where modes.extended:
+                var k = i
+                while k < s.count, s[k] != "\n" { k += 1 }
+                copy(through: k)
+            case "(":
+                if i + 2 < s.count, s[i + 1] == "?", s[i + 2] == "#" {
+                    var k = i + 3
+                    while k < s.count, s[k] != ")" { k += 1 }
+                    copy(through: k + 1)
+                } else if i + 1 < s.count, s[i + 1] == "?", let f = flags(at: i, from: modes) {
+                    if f.scoped { scopes.append(f.modes) } else { scopes[scopes.count - 1] = f.modes }
+                    copy(through: f.end)
+                } else {
+                    scopes.append(modes)
+                    copy(through: i + 1)
+                }
+            case ")":
+                if scopes.count > 1 { scopes.removeLast() }
+                copy(through: i + 1)
+            case "$" where !modes.multiline:
                 out.append("\\")
                 out.append("z")
-            } else {
-                out.append(c)
+                i += 1
+            default:
+                copy(through: i + 1)
             }
-            i += 1
         }
         return String(out)
-    }
-
-    /// Whether some `(?flags)` or `(?flags:` group turns on `m`.
-    private static func enablesMultiline(_ s: [Unicode.Scalar]) -> Bool {
-        var i = 0
-        while i + 2 < s.count {
-            if s[i] == "\\" { i += 2; continue }
-            if s[i] == "(", s[i + 1] == "?" {
-                var k = i + 2
-                while k < s.count, s[k] != "-", s[k] != ":", s[k] != ")", s[k].properties.isAlphabetic {
-                    if s[k] == "m" { return true }
-                    k += 1
-                }
-            }
-            i += 1
-        }
-        return false
     }
 
     /// Converts ICU's parse-error location (UTF-16 units, from the start of `line` if line >= 1) to scalars.

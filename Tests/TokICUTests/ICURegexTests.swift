@@ -38,6 +38,22 @@ final class ICURegexTests: XCTestCase {
         // Multi-line mode keeps ICU's meaning of `$`.
         XCTAssertEqual(try ICURegexPreTokenizer(pattern: "(?m)x$").icuPattern, "(?m)x$")
         XCTAssertEqual(try pieces("(?m)x$", "x\ny"), ["x", "\ny"])
+        // Only where multi-line mode is on: a scoped (?m:...), the rest of the group of a (?m), until (?-m); not
+        // "(?m" inside a class, a (?#...) comment or an (?x) comment, where a "[" opens no class either.
+        let rewritten: [(String, String)] = [
+            (#"(?m:^x$)|ab$|[\s\S]"#, #"(?m:^x$)|ab\z|[\s\S]"#),
+            (#"ab$|[\s\S]|[(?m)]"#, #"ab\z|[\s\S]|[(?m)]"#),
+            ("(?x)#[ (?m)\nab$|[\\s\\S]", "(?x)#[ (?m)\nab\\z|[\\s\\S]"),
+            (#"(?#(?m[)a$"#, #"(?#(?m[)a\z"#),
+            (#"((?m)a$)b$"#, #"((?m)a$)b\z"#),
+            (#"(?m)a$(?-m)b$"#, #"(?m)a$(?-m)b\z"#),
+            (#"(?im-x)a$"#, #"(?im-x)a$"#),
+            (#"(?<n>a$)(?=b$)"#, #"(?<n>a\z)(?=b\z)"#),
+        ]
+        for (given, icu) in rewritten {
+            XCTAssertEqual(try ICURegexPreTokenizer(pattern: given).icuPattern, icu, given)
+        }
+        XCTAssertEqual(try pieces(#"(?m:^x$)|ab$|[\s\S]"#, "ab\n"), ["a", "b", "\n"])
     }
 
     func testCompileErrorNamesICUErrorAndPosition() {

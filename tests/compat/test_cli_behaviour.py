@@ -674,6 +674,10 @@ def test_catastrophic_user_pattern_stops_with_an_error(tok, workdir):
     # Stuck after a long stretch it got through quickly: stopped as soon, at the byte where it is stuck.
     cp = run(tok, ["encode", "--count", "--pattern", "(a|aa)*c"], b"xyz " * 100_000 + b"a" * 60)
     one_line_error(cp, "at byte 400000")
+    # Quadratic: every start scans to the end and fails (the budget of each start never runs out).
+    cp = subprocess.run([tok.binary, "encode", "--count", "--pattern", r"[^\n]*\n"], input=b"a" * 60_000,
+                        capture_output=True, timeout=60)
+    one_line_error(cp, "takes too long", "in all", "60000-byte stretch")
     # Never stopped: a linear pattern over one long match, and bounded backtracking on every start of a long text
     # without a match (it was stopped at 3 MB when the budget was per search).
     cp = run(tok, ["encode", "--count", "--pattern", r"\p{L}+"], b"a" * 5_000_000)

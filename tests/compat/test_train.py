@@ -342,6 +342,15 @@ def test_normalized_vocabulary_normalizes_when_encoding(tok, workdir, trained):
     assert nfd != nfc
     ids = [peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken"], t.encode()), "encode") for t in (nfd, nfc)]
     assert ids[0] == ids[1]
+    # With --invalid-utf8 bytes, a byte that is not UTF-8 no longer keeps the text around it from being normalized:
+    # each well-formed run is normalized on its own.
+    parts = [nfd[:7000], nfd[7000:14000], nfd[14000:]]
+    raw = b"\xff".join(p.encode() for p in parts) + b"\xe3\x81"
+    want = b"\xff".join(unicodedata.normalize("NFC", p).encode() for p in parts) + b"\xe3\x81"
+    for args in ([], ["--threads", "2"], ["--lines"]):
+        got = [peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--invalid-utf8", "bytes", *args], t), "encode")
+               for t in (raw, want)]
+        assert got[0] == got[1], args
 
 
 def test_eval_normalizes_as_encode_does(tok, workdir, trained):
