@@ -290,10 +290,22 @@ public enum SafeCut {
         while let m = specials.firstMatch(in: text, from: s, end: text.count) {
             if m.start >= top { break }
             // A refused token that crosses it must stay whole to be found (see `SpecialTokens.firstRefused`).
-            if m.start > lower && !(specials.refusesAny && crossesSpecial(text, at: m.start, specials)) { last = m.start }
+            if m.start > lower && !crossesRefused(text, at: m.start, specials) { last = m.start }
             s = m.start + m.length
         }
         return last
+    }
+
+    /// Whether an occurrence of a refused special token (see `SpecialTokens.firstRefused`) crosses `cut`.
+    static func crossesRefused(_ text: UnsafeBufferPointer<UInt8>, at cut: Int, _ specials: SpecialTokens) -> Bool {
+        guard specials.refusesAny else { return false }
+        var s = max(0, cut - specials.maxLength + 1)
+        while let r = specials.firstRefused(in: text, from: s, end: min(text.count, cut + specials.maxLength - 1)) {
+            if r.start >= cut { return false }
+            if r.start + r.length > cut { return true }
+            s = r.start + 1
+        }
+        return false
     }
 
     static func crossesSpecial(_ text: UnsafeBufferPointer<UInt8>, at cut: Int, _ specials: SpecialTokens) -> Bool {

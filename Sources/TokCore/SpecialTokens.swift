@@ -32,6 +32,9 @@ public struct SpecialTokens: Sendable {
     @usableFromInline var refused: [Bool]
     /// Whether some entry is refused.
     public private(set) var refusesAny = false
+    /// The first bytes and the distinct lengths (shortest first) of the refused entries, for `firstRefused`.
+    @usableFromInline var refusedFirstByte: [Bool] = []
+    @usableFromInline var refusedLengths: [Int] = []
 
     /// The special tokens `(text, id)`. Fails on an empty string or a repeated string.
     ///
@@ -102,6 +105,14 @@ public struct SpecialTokens: Sendable {
             s.refused[k] = !isAllowed && others == .error
         }
         s.refusesAny = s.refused.contains(true)
+        s.refusedFirstByte = [Bool](repeating: false, count: 256)
+        var lens = Set<Int>()
+        for (k, e) in entries.enumerated() where s.refused[k] {
+            let u = Array(e.text.utf8)
+            s.refusedFirstByte[Int(u[0])] = true
+            lens.insert(u.count)
+        }
+        s.refusedLengths = lens.sorted()
         return s
     }
 
@@ -157,8 +168,8 @@ public struct SpecialTokens: Sendable {
         guard refusesAny, let table, let base = text.baseAddress else { return nil }
         var i = from
         while i < end {
-            if firstByte[Int(base[i])] {
-                for len in lengths.reversed() where i + len <= end {
+            if refusedFirstByte[Int(base[i])] {
+                for len in refusedLengths where i + len <= end {
                     let r = table.rank(base + i, len)
                     if r != .max && refused[Int(r)] { return (i, len, entries[Int(r)].text) }
                 }

@@ -166,7 +166,8 @@ struct TokenizerOptions: ParsableArguments {
         } catch {
             throw CLIError("\(path): invalid JSON at \(error)")
         }
-        let wrapped = json["special_tokens"] != nil ? json : JSONValue.object([("special_tokens", json)])
+        // A sidecar's special_tokens is an object; in a bare object every value is an id.
+        let wrapped = json["special_tokens"]?.objectValue != nil ? json : JSONValue.object([("special_tokens", json)])
         return try Sidecar.parse(wrapped, path: path).specialTokens ?? []
     }
 }

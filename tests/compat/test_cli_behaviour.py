@@ -484,6 +484,15 @@ def test_disallowed_special_inside_or_across_an_allowed_one_is_refused(tok, work
             want = enc.encode(text, allowed_special={allowed}, disallowed_special=())
             assert want != enc.encode_ordinary(text)
             assert peers.parse_ids(peers.ok(run(tok, args, text.encode()), "plain others")) == want
+    # Allowed specials that overlap when repeated, 8 MB with no other place to cut: the check for refused ones had
+    # kept every cut at their starts, and finding none went quadratic (minutes; 0.2 s before).
+    path = workdir / "overlap-nl.json"
+    path.write_text(json.dumps({"\n\n": 200000, "<|endoftext|>": 200001}))
+    newlines = workdir / "newlines.txt"
+    newlines.write_bytes(b"\n" * 8_000_000)
+    cp = subprocess.run([tok.binary, "encode", "--count", "--special-tokens", path, "--special", "error",
+                         "--allow-special", "\n\n", "--threads", "1", newlines], capture_output=True, timeout=30)
+    assert peers.ok(cp, "newlines").split()[0] == b"4000000"
     enc = special_encoding(sets[0][0])
     for filler in ("a", " "):
         text = filler * 3_000_000 + "<|a|>b" + filler * 3_000_000
@@ -515,17 +524,17 @@ def test_allowed_special_tokens_are_compared_by_bytes(tok, workdir):
 def test_special_tokens_file_read_once(tok, workdir):
     """A bare object of special tokens through a pipe (`<(...)`, /dev/stdin) failed: the file was read twice. Its
     keys may be any strings, "pattern" too; a collision with an ordinary id names the special-token file."""
-    specials = json.dumps({"<|x|>": 200000, "pattern": 200001}).encode()
+    specials = json.dumps({"<|x|>": 200000, "pattern": 200001, "special_tokens": 200002}).encode()
     r, w = os.pipe()
     os.write(w, specials)
     os.close(w)
     try:
         cp = subprocess.run([tok.binary, "encode", "--special-tokens", f"/dev/fd/{r}", "--special", "allow"],
-                            input=b"a<|x|>b pattern", capture_output=True, pass_fds=(r,), timeout=60)
+                            input=b"a<|x|>b pattern special_tokens", capture_output=True, pass_fds=(r,), timeout=60)
     finally:
         os.close(r)
-    enc = special_encoding({"<|x|>": 200000, "pattern": 200001})
-    assert peers.parse_ids(peers.ok(cp, "pipe")) == enc.encode("a<|x|>b pattern", allowed_special="all")
+    enc = special_encoding({"<|x|>": 200000, "pattern": 200001, "special_tokens": 200002})
+    assert peers.parse_ids(peers.ok(cp, "pipe")) == enc.encode("a<|x|>b pattern special_tokens", allowed_special="all")
     vocab = workdir / "collide.tiktoken"
     vocab.write_bytes((peers.REPO / "vocabularies" / "mixed-8k.tiktoken").read_bytes())
     (workdir / "collide-specials.json").write_text(json.dumps({"<|a|>": 1000}))
