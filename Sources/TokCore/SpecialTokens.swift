@@ -87,6 +87,7 @@ public struct SpecialTokens: Sendable {
     /// allowed string that is not one of the special tokens. Strings are compared by their UTF-8 bytes, as tiktoken
     /// compares them (not by Swift's canonical equivalence, under which "é" and "e\u{301}" are equal).
     public func selecting(allowed: some Sequence<String>, others: SpecialTokenPolicy) throws(VocabularyError) -> SpecialTokens {
+        let allowed = Array(allowed)   // read twice; a sequence may be single-pass
         let allowedBytes = Set(allowed.map { Array($0.utf8) })
         for a in allowed where id(of: a) == nil {
             if let e = entries.first(where: { $0.text == a }) {
@@ -160,7 +161,7 @@ public struct SpecialTokens: Sendable {
         return table?.bytes(ofRank: UInt32(k))
     }
 
-    /// The start and text of the first occurrence at or after `from` in `text[..<end]` of a refused special token
+    /// The start, length and text of the first occurrence at or after `from` in `text[..<end]` of a refused special token
     /// (see `selecting`), whether or not matching would take it: tiktoken refuses text that holds a disallowed
     /// special anywhere, also inside or across an allowed one (`<|im_start|>` in an allowed
     /// `<|im_start|>assistant`).
