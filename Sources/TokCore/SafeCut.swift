@@ -298,20 +298,21 @@ public enum SafeCut {
 
     /// Whether an occurrence of a refused special token (see `SpecialTokens.firstRefused`) crosses `cut`.
     static func crossesRefused(_ text: UnsafeBufferPointer<UInt8>, at cut: Int, _ specials: SpecialTokens) -> Bool {
-        guard specials.refusesAny else { return false }
-        var s = max(0, cut - specials.maxLength + 1)
-        while let r = specials.firstRefused(in: text, from: s, end: min(text.count, cut + specials.maxLength - 1)) {
-            if r.start >= cut { return false }
-            if r.start + r.length > cut { return true }
-            s = r.start + 1
-        }
-        return false
+        specials.refusesAny && crosses(text, at: cut, specials) { specials.firstRefused(in: text, from: $0, end: $1).map { ($0.start, $0.length) } }
     }
 
+    /// Whether an occurrence of a special token that matching takes (not an ignored one) crosses `cut`.
     static func crossesSpecial(_ text: UnsafeBufferPointer<UInt8>, at cut: Int, _ specials: SpecialTokens) -> Bool {
-        let from = max(0, cut - specials.maxLength + 1)
-        var s = from
-        while let m = specials.firstMatch(in: text, from: s, end: min(text.count, cut + specials.maxLength)) {
+        crosses(text, at: cut, specials) { specials.firstMatch(in: text, from: $0, end: $1).map { ($0.start, $0.length) } }
+    }
+
+    /// Whether one of the occurrences `first(from, end)` finds (the first at or after `from` that ends by `end`)
+    /// crosses `cut`: each start from `maxLength - 1` bytes before it is tried.
+    @inline(__always)
+    private static func crosses(_ text: UnsafeBufferPointer<UInt8>, at cut: Int, _ specials: SpecialTokens,
+                                first: (Int, Int) -> (start: Int, length: Int)?) -> Bool {
+        var s = max(0, cut - specials.maxLength + 1)
+        while let m = first(s, min(text.count, cut + specials.maxLength)) {
             if m.start >= cut { return false }
             if m.start + m.length > cut { return true }
             s = m.start + 1

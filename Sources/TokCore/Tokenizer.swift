@@ -309,19 +309,20 @@ public final class TokenEncoder {
         if let normalized = try? n.normalize(text) {
             return normalized.withUnsafeBufferPointer { encodeOrdinary($0, into: &out) }
         }
-        guard firstInvalidUTF8Offset(text) != nil else { return encodeOrdinary(text, into: &out) }
+        guard var bad = firstInvalidUTF8Offset(text) else { return encodeOrdinary(text, into: &out) }
         // Normalizing only where it could not take the text (one bad byte had left a whole segment unnormalized).
         var joined: [UInt8] = []
         joined.reserveCapacity(text.count + text.count / 8)
         var start = 0
-        while start < text.count {
-            let bad = firstInvalidUTF8Offset(UnsafeBufferPointer(rebasing: text[start...])).map { start + $0 } ?? text.count
+        while true {
             if bad > start {
                 let run = UnsafeBufferPointer(rebasing: text[start..<bad])
                 if let normalized = try? n.normalize(run) { joined += normalized } else { joined += run }
             }
-            if bad < text.count { joined.append(text[bad]) }
+            if bad == text.count { break }
+            joined.append(text[bad])
             start = bad + 1
+            bad = firstInvalidUTF8Offset(UnsafeBufferPointer(rebasing: text[start...])).map { start + $0 } ?? text.count
         }
         joined.withUnsafeBufferPointer { encodeOrdinary($0, into: &out) }
     }

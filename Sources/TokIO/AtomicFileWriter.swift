@@ -58,10 +58,7 @@ public final class AtomicFileWriter {
                 // A directory cannot be replaced by the file: say so now (renaming onto "." failed with EBUSY).
                 if (st.st_mode & S_IFMT) == S_IFDIR { throw TokIOError.fromErrno(EISDIR, name: given, reading: false) }
                 if (st.st_mode & S_IFMT) != S_IFREG {
-                    var fd: Int32
-                    repeat {
-                        fd = open(given, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-                    } while fd < 0 && errno == EINTR
+                    let fd = openRetryingInterrupts(given, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
                     guard fd >= 0 else { throw TokIOError.fromErrno(errno, name: given, reading: false) }
                     directFD = fd
                 }
@@ -84,10 +81,7 @@ public final class AtomicFileWriter {
         let stem = base.utf8.count <= 64 ? base : "tok"
         for _ in 0..<100 {
             let candidate = dir + "/." + stem + ".tmp" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            var fd: Int32
-            repeat {
-                fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            } while fd < 0 && errno == EINTR
+            let fd = openRetryingInterrupts(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if fd >= 0 { created = (fd, candidate); break }
             lastError = errno
             if lastError != EEXIST { break }

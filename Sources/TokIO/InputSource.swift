@@ -54,8 +54,7 @@ public final class InputSource: ByteSource {
             try self.init(fileDescriptor: STDIN_FILENO, name: "<stdin>", closeOnDeinit: false)
             return
         }
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        let fd = openRetryingInterrupts(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw TokIOError.fromErrno(errno, name: path, reading: true) }
         // From here on the descriptor belongs to the source, which closes it also when init throws.
         try self.init(fileDescriptor: fd, name: path, closeOnDeinit: true)

@@ -189,7 +189,9 @@ public struct TrainedVocabulary: Sendable {
     /// `#version` (a merge whose left token does), and how many such lines there are; nil if none.
     public func mergesHFSkips(_ merges: [(left: UInt32, right: UInt32)]) -> (line: Int, count: Int)? {
         var first: Int? = nil, count = 0
-        for (k, m) in merges.enumerated() where hfString(m.left).hasPrefix("#version") {
+        // "#version" is printable ASCII, which the byte-level alphabet keeps as it is: the token's bytes tell.
+        let header = Array("#version".utf8)
+        for (k, m) in merges.enumerated() where tokens[Int(m.left)].starts(with: header) {
             if first == nil { first = k + 2 }
             count += 1
         }

@@ -46,6 +46,27 @@ def tiktoken_tokens(prefix) -> list[bytes]:
     return [base64.b64decode(l.split()[0]) for l in lines if l.strip()]
 
 
+def trained_tiktoken(prefix, name: str):
+    """tiktoken's encoding of a vocabulary tok trained: its .tiktoken file with the sidecar's pattern and specials."""
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+    meta = json.load(open(f"{prefix}.json", encoding="utf-8"))
+    return tiktoken.Encoding(name, pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
+                             mergeable_ranks=load_tiktoken_bpe(f"{prefix}.tiktoken"))
+
+
+def classic_hf(prefix, pattern: str):
+    """HF's BPE from the vocab.json + merges.txt tok wrote, with the Split and ByteLevel pre-tokenizers set up by
+    hand (those files carry no pattern)."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    tk = Tokenizer(models.BPE.from_file(f"{prefix}.vocab.json", f"{prefix}.merges.txt"))
+    tk.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tk.decoder = decoders.ByteLevel()
+    return tk
+
+
 def hf_bytes(s: str) -> bytes:
     return bytes(U2B[c] for c in s)
 
@@ -165,17 +186,12 @@ def trained(tok, tmp_path_factory):
 
 
 def test_trained_files_encode_alike_in_tok_and_hf(tok, trained):
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import Tokenizer
     prefix, files = trained
     side = json.load(open(f"{prefix}.json", encoding="utf-8"))
     assert side["special_tokens"] == {"<|endoftext|>": 3998, "<|pad|>": 3999}
     hf = Tokenizer.from_file(f"{prefix}.tokenizer.json")
-    pairs = models.BPE.from_file(f"{prefix}.vocab.json", f"{prefix}.merges.txt")
-    classic = Tokenizer(pairs)
-    classic.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(side["pat_str"]), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    classic.decoder = decoders.ByteLevel()
+    classic = classic_hf(prefix, side["pat_str"])
     texts = [corpus_text(s)[600_000:700_000] for s in ["prose-en", "code", "multilingual"]]
     texts += (peers.adversarial_strings() or [])[:200]
     for t in texts:
@@ -496,11 +512,7 @@ def test_special_tokens_that_could_be_ordinary_tokens(tok, workdir, trained):
     ours = [int(i) for i in peers.ok(tok.run(["encode", "-t", f"{prefix}.tiktoken", "--special", "allow"],
                                              text.encode()), "encode").split()]
     assert hf.encode(text, add_special_tokens=False).ids == ours
-    import tiktoken
-    from tiktoken.load import load_tiktoken_bpe
-    meta = json.load(open(f"{prefix}.json", encoding="utf-8"))
-    enc = tiktoken.Encoding("spelled", pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
-                            mergeable_ranks=load_tiktoken_bpe(f"{prefix}.tiktoken"))
+    enc = trained_tiktoken(prefix, "spelled")
     assert enc.encode(text, allowed_special="all") == ours
     for one in ("a", "Ġ"):
         cp = tok.run(["train", files[0], "-o", workdir / "one-byte", "--special-tokens", one, "-q"])
@@ -582,20 +594,13 @@ def test_cl100k_tokenizer_json_keeps_white_space_at_the_end_of_a_text(tok, workd
     src.write_text("def f():\n    a = 1\n    \n    return a\n  \n \n" * 500, encoding="utf-8")
     prefix = workdir / "ws-cl100k"
     train(tok, [src], prefix, "--pattern", "cl100k", "--vocab-size", 320, "--special-tokens", "<|endoftext|>")
-    import tiktoken
-    from tiktoken.load import load_tiktoken_bpe
-    from tokenizers import Tokenizer, models, pre_tokenizers, Regex
-    meta = json.load(open(f"{prefix}.json", encoding="utf-8"))
-    enc = tiktoken.Encoding("ws", pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
-                            mergeable_ranks=load_tiktoken_bpe(f"{prefix}.tiktoken"))
+    from tokenizers import Tokenizer
+    enc = trained_tiktoken(prefix, "ws")
     assert any(enc.decode_single_token_bytes(i).startswith(b"\n ") for i in range(enc.n_vocab - 1)), \
         "the vocabulary should have a token of a line break and a space"
     hf = Tokenizer.from_file(f"{prefix}.tokenizer.json")
     split = json.load(open(f"{prefix}.tokenizer.json", encoding="utf-8"))["pre_tokenizer"]["pretokenizers"][0]
-    classic = Tokenizer(models.BPE.from_file(f"{prefix}.vocab.json", f"{prefix}.merges.txt"))
-    classic.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(split["pattern"]["Regex"]), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    classic = classic_hf(prefix, split["pattern"]["Regex"])
     endings = ["\n", "\n ", "\n  ", " \n ", "\n \n  ", "\r\n\t ", "  ", "\n    \n    ", "\u3000\n\u3000", "\n\u2028 "]
     texts = [head + e for head in ("a", "return a", "x = 1\n", "") for e in endings]
     texts += [t + "<|endoftext|>next" for t in texts[:12]] + ["a\n  <|endoftext|>\n  "]
