@@ -8,18 +8,7 @@ cd "$(dirname "$0")/.."
 REQ=bench/requirements.txt
 VENV=.venv
 
-if [ ! -x "$VENV/bin/python" ]; then
-  if ! python3 -m venv "$VENV" 2>/dev/null; then
-    echo "bench/setup.sh: python3 -m venv failed; installing python3-venv" >&2
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-      python3 -m venv "$VENV"
-    else
-      echo "bench/setup.sh: cannot create $VENV (install python3-venv)" >&2
-      exit 1
-    fi
-  fi
-fi
+scripts/ensure-venv.sh "$VENV"
 
 for tool in zstd taskset; do
   if ! command -v "$tool" >/dev/null 2>&1; then

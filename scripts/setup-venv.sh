@@ -19,14 +19,7 @@ want=$(printf '%s\n' "${REQS[@]}")
 if [[ -x $VENV/bin/python && -f $STAMP && "$(cat "$STAMP")" == "$want" ]]; then
   exit 0
 fi
-if [[ ! -x $VENV/bin/python ]]; then
-  py=${PYTHON:-$(command -v python3 || true)}
-  [[ -n $py ]] || { echo "setup-venv: python3 not found" >&2; exit 1; }
-  "$py" -m venv "$VENV" || {
-    # Debian's python3 needs python3-venv for ensurepip
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >/dev/null
-    rm -rf "$VENV"; "$py" -m venv "$VENV"; }
-fi
+scripts/ensure-venv.sh "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input "${REQS[@]}"
 printf '%s\n' "$want" >"$STAMP"
 echo "setup-venv: $VENV ready ($(echo "${REQS[*]}"))" >&2
