@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TOK := .build/release/tok
 
-.PHONY: demo test bench bench-train sanitize deps build test-swift test-compat man clean
+.PHONY: demo test bench bench-train sanitize deps build clean
 
 deps:
 	@scripts/install-deps.sh

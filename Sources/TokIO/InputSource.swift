@@ -41,6 +41,9 @@ public final class InputSource: ByteSource {
     private var zstdPending = 0
     /// Absolute file offset of `staging[0]`, for error messages.
     private var stagingFileOffset = 0
+    /// Absolute file offset where the frame being decoded starts: damage that zstd finds lies between it and the
+    /// point of detection (a checksum failure is only found at the frame's end).
+    private var frameFileOffset = 0
 
     /// Size of each `read(2)` on the underlying file.
     public static let readSize = 1 << 20
@@ -212,9 +215,10 @@ public final class InputSource: ByteSource {
             stagingStart = input.pos
             if ZSTD_isError(ret) != 0 {
                 throw TokIOError(kind: .corruptZstd, name: name, compressedOffset: stagingFileOffset + stagingStart,
-                                 zstdErrorName: String(cString: ZSTD_getErrorName(ret)))
+                                 frameOffset: frameFileOffset, zstdErrorName: String(cString: ZSTD_getErrorName(ret)))
             }
             zstdPending = ret
+            if ret == 0 { frameFileOffset = stagingFileOffset + stagingStart }
             if rawEOF && stagingStart == stagingEnd && inputBefore == stagingStart && outputBefore == output.pos {
                 // Input exhausted, nothing left to flush, yet the decoder still expects more of the frame.
                 if zstdPending != 0 {

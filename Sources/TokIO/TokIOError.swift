@@ -39,18 +39,23 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
     public let name: String
     /// The `errno` value behind the failure, when there is one.
     public let errno: Int32?
-    /// For zstd failures: how many compressed bytes had been consumed when the failure was detected (the damage
-    /// is there or in the block that follows).
+    /// For zstd failures: how many compressed bytes had been consumed when the failure was detected. zstd reads a
+    /// whole block (up to 128 KB) before decoding it and checks a frame's checksum only at its end, so the damage
+    /// lies before this offset, anywhere back to `frameOffset`.
     public let compressedOffset: Int?
+    /// For corrupt zstd data: the compressed offset where the frame holding the damage starts.
+    public let frameOffset: Int?
     /// For zstd failures: `ZSTD_getErrorName` of the error code.
     public let zstdErrorName: String?
 
     /// An error of `kind` about the file `name`, with the details `description` reports for that kind.
-    public init(kind: Kind, name: String, errno: Int32? = nil, compressedOffset: Int? = nil, zstdErrorName: String? = nil) {
+    public init(kind: Kind, name: String, errno: Int32? = nil, compressedOffset: Int? = nil, frameOffset: Int? = nil,
+                zstdErrorName: String? = nil) {
         self.kind = kind
         self.name = name
         self.errno = errno
         self.compressedOffset = compressedOffset
+        self.frameOffset = frameOffset
         self.zstdErrorName = zstdErrorName
     }
 
@@ -90,8 +95,10 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
         case .readFailed: return "\(file): read error: \(reason ?? "unknown error")"
         case .writeFailed: return "\(file): write error: \(reason ?? "unknown error")"
         case .corruptZstd:
-            // zstd decodes a block (up to 128 KB) at once and reports how far it got before the block that failed.
-            return "\(file): corrupt zstd data at or after compressed byte \(compressedOffset ?? 0): \(zstdErrorName ?? "unknown error")"
+            // Where zstd noticed is not where the damage is (see compressedOffset): name the frame that holds it.
+            let frame = frameOffset ?? 0
+            let found = compressedOffset.flatMap { $0 > frame ? " (noticed after \($0) compressed bytes)" : nil } ?? ""
+            return "\(file): corrupt zstd data in the frame that starts at compressed byte \(frame)\(found): \(zstdErrorName ?? "unknown error")"
         case .truncatedZstd:
             return "\(file): truncated zstd data: input ends inside a frame at compressed byte \(compressedOffset ?? 0)"
         }

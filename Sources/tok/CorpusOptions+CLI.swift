@@ -61,6 +61,7 @@ struct CorpusArguments: ParsableArguments {
         }
         if !["none", "nfc", "nfkc"].contains(normalize) { throw ValidationError("--normalize must be none, nfc or nfkc") }
         try TokenizerOptions.checkPatternName(pattern)
+        if pattern.isEmpty && pretokenizer != .icuWords { throw ValidationError("--pattern is empty") }
     }
 
     /// A size such as `64M` split into its number and the multiplier of its suffix.

@@ -52,7 +52,9 @@ struct TokenizerOptions: ParsableArguments {
                 if choice == .auto && pattern == nil { choice = c }
             }
             let placeholder = needsPattern ? nil : StandardPattern.cl100k.patternString
-            guard let pat = pattern.map(Self.expandPattern) ?? sidecar?.pattern ?? (choice == .icuWords ? "" : placeholder) else {
+            // A word-break vocabulary's sidecar has an empty pat_str: no pattern for a regex engine to run.
+            let sidecarPattern = sidecar?.pattern.flatMap { $0.isEmpty && choice != .icuWords ? nil : $0 }
+            guard let pat = pattern.map(Self.expandPattern) ?? sidecarPattern ?? (choice == .icuWords ? "" : placeholder) else {
                 throw CLIError("\(path): no pre-tokenization pattern; \(patternFlag ? "pass --pattern or " : "")put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
@@ -140,6 +142,7 @@ struct TokenizerOptions: ParsableArguments {
     /// Standard pattern names stand for their regexes.
     func validate() throws {
         if let pattern { try Self.checkPatternName(pattern) }
+        if pattern == "" && pretokenizer != .icuWords { throw ValidationError("--pattern is empty") }
     }
 
     /// A pattern of letters, digits, "_" and "-" only is a mistyped standard name (`cl100k_base`), not a regex

@@ -3,7 +3,22 @@ import TokCore
 import TokIO
 import TokTrain
 
-extension VocabularyFormat: ExpressibleByArgument {}
+/// One `--formats` value: a format, or several separated by commas (`tiktoken,hf`). The option takes one value
+/// each time it is given, so a corpus after it is not read as a format.
+struct VocabularyFormatList: ExpressibleByArgument {
+    let formats: [VocabularyFormat]
+
+    init?(argument: String) {
+        var list: [VocabularyFormat] = []
+        for name in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let f = VocabularyFormat(rawValue: String(name)) else { return nil }
+            list.append(f)
+        }
+        formats = list
+    }
+
+    static var allValueStrings: [String] { VocabularyFormat.allCases.map(\.rawValue) }
+}
 extension BPETrainer.TieBreak: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
@@ -37,8 +52,11 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("tie-break"), help: ArgumentHelp("Order of pairs of equal count: bytes (the pair whose tokens' bytes come first), hf (as HF tokenizers' BpeTrainer, to reproduce its vocabularies).", valueName: "order"))
     var tieBreak: BPETrainer.TieBreak = .bytes
 
-    @Option(name: .customLong("formats"), parsing: .upToNextOption, help: ArgumentHelp("Files to write: tiktoken, hf, merges (default: all three, or tiktoken and merges with --pretokenizer icu-words, which HF cannot express).", valueName: "format"))
-    var formats: [VocabularyFormat] = []
+    @Option(name: .customLong("formats"), help: ArgumentHelp("Files to write: tiktoken, hf, merges, comma-separated or the option repeated (default: all three, or tiktoken and merges with --pretokenizer icu-words, which HF cannot express).", valueName: "format,..."))
+    var formatLists: [VocabularyFormatList] = []
+
+    /// The formats given with `--formats`, in order.
+    var formats: [VocabularyFormat] { formatLists.flatMap(\.formats) }
 
     /// `--formats`, or the default: every format that can express the vocabulary, once each.
     var outputFormats: [VocabularyFormat] {

@@ -167,6 +167,14 @@ final class InputSourceTests: XCTestCase {
         XCTAssertNotNil(error?.compressedOffset)
         XCTAssertTrue(error?.description.contains("bad.zst") ?? false)
         XCTAssertTrue(error?.description.contains("compressed byte") ?? false)
+        XCTAssertEqual(error?.frameOffset, 0)
+
+        // Damage in a second frame: the error names where that frame starts.
+        let good = readFile(dir.file("a.zst"))
+        writeFile(dir.file("second.zst"), good + z)
+        let second = expectError(.corruptZstd) { _ = try readAll(try InputSource(path: dir.file("second.zst")), readSize: 4099) }
+        XCTAssertEqual(second?.frameOffset, good.count)
+        XCTAssertGreaterThanOrEqual(second?.compressedOffset ?? 0, good.count)
 
         // Garbage after a valid frame is corrupt too.
         writeFile(dir.file("trailing.zst"), readFile(dir.file("a.zst")) + Array("not zstd".utf8))

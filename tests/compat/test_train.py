@@ -403,8 +403,11 @@ def test_word_break_vocabulary_keeps_its_pre_tokenizer(tok, workdir, trained):
     # HF has no UAX #29 pre-tokenizer: asking for its file is an error before any reading, and nothing is written;
     # by default such a vocabulary gets the other formats.
     cp = tok.run(["train", files[0], "-o", workdir / "words-hf", "--vocab-size", 1000, "--pretokenizer", "icu-words",
-                  "-q", "--formats", "tiktoken", "hf"])
+                  "-q", "--formats", "tiktoken,hf"])
     assert cp.returncode != 0 and b"HF" in cp.stderr and leftovers(workdir, "words-hf") == []
+    # Its sidecar has no pattern: --pretokenizer icu-regex needs --pattern (ICU was handed an empty pattern).
+    cp = tok.run(["encode", "-t", f"{prefix}.tiktoken", "--pretokenizer", "icu-regex"], text)
+    assert cp.returncode != 0 and b"no pre-tokenization pattern; pass --pattern" in cp.stderr, cp.stderr
     cp = tok.run(["train", "/nonexistent-corpus", "-o", workdir / "words-hf", "--pretokenizer", "icu-words", "--formats", "hf"])
     assert cp.returncode != 0 and b"HF" in cp.stderr and b"nonexistent" not in cp.stderr
     peers.ok(tok.run(["train", files[0], "-o", workdir / "words-default", "--vocab-size", 1000, "--pretokenizer",
@@ -636,3 +639,21 @@ def test_jsonl_lone_surrogate_is_replaced_only_when_asked(tok, workdir):
     out = peers.ok(tok.run(["count", "--format", "jsonl", "--invalid-utf8", "replace", src, "-q"]), "count")
     want = collections.Counter(m.group() for t in ("ok", "a\ufffdb \ufffd") for m in regex.finditer(O200K, t))
     assert sorted(out.decode().splitlines()) == sorted(f"{p}\t{n}" for p, n in want.items())
+
+
+def test_formats_takes_one_value_each_time(tok, workdir, trained):
+    """`--formats` takes one value (comma-separated formats) each time it is given, so a corpus after it is the
+    corpus: it used to take every following argument and refuse the corpus as a format. An empty --pattern is a
+    usage error (ICU reported U_ILLEGAL_ARGUMENT_ERROR at position 0)."""
+    _, files = trained
+    for args, want in ((["--formats", "tiktoken", files[0]], ["json", "tiktoken"]),
+                       (["--formats", "tiktoken,merges", "--formats", "hf", files[0]],
+                        ["json", "merges.txt", "tiktoken", "tokenizer.json", "vocab.json"])):
+        prefix = workdir / f"fmt{len(want)}"
+        peers.ok(tok.run(["train", "-q", "--vocab-size", 300, "-o", prefix, *args]), "train")
+        assert sorted(p.name[len(prefix.name) + 1:] for p in workdir.iterdir() if p.name.startswith(prefix.name + ".")) == want
+    cp = tok.run(["train", "-q", "--formats", "tiktoken,bogus", files[0], "-o", workdir / "fmt-bad"])
+    assert cp.returncode == 64 and leftovers(workdir, "fmt-bad") == []
+    for sub in (["train", files[0], "-o", workdir / "empty-pattern"], ["encode", files[0]], ["count", files[0]]):
+        cp = tok.run([*sub, "--pattern", ""])
+        assert cp.returncode == 64 and b"--pattern is empty" in cp.stderr, cp.stderr
