@@ -233,8 +233,14 @@ public final class EncodePipeline: @unchecked Sendable {
     ///   - name: the input's name for error messages.
     ///   - read: fills the buffer with the next input bytes and returns how many; 0 at the end.
     ///   - write: receives output bytes in order.
+    ///   - paused: whether the next `read` would wait for a slow producer (`InputSource.inputPaused`). When it
+    ///     would, and a LF has come since the last time, what can be encoded is encoded, written and `flush`ed
+    ///     first, so output keeps up with input that comes line by line (`--lines` gives each line's output as
+    ///     soon as its LF is read). The output is the same whenever pauses come.
+    ///   - flush: pushes what `write` has received on to its destination.
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
-                    write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> EncodeSummary {
+                    write: (UnsafeBufferPointer<UInt8>) throws -> Void,
+                    paused: () -> Bool = { false }, flush: () throws -> Void = {}) throws -> EncodeSummary {
         let threads = max(1, options.threads)
         let segmentBytes = max(options.segmentBytes, 1024)
         // Workers take segments as soon as they are cut, so a block need hold little more than one segment.
@@ -259,6 +265,10 @@ public final class EncodePipeline: @unchecked Sendable {
         // Set once a long stretch without cuts is met under a normalizer: from there on the input is normalized as
         // it is read, and `buffer` holds normalized text.
         var normalizing: StreamingNormalizer? = nil
+        // A LF read since output was last pushed on at a pause: only then can a pause give new output (so a long
+        // line that trickles in is not scanned again at every pause), and in lines mode it always does.
+        var lineFeedSinceFlush = false
+        var pausedNow = false
 
         while true {
             // Fill the block.
@@ -296,6 +306,7 @@ public final class EncodePipeline: @unchecked Sendable {
                 }
             }
             while !eof && buffer.count < wantBytes && normalizing == nil {
+                let before = buffer.count
                 switch options.invalidUTF8 {
                 case .bytes:
                     buffer.reserve(wantBytes - buffer.count)
@@ -343,6 +354,15 @@ public final class EncodePipeline: @unchecked Sendable {
                     }
                     repaired.withUnsafeBufferPointer { buffer.append($0) }
                 }
+                if !lineFeedSinceFlush {
+                    var i = before
+                    while i < buffer.count && buffer.base[i] != 0x0A { i += 1 }
+                    lineFeedSinceFlush = i < buffer.count
+                }
+                if lineFeedSinceFlush && !eof && buffer.count < wantBytes && paused() {
+                    pausedNow = true
+                    break
+                }
             }
             if stream != nil {
                 if try streamStep(&stream, longPieceEncoder!, &buffer, &blockBase, &writer, eof: eof, name: name, write: write) {
@@ -356,7 +376,14 @@ public final class EncodePipeline: @unchecked Sendable {
             var normalize = false
             let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write,
                                             segmentBytes: segmentBytes, threads: threads, normalized: normalizing != nil,
-                                            longPiece: &longPiece, normalize: &normalize)
+                                            uptoLastCut: pausedNow, longPiece: &longPiece, normalize: &normalize)
+            if pausedNow {
+                try inFlight.writeAll(&writer, write: write)
+                try writer.flush(write: write)
+                try flush()
+                pausedNow = false
+                lineFeedSinceFlush = false
+            }
             if normalize, let normalizer = tokenizer.normalizer {
                 // From the long stretch at the buffer's start on, normalize as the input is read. The stretch starts
                 // at a cut, where normalizing each side alone gives the normalized whole.
@@ -380,8 +407,9 @@ public final class EncodePipeline: @unchecked Sendable {
                 continue
             }
             if eof && buffer.count == 0 { break }
-            // Nothing could be cut: a pre-token or line longer than the block. Read more before trying again.
-            wantBytes = consumed == 0 ? max(wantBytes * 2, buffer.count * 2) : blockBytes
+            // Nothing could be cut: a pre-token or line longer than the block. Read more before trying again (after
+            // a pause the block is not full yet).
+            wantBytes = consumed > 0 ? blockBytes : buffer.count < wantBytes ? wantBytes : max(wantBytes * 2, buffer.count * 2)
         }
         try inFlight.writeAll(&writer, write: write)
         if let off = invalidAt {
@@ -405,14 +433,15 @@ public final class EncodePipeline: @unchecked Sendable {
     }
 
     /// Cuts the buffered bytes into segments, encodes them and writes their output; keeps the uncut tail at the
-    /// start of the buffer. Returns the number of bytes consumed.
+    /// start of the buffer. Returns the number of bytes consumed. `uptoLastCut`: at a pause of the input, also cut
+    /// a last segment shorter than `segmentBytes`.
     @discardableResult
     private func finishBlocks(_ buffer: inout GrowableBytes, _ blockBase: inout Int, _ writer: inout OrderedWriter,
                               _ inFlight: inout InFlight,
                               _ summary: inout EncodeSummary, eof: Bool, name: String,
                               write: (UnsafeBufferPointer<UInt8>) throws -> Void,
-                              segmentBytes: Int, threads: Int, normalized: Bool, longPiece: inout LongStretch?,
-                              normalize: inout Bool) throws -> Int {
+                              segmentBytes: Int, threads: Int, normalized: Bool, uptoLastCut: Bool = false,
+                              longPiece: inout LongStretch?, normalize: inout Bool) throws -> Int {
         let all = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
         var segments: [Segment] = []
         var s = 0
@@ -427,7 +456,7 @@ public final class EncodePipeline: @unchecked Sendable {
             var cut: Int? = nil
             while true {
                 let end = min(s + window, all.count)
-                if end == all.count && !eof && end - s < segmentBytes { break }
+                if end == all.count && !eof && !uptoLastCut && end - s < segmentBytes { break }
                 cut = findCut(all, above: s, below: end, specials: specials, complete: eof, normalized: normalized)
                 if cut != nil || end == all.count { break }
                 window *= 2

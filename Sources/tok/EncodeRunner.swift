@@ -7,11 +7,12 @@ enum EncodeRunner {
     static func run(tokenizer: Tokenizer, options: EncodeOptions, inputs: [String], output: String?) throws {
         fixMallocMapThreshold()
         let pipeline = EncodePipeline(tokenizer: tokenizer, options: options)
-        try withOutput(output) { write in
+        try withOutput(output, flushing: { write, flush in
             var total = 0
             for path in inputs {
                 let src = try InputSource(path: path)
-                let summary = try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write)
+                let summary = try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write,
+                                               paused: { src.inputPaused() }, flush: flush)
                 total += summary.tokens
                 if options.countOnly && !options.lines {
                     let label = path == "-" && inputs.count == 1 ? "" : " " + src.name
@@ -23,7 +24,7 @@ enum EncodeRunner {
                 var line = "\(total) total\n"
                 try line.withUTF8 { try write($0) }
             }
-        }
+        })
     }
 
     /// glibc raises its mmap threshold to the size of each large block freed (up to 32 MB); blocks of that size then

@@ -25,19 +25,30 @@ final class LongStretchTests: XCTestCase {
         }
     }
 
-    /// Runs the pipeline over `input`, read in slices of random sizes; returns its output.
-    static func output(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64) throws -> [UInt8] {
+    /// Runs the pipeline over `input`, read in slices of random sizes; returns its output. `pauses`: the input
+    /// pauses after about a third of the slices (the pipeline then encodes what it can cut and flushes it).
+    static func output(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64,
+                       pauses: Bool = false) throws -> [UInt8] {
+        try outputAndFlushes(tokenizer, input, options: options, seed: seed, pauses: pauses).output
+    }
+
+    /// `output`, and how many times the pipeline flushed at a pause (slices are shorter when the input pauses, so
+    /// that blocks are not full after one).
+    static func outputAndFlushes(_ tokenizer: Tokenizer, _ input: [UInt8], options: EncodeOptions, seed: UInt64,
+                                 pauses: Bool) throws -> (output: [UInt8], flushes: Int) {
         var rng = Rng(s: seed)
+        var pauseRng = Rng(s: seed ^ 0x9E37_79B9)
         var at = 0
         var out: [UInt8] = []
+        var flushed = 0
         let pipeline = EncodePipeline(tokenizer: tokenizer, options: options)
         _ = try pipeline.run(name: "input", read: { buf in
-            let n = min(buf.count, input.count - at, 1 + rng.next(9000))
+            let n = min(buf.count, input.count - at, 1 + rng.next(pauses ? 900 : 9000))
             for k in 0..<n { buf[k] = input[at + k] }
             at += n
             return n
-        }, write: { out += $0 })
-        return out
+        }, write: { out += $0 }, paused: { pauses && pauseRng.next(3) == 0 }, flush: { flushed += 1 })
+        return (out, flushed)
     }
 
     /// The ids of the whole input, or of each line.
@@ -112,7 +123,7 @@ final class LongStretchTests: XCTestCase {
 
     /// Each shape with every standard vocabulary, ids, tokens and counts, whole and per line, one thread and two,
     /// against encoding the whole input (or each line) at once.
-    func checkEncodeAsTheWhole(_ shapes: [(String, [UInt8])], invalidUTF8: InvalidUTF8Policy) throws {
+    func checkEncodeAsTheWhole(_ shapes: [(String, [UInt8])], invalidUTF8: InvalidUTF8Policy, pauses: Bool = false) throws {
         for tokenizer in Self.tokenizers {
             for (label, input) in shapes {
                 for lines in [false, true] {
@@ -124,9 +135,10 @@ final class LongStretchTests: XCTestCase {
                         options.threads = threads
                         options.countOnly = count
                         options.invalidUTF8 = invalidUTF8
-                        let got = try Self.output(tokenizer, input, options: options, seed: UInt64(input.count + threads))
+                        let got = try Self.output(tokenizer, input, options: options, seed: UInt64(input.count + threads),
+                                                  pauses: pauses)
                         XCTAssertEqual(String(decoding: got, as: UTF8.self), Self.formatted(want, count: count, lines: lines),
-                                       "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count)")
+                                       "\(tokenizer.name), \(label), lines \(lines), threads \(threads), count \(count), pauses \(pauses)")
                     }
                 }
             }
@@ -137,6 +149,28 @@ final class LongStretchTests: XCTestCase {
     /// the output equals encoding the whole input (or each line) at once.
     func testLongStretchesEncodeAsTheWhole() throws {
         try checkEncodeAsTheWhole(shapes(), invalidUTF8: .error)
+    }
+
+    /// Input that pauses now and then (a slow pipe): at each pause the pipeline encodes up to the last cut and
+    /// flushes, with segments shorter than usual; the output is still that of the whole.
+    func testPausesOfTheInputDoNotChangeTheOutput() throws {
+        var rng = Rng(s: 7)
+        let words = ["the", "cat", "naïve", "日本語", "Привет", "  ", "'s", "123", "!", "🙂", "\t", "\r\n", "<|endoftext|>"]
+        var lines: [UInt8] = []
+        while lines.count < 150_000 {
+            for _ in 0..<rng.next(12) { lines += Array(words[rng.next(words.count)].utf8) + [0x20] }
+            lines += Array(["\n", "\n\n", " \n", "\n  "][rng.next(4)].utf8)
+        }
+        // A third of the long-stretch shapes: the whole set takes 40 s in a debug build.
+        let some = shapes().enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+        try checkEncodeAsTheWhole([("short lines", lines)] + some, invalidUTF8: .error, pauses: true)
+        for l in [false, true] {
+            var options = EncodeOptions()
+            options.segmentBytes = 1024
+            options.lines = l
+            let flushes = try Self.outputAndFlushes(Self.tokenizers[1], lines, options: options, seed: 3, pauses: true).flushes
+            XCTAssertGreaterThan(flushes, 20, "lines \(l)")
+        }
     }
 
     /// `--invalid-utf8 bytes`: long stretches and long pieces holding bytes that are not UTF-8 (runs of 0xFF and of

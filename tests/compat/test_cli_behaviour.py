@@ -795,6 +795,58 @@ def test_decode_keeps_up_with_a_slow_stream(tok):
     assert p.returncode == 0
 
 
+def test_encode_keeps_up_with_a_slow_stream(tok):
+    """Text arriving line by line over a pipe (`tail -f log | tok encode --lines`) is encoded as it comes: with
+    --lines each line's output as soon as its LF is read, on one or two threads, as ids, jsonl or counts, plain or
+    zstd flushed block by block; without --lines the output of a line once the next one starts. It had waited for
+    the end of input or 512 KB. The whole output is what the input given at once gives."""
+    import select
+    import zstandard
+    lines = [b"Hello, world!", b"second line  with  spaces", "naïve café 日本語 🙂".encode(), b"", b"<|endoftext|> last"]
+    whole = b"".join(l + b"\n" for l in lines)
+
+    def wait_line(p, what):
+        ready, _, _ = select.select([p.stdout], [], [], 10)
+        assert ready, f"no output for {what} while the input stays open"
+        return p.stdout.readline()
+
+    for extra in ([], ["--threads", "2"], ["--format", "jsonl"], ["--count"], ["--special", "allow"]):
+        want = peers.ok(run(tok, ["encode", "--lines", *extra], whole), "whole").splitlines(keepends=True)
+        for compressed in (False, True):
+            z = zstandard.ZstdCompressor().compressobj()
+            p = subprocess.Popen([tok.binary, "encode", "--lines", *extra], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            try:
+                for k, line in enumerate(lines):
+                    data = line + b"\n"
+                    p.stdin.write(z.compress(data) + z.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) if compressed else data)
+                    p.stdin.flush()
+                    assert wait_line(p, (extra, compressed, line)) == want[k], (extra, compressed, line)
+                if compressed:
+                    p.stdin.write(z.flush())
+            finally:
+                p.stdin.close()
+                rest = p.stdout.read()
+                p.wait(10)
+            assert p.returncode == 0 and rest == b"", (extra, compressed, rest)
+    # Without --lines: a line's ids once the next line has begun (what follows a LF can join it).
+    want = peers.ok(run(tok, ["encode"], whole), "whole")
+    p = subprocess.Popen([tok.binary, "encode"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    got = b""
+    try:
+        for k, line in enumerate(lines):
+            p.stdin.write(line + b"\n")
+            p.stdin.flush()
+            if k in (1, 2):
+                ready, _, _ = select.select([p.stdout], [], [], 10)
+                assert ready, f"no output after {k + 1} lines while the input stays open"
+                got += os.read(p.stdout.fileno(), 1 << 16)
+    finally:
+        p.stdin.close()
+        got += p.stdout.read()
+        p.wait(10)
+    assert p.returncode == 0 and got == want
+
+
 def test_special_error_before_invalid_utf8(tok):
     """--special error reports the first problem by position: a special token before an invalid byte wins, and
     an invalid byte before a special token is reported as such."""
