@@ -96,9 +96,11 @@ public enum CountsFile {
             }
             pending.removeSubrange(0..<start)
             if n == 0 {
+                // `tok count` ends every line with a LF: a last line without one is most likely cut short, and its
+                // count (or piece) would be read short without a word.
                 if !pending.isEmpty {
-                    line += 1
-                    try parseLine(pending[...], path: source.name, line: line, piece: &piece, into: &counts)
+                    throw TrainError.content(name: source.name, line: line + 1, offset: nil,
+                                             reason: "the last line has no line feed: the file looks truncated")
                 }
                 break
             }

@@ -63,6 +63,12 @@ final class CountingTests: XCTestCase {
         XCTAssertThrowsError(try CountsFile.read(path: path, into: &t2)) { e in
             XCTAssertTrue("\(e)".contains("line 2") && "\(e)".contains("more than one TAB"), "\(e)")
         }
+        // A last line without its LF: cut short, not a smaller count.
+        try Data("a\t1\nab\t12".utf8).write(to: path)
+        var t3 = PieceCounts()
+        XCTAssertThrowsError(try CountsFile.read(path: path, into: &t3)) { e in
+            XCTAssertTrue("\(e)".contains("line 2") && "\(e)".contains("truncated"), "\(e)")
+        }
     }
 
     func testJSONLFieldExtraction() throws {

@@ -472,6 +472,15 @@ def test_counts_too_large_for_the_trainer(tok, workdir):
         assert f"big{k}.tsv" in err and "line" in err and "too large" in err, err
 
 
+def test_truncated_counts_file_is_refused(tok, workdir):
+    """A counts file whose last line has no LF (a copy cut short: `ab<TAB>12` of `ab<TAB>1234`) is an error naming
+    the file and line; it was read as a smaller count."""
+    f = workdir / "cut.tsv"
+    f.write_bytes(b"x\t7\nab\t12")
+    err = bad_run(tok, workdir, "out-cut", ["--counts", f], "--min-frequency", 1)
+    assert "cut.tsv" in err and "line 2" in err and "truncated" in err, err
+
+
 def test_long_run_of_one_character_trains_and_writes_every_format(tok, workdir):
     """1 MB of one character makes tokens of many kilobytes; the HF files' merges come from a BPE per token that
     must stay near-linear (it took minutes on 200 KB when it was quadratic), and HF gives tok's ids."""
