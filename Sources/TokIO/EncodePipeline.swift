@@ -107,9 +107,12 @@ public final class EncodePipeline: @unchecked Sendable {
         var tokens = 0
         var counts: [Int] = []                // count mode: tokens per fragment
         var fragmentIDs: [[UInt32]] = []      // jsonl: ids per fragment
-        var fragmentStarts: [[Int]] = []      // jsonl: absolute start offset per token
-        var fragmentEnds: [[Int]] = []        // jsonl: absolute end offset per token
-        var fragmentOffsets: [Int] = []       // jsonl: absolute offset where each fragment starts
+        // jsonl: the offsets of each fragment's tokens from the fragment's start, and the fragment's length, in the
+        // text as encoded (normalized, under a normalizer): the writer places them, as only it knows how long the
+        // normalized text before them is.
+        var fragmentStarts: [[Int]] = []
+        var fragmentEnds: [[Int]] = []
+        var fragmentLengths: [Int] = []
         var failure: EncodeFailure?
     }
 
@@ -207,10 +210,12 @@ public final class EncodePipeline: @unchecked Sendable {
                 if options.countOnly {
                     r.counts.append(produced)
                 } else {
+                    // Offsets came from absolute + fragStart, the input's offset (which errors report).
+                    let base = absolute + fragStart
                     r.fragmentIDs.append(tokens.array)
-                    r.fragmentOffsets.append(absolute + fragStart)
-                    r.fragmentStarts.append(starts)
-                    r.fragmentEnds.append(ends)
+                    r.fragmentStarts.append(starts.map { $0 - base })
+                    r.fragmentEnds.append(ends.map { $0 - base })
+                    r.fragmentLengths.append((ends.last ?? base) - base)
                 }
             } else {
                 TokenFormatting.append(tokens.ids, format: options.format, tokenizer: tokenizer, to: &r.text)
@@ -268,11 +273,25 @@ public final class EncodePipeline: @unchecked Sendable {
         // A LF read since output was last pushed on at a pause: only then can a pause give new output (so a long
         // line that trickles in is not scanned again at every pause), and in lines mode it always does.
         var lineFeedSinceFlush = false
+        // What the buffer must hold before a pause is acted on: after a pause that could cut nothing, twice what it
+        // held, so that a long stretch without a cut that trickles in with LFs (runs of white space and line
+        // breaks) is scanned a bounded number of times per byte, not once per pause.
+        var pauseFloor = 0
         var pausedNow = false
+        /// Whether the input has paused with something new to encode, the bytes from `before` on just read.
+        func pausesAfter(_ before: Int) -> Bool {
+            if !lineFeedSinceFlush {
+                var i = before
+                while i < buffer.count && buffer.base[i] != 0x0A { i += 1 }
+                lineFeedSinceFlush = i < buffer.count
+            }
+            return lineFeedSinceFlush && !eof && buffer.count < wantBytes && buffer.count >= pauseFloor && paused()
+        }
 
         while true {
             // Fill the block.
             while !eof && buffer.count < wantBytes && normalizing != nil {
+                let bufferBefore = buffer.count
                 // Read, validated or repaired as below, then normalized into `buffer`. Offsets reported are the
                 // input's (the validator's), and what follows invalid bytes is never normalized.
                 raw.count = 0
@@ -303,6 +322,10 @@ public final class EncodePipeline: @unchecked Sendable {
                     }
                     invalidAt = off
                     eof = true
+                }
+                if pausesAfter(bufferBefore) {
+                    pausedNow = true
+                    break
                 }
             }
             while !eof && buffer.count < wantBytes && normalizing == nil {
@@ -354,36 +377,39 @@ public final class EncodePipeline: @unchecked Sendable {
                     }
                     repaired.withUnsafeBufferPointer { buffer.append($0) }
                 }
-                if !lineFeedSinceFlush {
-                    var i = before
-                    while i < buffer.count && buffer.base[i] != 0x0A { i += 1 }
-                    lineFeedSinceFlush = i < buffer.count
-                }
-                if lineFeedSinceFlush && !eof && buffer.count < wantBytes && paused() {
+                if pausesAfter(before) {
                     pausedNow = true
                     break
                 }
             }
+            /// Pushes the output so far on to its destination, at a pause; `progressed`: whether any input was
+            /// encoded since the pause.
+            func flushAtPause(progressed: Bool) throws {
+                try inFlight.writeAll(&writer, write: write)
+                try writer.flush(write: write)
+                try flush()
+                pausedNow = false
+                lineFeedSinceFlush = false
+                pauseFloor = progressed ? 0 : 2 * buffer.count
+            }
             if stream != nil {
-                if try streamStep(&stream, longPieceEncoder!, &buffer, &blockBase, &writer, eof: eof, name: name, write: write) {
+                let progressed = try streamStep(&stream, longPieceEncoder!, &buffer, &blockBase, &writer, eof: eof, name: name, write: write)
+                if progressed {
                     wantBytes = blockBytes
-                } else {
+                } else if !pausedNow {
                     wantBytes = max(wantBytes * 2, buffer.count * 2)
                 }
-                if stream != nil { continue }
+                if stream != nil {
+                    if pausedNow { try flushAtPause(progressed: progressed) }
+                    continue
+                }
             }
             var longPiece: LongStretch? = nil
             var normalize = false
             let consumed = try finishBlocks(&buffer, &blockBase, &writer, &inFlight, &summary, eof: eof, name: name, write: write,
                                             segmentBytes: segmentBytes, threads: threads, normalized: normalizing != nil,
                                             uptoLastCut: pausedNow, longPiece: &longPiece, normalize: &normalize)
-            if pausedNow {
-                try inFlight.writeAll(&writer, write: write)
-                try writer.flush(write: write)
-                try flush()
-                pausedNow = false
-                lineFeedSinceFlush = false
-            }
+            if pausedNow { try flushAtPause(progressed: consumed > 0) }
             if normalize, let normalizer = tokenizer.normalizer {
                 // From the long stretch at the buffer's start on, normalize as the input is read. The stretch starts
                 // at a cut, where normalizing each side alone gives the normalized whole.
@@ -557,7 +583,7 @@ struct OrderedWriter {
     var lineIDs: [UInt32] = []      // jsonl: the current line (or whole input)
     var lineStarts: [Int] = []
     var lineEnds: [Int] = []
-    var lineStartOffset = 0         // absolute offset of the current line
+    var linePosition = 0            // jsonl: where the next fragment starts in the current line (or whole input), as encoded
     var totalTokens = 0
     var lines = 0
 
@@ -582,11 +608,12 @@ struct OrderedWriter {
         } else if options.format == .jsonl {
             for k in 0..<r.fragmentIDs.count {
                 lineIDs += r.fragmentIDs[k]
-                lineStarts += r.fragmentStarts[k]
-                lineEnds += r.fragmentEnds[k]
+                lineStarts += r.fragmentStarts[k].map { $0 + linePosition }
+                lineEnds += r.fragmentEnds[k].map { $0 + linePosition }
+                linePosition += r.fragmentLengths[k]
                 if k < r.fragmentIDs.count - 1 {
                     endLine()
-                    lineStartOffset = r.fragmentOffsets[k + 1]
+                    linePosition = 0
                 }
             }
         } else {
@@ -616,7 +643,7 @@ struct OrderedWriter {
             out.append(0x0A)
             lineCount = 0
         } else {
-            TokenFormatting.appendJSONLine(ids: lineIDs, starts: lineStarts, ends: lineEnds, from: lineStartOffset,
+            TokenFormatting.appendJSONLine(ids: lineIDs, starts: lineStarts, ends: lineEnds, from: 0,
                                            tokenizer: tokenizer, to: &out)
             lineIDs.removeAll(keepingCapacity: true)
             lineStarts.removeAll(keepingCapacity: true)

@@ -31,7 +31,11 @@ final class StreamingNormalizer {
     /// normalized text up to the last such place to `out`; all of it when `final`.
     func feed(_ chunk: UnsafeBufferPointer<UInt8>, final: Bool, into out: inout GrowableBytes) throws {
         pending.append(chunk)
-        let n = final ? pending.count : lastPlace()
+        guard pending.count > 0 else { return }
+        // A LF joins with nothing after it (no composition starts with it, and as a starter it bounds canonical
+        // reordering), so text that ends with one is normalized whole: a line that has come is not held back until
+        // the next one starts (`tail -f log | tok encode --lines` under a normalizing vocabulary).
+        let n = final || pending.base[pending.count - 1] == 0x0A ? pending.count : lastPlace()
         guard n > 0 else { return }
         let normalized = try normalizer.normalize(UnsafeBufferPointer(start: pending.base, count: n))
         normalized.withUnsafeBufferPointer { out.append($0) }

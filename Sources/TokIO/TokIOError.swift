@@ -39,9 +39,9 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
     public let name: String
     /// The `errno` value behind the failure, when there is one.
     public let errno: Int32?
-    /// For zstd failures: how many compressed bytes had been consumed when the failure was detected. zstd reads a
-    /// whole block (up to 128 KB) before decoding it and checks a frame's checksum only at its end, so the damage
-    /// lies before this offset, anywhere back to `frameOffset`.
+    /// For zstd failures: how many compressed bytes had been handed to zstd when it reported the failure (for a
+    /// truncated input, where the input ends). zstd buffers input and checks a frame's checksum only at its end, so
+    /// for corrupt data this says little about where the damage is: it can be on either side of it.
     public let compressedOffset: Int?
     /// For corrupt zstd data: the compressed offset where the frame holding the damage starts.
     public let frameOffset: Int?
@@ -95,10 +95,8 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
         case .readFailed: return "\(file): read error: \(reason ?? "unknown error")"
         case .writeFailed: return "\(file): write error: \(reason ?? "unknown error")"
         case .corruptZstd:
-            // Where zstd noticed is not where the damage is (see compressedOffset): name the frame that holds it.
-            let frame = frameOffset ?? 0
-            let found = compressedOffset.flatMap { $0 > frame ? " (noticed after \($0) compressed bytes)" : nil } ?? ""
-            return "\(file): corrupt zstd data in the frame that starts at compressed byte \(frame)\(found): \(zstdErrorName ?? "unknown error")"
+            // Where zstd noticed says little of where the damage is (see compressedOffset): name the frame that holds it.
+            return "\(file): corrupt zstd data in the frame that starts at compressed byte \(frameOffset ?? 0): \(zstdErrorName ?? "unknown error")"
         case .truncatedZstd:
             return "\(file): truncated zstd data: input ends inside a frame at compressed byte \(compressedOffset ?? 0)"
         }

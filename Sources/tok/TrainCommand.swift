@@ -88,6 +88,10 @@ struct Train: ParsableCommand {
             throw ValidationError("special token \(JSONValue.quote(s)) is one byte (as written or in the byte-level alphabet of vocab.json), which is always an ordinary token")
         }
         if !counts.isEmpty && !corpus.corpus.isEmpty { throw ValidationError("give a corpus or --counts, not both") }
+        // `--formats tiktoken merges`, as it was written when the option took every following word.
+        for c in corpus.corpus where VocabularyFormat(rawValue: c) != nil && !fileExists(c) {
+            throw ValidationError("\(c): no such corpus file; to ask for several formats, write --formats a,b (or repeat --formats)")
+        }
         if formats.contains(.hf) && corpus.pretokenizer == .icuWords {
             throw ValidationError("HF tokenizer.json cannot express a vocabulary trained on --pretokenizer icu-words (HF has no UAX #29 word-break pre-tokenizer); leave out --formats hf")
         }

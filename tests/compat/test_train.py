@@ -18,6 +18,7 @@ import io
 import json
 import os
 import random
+import subprocess
 
 import pytest
 import regex
@@ -663,6 +664,49 @@ def test_formats_takes_one_value_each_time(tok, workdir, trained):
         assert sorted(p.name[len(prefix.name) + 1:] for p in workdir.iterdir() if p.name.startswith(prefix.name + ".")) == want
     cp = tok.run(["train", "-q", "--formats", "tiktoken,bogus", files[0], "-o", workdir / "fmt-bad"])
     assert cp.returncode == 64 and leftovers(workdir, "fmt-bad") == []
+    # The old spelling, several formats after one --formats, is told how to write it now.
+    cp = tok.run(["train", "-q", "--formats", "tiktoken", "merges", files[0], "-o", workdir / "fmt-old"])
+    assert cp.returncode == 64 and b"--formats a,b" in cp.stderr and leftovers(workdir, "fmt-old") == [], cp.stderr
     for sub in (["train", files[0], "-o", workdir / "empty-pattern"], ["encode", files[0]], ["count", files[0]]):
         cp = tok.run([*sub, "--pattern", ""])
         assert cp.returncode == 64 and b"--pattern is empty" in cp.stderr, cp.stderr
+
+
+def test_normalizing_vocabulary_jsonl_offsets_and_slow_input(tok, workdir, trained):
+    """Under a vocabulary that normalizes, jsonl offsets count the normalized text from the start of the input (or
+    line) across segments: they jumped at every 256 KB segment, by what normalization had shortened before it (and
+    after any pause of the input). A line that comes over a slow pipe is encoded as soon as its LF arrives, also
+    after a line too long to hold whole (normalized as it is read, which held back each line until the next began)."""
+    import select
+    import unicodedata
+    _, files = trained
+    prefix = workdir / "nfkc-offsets"
+    train(tok, [files[2]], prefix, "--vocab-size", 600, "--normalize", "nfkc", "--formats", "tiktoken")
+    vocab = f"{prefix}.tiktoken"
+    text = "ＡＢＣ ｈｅｌｌｏ ﬁne ①②\n" * 30_000 + "tail ＸＹＺ"
+    path = workdir / "fullwidth.txt"
+    path.write_text(text, encoding="utf-8")
+    for threads in ("1", "2"):
+        rec = json.loads(peers.ok(tok.run(["encode", "-t", vocab, "--format", "jsonl", "--threads", threads, path]), "jsonl"))
+        offsets = rec["offsets"]
+        assert offsets[0][0] == 0 and all(a[1] == b[0] for a, b in zip(offsets, offsets[1:])), threads
+        assert offsets[-1][1] == len(unicodedata.normalize("NFKC", text).encode()), threads
+    long_line = "ＡＢＣ ｈｅｌｌｏ " * 60_000 + "\n"
+    (workdir / "long-line.txt").write_text(long_line, encoding="utf-8")
+    rec = json.loads(peers.ok(tok.run(["encode", "-t", vocab, "--format", "jsonl", "--lines", workdir / "long-line.txt"]), "lines"))
+    assert rec["offsets"][-1][1] == len(unicodedata.normalize("NFKC", long_line[:-1]).encode())
+    assert all(a[1] == b[0] for a, b in zip(rec["offsets"], rec["offsets"][1:]))
+
+    p = subprocess.Popen([tok.binary, "encode", "-t", vocab, "--lines", "--count"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        for k, line in enumerate([b"x" * (5 << 20), b"hello world", "ＡＢＣ ｈｅｌｌｏ".encode(), b"last one"]):
+            p.stdin.write(line + b"\n")
+            p.stdin.flush()
+            ready, _, _ = select.select([p.stdout], [], [], 10)
+            assert ready, f"no output for line {k} while the input stays open"
+            assert p.stdout.readline().strip().isdigit()
+    finally:
+        p.stdin.close()
+        rest = p.stdout.read()
+        p.wait(10)
+    assert p.returncode == 0 and rest == b""
