@@ -275,7 +275,8 @@ public final class EncodePipeline: @unchecked Sendable {
         var lineFeedSinceFlush = false
         // What the buffer must hold before a pause is acted on: after a pause that could cut nothing, twice what it
         // held, so that a long stretch without a cut that trickles in with LFs (runs of white space and line
-        // breaks) is scanned a bounded number of times per byte, not once per pause.
+        // breaks) is scanned a bounded number of times per byte, not once per pause. Back to 0 as soon as a LF
+        // followed by something other than white space or "/" comes, the usual cut, which ends such a stretch.
         var pauseFloor = 0
         var pausedNow = false
         /// Whether the input has paused with something new to encode, the bytes from `before` on just read.
@@ -284,6 +285,14 @@ public final class EncodePipeline: @unchecked Sendable {
                 var i = before
                 while i < buffer.count && buffer.base[i] != 0x0A { i += 1 }
                 lineFeedSinceFlush = i < buffer.count
+            }
+            if pauseFloor > 0 {
+                var i = max(before, 1)
+                while i < buffer.count {
+                    let c = buffer.base[i]
+                    if buffer.base[i - 1] == 0x0A && c != 0x20 && c != 0x2F && (c < 0x09 || c > 0x0D) { pauseFloor = 0; break }
+                    i += 1
+                }
             }
             return lineFeedSinceFlush && !eof && buffer.count < wantBytes && buffer.count >= pauseFloor && paused()
         }

@@ -169,6 +169,22 @@ final class LongStretchTests: XCTestCase {
         XCTAssertLessThan(flushes, 40)
         XCTAssertEqual(String(decoding: out, as: UTF8.self),
                        Self.formatted([try tokenizer.encode(bytes: input)], count: false, lines: false))
+
+        // Lines after such a run are flushed as they come again: a LF before something other than white space
+        // ends the wait for twice the bytes (the lines had waited for the end of the input).
+        let blank = Array("start\n".utf8) + Array(String(repeating: "\n  ", count: 3000).utf8)
+        let lines = (1...5).map { Array("x line \($0)\n".utf8) }
+        var reads = stride(from: 0, to: blank.count, by: 30).map { Array(blank[$0..<min($0 + 30, blank.count)]) } + lines
+        reads.reverse()
+        var afterBlank = 0
+        var readLines = 0
+        _ = try EncodePipeline(tokenizer: tokenizer, options: EncodeOptions()).run(name: "input", read: { buf in
+            guard let chunk = reads.popLast() else { return 0 }
+            if reads.count < lines.count { readLines += 1 }
+            for k in 0..<chunk.count { buf[k] = chunk[k] }
+            return chunk.count
+        }, write: { _ in }, paused: { true }, flush: { if readLines > 0 { afterBlank += 1 } })
+        XCTAssertGreaterThanOrEqual(afterBlank, lines.count - 1)
     }
 
     /// Input that pauses now and then (a slow pipe): at each pause the pipeline encodes up to the last cut and
