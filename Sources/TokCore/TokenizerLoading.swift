@@ -87,6 +87,8 @@ extension Tokenizer {
     ///   - path: the vocabulary file.
     ///   - pattern: the pre-tokenization regex; when nil, taken from the sidecar JSON (`pat_str`).
     ///   - specialTokens: special tokens; when nil, taken from the sidecar JSON (`special_tokens`), else none.
+    ///   - specialTokensFile: the file the special tokens came from, which errors about them name (by default
+    ///     `path`, and "special tokens" for a malformed list).
     ///   - preTokenizer: overrides the pre-tokenizer built from the pattern. Needed for patterns other than the
     ///     standard ones (gpt2, cl100k, o200k, llama3), which only TokICU's regex engine runs, and for a
     ///     vocabulary whose sidecar says `"pretokenizer": "icu-words"` (TokICU's `ICUWordBreakPreTokenizer`).
@@ -102,7 +104,7 @@ extension Tokenizer {
     /// `special_tokens` (an object of string to id) and optionally `normalizer` and `pretokenizer`, as written by
     /// `tok train`.
     public static func load(contentsOf path: String, name: String? = nil, pattern: String? = nil,
-                            specialTokens: [(String, UInt32)]? = nil,
+                            specialTokens: [(String, UInt32)]? = nil, specialTokensFile: String? = nil,
                             preTokenizer: (any PreTokenizer)? = nil,
                             normalizer: (any TextNormalizer)? = nil) throws(VocabularyError) -> Tokenizer {
         let table = try VocabularyCache.table(path: path)
@@ -116,8 +118,11 @@ extension Tokenizer {
         guard let pat = pattern ?? sidecar?.pattern else {
             throw VocabularyError(file: path, line: nil, reason: "no pre-tokenization pattern: pass pattern:, or put pat_str in \(Sidecar.candidates(for: path)[0])")
         }
-        let specials = try SpecialTokens(specialTokens ?? sidecar?.specialTokens ?? [])
-        try specials.checkDisjoint(from: table, file: path)
+        let specials: SpecialTokens
+        do { specials = try SpecialTokens(specialTokens ?? sidecar?.specialTokens ?? []) } catch {
+            throw specialTokensFile.map { VocabularyError(file: $0, line: nil, reason: error.reason) } ?? error
+        }
+        try specials.checkDisjoint(from: table, file: specialTokensFile ?? path)
         let pre: any PreTokenizer
         if let preTokenizer {
             pre = preTokenizer

@@ -296,6 +296,16 @@ public final class EncodePipeline: @unchecked Sendable {
             }
             return lineFeedSinceFlush && !eof && buffer.count < wantBytes && buffer.count >= pauseFloor && paused()
         }
+        /// Pushes the output so far on to its destination, at a pause; `progressed`: whether any input was encoded
+        /// since the pause.
+        func flushAtPause(progressed: Bool) throws {
+            try inFlight.writeAll(&writer, write: write)
+            try writer.flush(write: write)
+            try flush()
+            pausedNow = false
+            lineFeedSinceFlush = false
+            pauseFloor = progressed ? 0 : 2 * buffer.count
+        }
 
         while true {
             // Fill the block.
@@ -390,16 +400,6 @@ public final class EncodePipeline: @unchecked Sendable {
                     pausedNow = true
                     break
                 }
-            }
-            /// Pushes the output so far on to its destination, at a pause; `progressed`: whether any input was
-            /// encoded since the pause.
-            func flushAtPause(progressed: Bool) throws {
-                try inFlight.writeAll(&writer, write: write)
-                try writer.flush(write: write)
-                try flush()
-                pausedNow = false
-                lineFeedSinceFlush = false
-                pauseFloor = progressed ? 0 : 2 * buffer.count
             }
             if stream != nil {
                 let progressed = try streamStep(&stream, longPieceEncoder!, &buffer, &blockBase, &writer, eof: eof, name: name, write: write)

@@ -205,10 +205,18 @@ public final class InputSource: ByteSource {
         }
     }
 
-    /// The error for zstd's error code `ret`, found with the input consumed up to `stagingStart`.
-    private func corrupt(_ ret: Int) -> TokIOError {
-        TokIOError(kind: .corruptZstd, name: name, compressedOffset: stagingFileOffset + stagingStart,
-                   frameOffset: frameFileOffset, zstdErrorName: String(cString: ZSTD_getErrorName(ret)))
+    /// One `ZSTD_decompressStream` call on `staging[stagingStart..<stagingEnd]` (when that is empty, it flushes what
+    /// the decoder holds), which keeps `stagingStart`, `zstdPending` and where the current frame starts up to date.
+    private func decompress(_ d: OpaquePointer, _ output: inout ZSTD_outBuffer) throws {
+        var input = ZSTD_inBuffer(src: staging.baseAddress!, size: stagingEnd, pos: stagingStart)
+        let ret = ZSTD_decompressStream(d, &output, &input)
+        stagingStart = input.pos
+        if ZSTD_isError(ret) != 0 {
+            throw TokIOError(kind: .corruptZstd, name: name, compressedOffset: stagingFileOffset + stagingStart,
+                             frameOffset: frameFileOffset, zstdErrorName: String(cString: ZSTD_getErrorName(ret)))
+        }
+        zstdPending = ret
+        if ret == 0 { frameFileOffset = stagingFileOffset + stagingStart }
     }
 
     private func readCompressed(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -220,13 +228,9 @@ public final class InputSource: ByteSource {
                     // Hand back what we have rather than block on a pipe while holding decompressed data.
                     if output.pos > 0 { break }
                     // The decoder may hold the rest of a block it decoded when the last caller's buffer was full:
-                    // flush it (empty input) before waiting on the pipe.
+                    // flush it (the staged input is used up) before waiting on the pipe.
                     if zstdPending != 0 {
-                        var none = ZSTD_inBuffer(src: staging.baseAddress!, size: 0, pos: 0)
-                        let ret = ZSTD_decompressStream(d, &output, &none)
-                        if ZSTD_isError(ret) != 0 { throw corrupt(ret) }
-                        zstdPending = ret
-                        if ret == 0 { frameFileOffset = stagingFileOffset + stagingStart }
+                        try decompress(d, &output)
                         if output.pos > 0 { break }
                     }
                     stagingFileOffset += stagingEnd
@@ -239,14 +243,9 @@ public final class InputSource: ByteSource {
                 // report the size of the next frame header it is waiting for.)
                 if rawEOF && stagingStart == stagingEnd && zstdPending == 0 { break }
             }
-            var input = ZSTD_inBuffer(src: staging.baseAddress! + 0, size: stagingEnd, pos: stagingStart)
             let outputBefore = output.pos
             let inputBefore = stagingStart
-            let ret = ZSTD_decompressStream(d, &output, &input)
-            stagingStart = input.pos
-            if ZSTD_isError(ret) != 0 { throw corrupt(ret) }
-            zstdPending = ret
-            if ret == 0 { frameFileOffset = stagingFileOffset + stagingStart }
+            try decompress(d, &output)
             if rawEOF && stagingStart == stagingEnd && inputBefore == stagingStart && outputBefore == output.pos {
                 // Input exhausted, nothing left to flush, yet the decoder still expects more of the frame.
                 if zstdPending != 0 {

@@ -60,8 +60,7 @@ struct CorpusArguments: ParsableArguments {
                 : "--max-bytes \(m) is too large (at most \(Int.max) bytes)")
         }
         if !["none", "nfc", "nfkc"].contains(normalize) { throw ValidationError("--normalize must be none, nfc or nfkc") }
-        try TokenizerOptions.checkPatternName(pattern)
-        if pattern.isEmpty && pretokenizer != .icuWords { throw ValidationError("--pattern is empty") }
+        try TokenizerOptions.checkPattern(pattern, pretokenizer)
     }
 
     /// A size such as `64M` split into its number and the multiplier of its suffix.

@@ -58,12 +58,6 @@ struct TokenizerOptions: ParsableArguments {
                 throw CLIError("\(path): no pre-tokenization pattern; \(patternFlag ? "pass --pattern or " : "")put pat_str in \(Sidecar.candidates(for: path)[0])")
             }
             let specials = try specialTokensFile.map(Self.readSpecials) ?? sidecar?.specialTokens ?? []
-            let specialTokens: SpecialTokens
-            do { specialTokens = try SpecialTokens(specials) } catch {
-                throw CLIError("\(specialTokensFile ?? sidecar?.path ?? path): \(error.reason)")
-            }
-            // Checked here, where the file the special tokens came from is known (the loader names the vocabulary).
-            try specialTokens.checkDisjoint(from: VocabularyCache.table(path: path), file: specialTokensFile ?? sidecar?.path ?? path)
             let pre = try Self.makePreTokenizer(pat, choice, from: pattern != nil ? "--pattern" : sidecar?.path ?? path)
             let normalizer = try sidecar?.normalizer.map { form in
                 guard let f = ICUNormalizer.Form(rawValue: form) else {
@@ -71,7 +65,8 @@ struct TokenizerOptions: ParsableArguments {
                 }
                 return ICUNormalizer(f)
             }
-            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials, preTokenizer: pre,
+            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
+                                      specialTokensFile: specialTokensFile ?? sidecar?.path ?? path, preTokenizer: pre,
                                       normalizer: normalizer)
         case .shipped(let name):
             base = try Tokenizer.load(name: name)
@@ -141,13 +136,18 @@ struct TokenizerOptions: ParsableArguments {
 
     /// Standard pattern names stand for their regexes.
     func validate() throws {
-        if let pattern { try Self.checkPatternName(pattern) }
-        if pattern == "" && pretokenizer != .icuWords { throw ValidationError("--pattern is empty") }
+        if let pattern { try Self.checkPattern(pattern, pretokenizer) }
+    }
+
+    /// `--pattern`'s checks: not empty (unless word breaks make the pieces), not a mistyped standard name.
+    static func checkPattern(_ p: String, _ pretokenizer: PreTokenizerChoice) throws {
+        if p.isEmpty && pretokenizer != .icuWords { throw ValidationError("--pattern is empty") }
+        try checkPatternName(p)
     }
 
     /// A pattern of letters, digits, "_" and "-" only is a mistyped standard name (`cl100k_base`), not a regex
     /// anyone wants: it would match only itself, leaving all other text unsplit.
-    static func checkPatternName(_ p: String) throws {
+    private static func checkPatternName(_ p: String) throws {
         guard StandardPattern(rawValue: p) == nil, !p.isEmpty,
               p.utf8.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D })
         else { return }
