@@ -74,8 +74,9 @@ extension Tokenizer {
         // touched once per several short texts.
         let run = max(1, min(64, texts.count / (workers * 16)))
         let next = Atomic<Int>(0)
+        let scope = PreTokenizationFailure.currentScope
         @Sendable func work(_: Int) {
-            self.withEncoder { e in
+            PreTokenizationFailure.within(scope) { self.withEncoder { e in
                 while true {
                     let first = next.add(run, ordering: .relaxed).oldValue
                     if first >= texts.count { break }
@@ -84,7 +85,7 @@ extension Tokenizer {
                         text.withUTF8 { body(e, i, $0) }
                     }
                 }
-            }
+            } }
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }

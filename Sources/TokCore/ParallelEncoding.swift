@@ -19,11 +19,12 @@ extension Tokenizer {
         typealias Part = Result<UnsafeMutableBufferPointer<UInt32>, SpecialTokenFound>
         var parts = [Part](repeating: .success(UnsafeMutableBufferPointer(start: nil, count: 0)), count: segments.count)
         defer { for case .success(let b) in parts { b.baseAddress?.deallocate() } }
+        let scope = PreTokenizationFailure.currentScope
         parts.withUnsafeMutableBufferPointer { pp in
             nonisolated(unsafe) let pp = pp
             nonisolated(unsafe) let text = text
             DispatchQueue.concurrentPerform(iterations: segments.count) { k in
-                self.withEncoder { e in
+                PreTokenizationFailure.within(scope) { self.withEncoder { e in
                     let r = segments[k]
                     var out = TokenBuffer(capacity: (r.upperBound - r.lowerBound) / 2 + 16)
                     do throws(SpecialTokenFound) {
@@ -32,7 +33,7 @@ extension Tokenizer {
                     } catch {
                         pp[k] = .failure(error)
                     }
-                }
+                } }
             }
         }
         var offsets = [Int](repeating: 0, count: segments.count + 1)
@@ -80,15 +81,16 @@ extension Tokenizer {
         let segments = Self.segments(of: text, target: segmentBytes, rule: preTokenizer.cutRule,
                                      asciiOnly: normalizer != nil, inert: normalizer?.inertCharacters, specials: nil)
         var counts = [Int](repeating: 0, count: segments.count)
+        let scope = PreTokenizationFailure.currentScope
         counts.withUnsafeMutableBufferPointer { cp in
             nonisolated(unsafe) let cp = cp
             nonisolated(unsafe) let text = text
             let body: @Sendable (Int) -> Void = { k in
-                self.withEncoder { e in
+                PreTokenizationFailure.within(scope) { self.withEncoder { e in
                     var out = TokenBuffer(capacity: 1 << 16)
                     e.encodeNormalizingOrdinary(UnsafeBufferPointer(rebasing: text[segments[k]]), into: &out)
                     cp[k] = out.count
-                }
+                } }
             }
             if threads <= 1 { for k in 0..<segments.count { body(k) } } else {
                 DispatchQueue.concurrentPerform(iterations: segments.count, execute: body)

@@ -99,14 +99,19 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     /// which Rust's regex and so tiktoken match in linear time). While a search for the next match tries one start,
     /// it may take `stepsAtOnePlace` steps plus `stepsPerByte` for each byte from there to the end of the text: far
     /// more than a pattern whose backtracking is bounded needs (`[a-z]{1,60}[0-9]` on megabytes of letters), or a
-    /// long match that runs in linear time. A search that takes more, or any other failure of ICU's matcher, ends
-    /// the process through `PreTokenizationFailure.fail` with the byte offset where it was stuck, rather than make
-    /// up pieces.
+    /// long match that runs in linear time. A search that takes more, or any other failure of ICU's matcher, is
+    /// reported through `PreTokenizationFailure.report` with the byte offset where it was stuck: it ends the
+    /// process, or inside `PreTokenizationFailure.catching` is thrown once the work is done.
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let n = text.count
-        // Only under memory exhaustion; one made-up piece would tile the text but give other ids.
-        guard let matcher = checkOut() else { PreTokenizationFailure.fail("ICU cannot clone the pattern \(pattern.debugDescription)") }
+        // Only under memory exhaustion. Inside `PreTokenizationFailure.catching` the text is tiled by one piece,
+        // whose ids are thrown away.
+        guard let matcher = checkOut() else {
+            PreTokenizationFailure.report("ICU cannot clone the pattern \(pattern.debugDescription)")
+            ends.append(n)
+            return
+        }
         defer { checkIn(matcher) }
         let re = matcher.re, budget = matcher.budget
         budget.pointee.text_length = Int64(n)
@@ -150,7 +155,8 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
                           + "\(Self.stepsPerByteInAll) a byte: its backtracking grows faster than the text)"
             default: why = "fails in ICU (\(String(cString: cicu_errorName(status))))"
             }
-            PreTokenizationFailure.fail("matching the pattern \(pattern.debugDescription) \(why) at byte \(at) of the "
+            // Inside `PreTokenizationFailure.catching`, the rest of the text becomes one piece below.
+            PreTokenizationFailure.report("matching the pattern \(pattern.debugDescription) \(why) at byte \(at) of the "
                                         + "\(n)-byte stretch of text being split, at \(excerpt.debugDescription)")
         }
         if prev < n { ends.append(n) }

@@ -407,8 +407,13 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
     private func forEachICUPiece(_ text: UnsafeBufferPointer<UInt8>, ruleStatus wanted: (Int, Int) -> Bool,
                                  _ body: (Int, Int32) -> Void) {
         guard let base = text.baseAddress, text.count > 0 else { return }
-        // Only under memory exhaustion; one made-up piece would tile the text but give other ids.
-        guard var entry = checkOut() else { PreTokenizationFailure.fail("ICU cannot open a word break iterator") }
+        // Only under memory exhaustion. Inside `PreTokenizationFailure.catching` one made-up piece tiles the text
+        // (its ids are thrown away).
+        guard var entry = checkOut() else {
+            PreTokenizationFailure.report("ICU cannot open a word break iterator")
+            body(text.count, 0)
+            return
+        }
         defer { checkIn(entry) }
         var windowStart = 0
         while windowStart < text.count {
@@ -421,9 +426,10 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         }
     }
 
-    /// ICU could not take a text (only under memory exhaustion): pieces made up here would give other ids.
-    private static func failure(_ status: UErrorCode) -> Never {
-        PreTokenizationFailure.fail("ICU's word break iterator fails (\(String(cString: cicu_errorName(status))))")
+    /// ICU could not take a text (only under memory exhaustion): pieces made up here would give other ids, so this
+    /// ends the process, or inside `PreTokenizationFailure.catching` is thrown once the work is done.
+    private static func report(_ status: UErrorCode) {
+        PreTokenizationFailure.report("ICU's word break iterator fails (\(String(cString: cicu_errorName(status))))")
     }
 
     /// Runs the iterator over one window of at most `maximumWindow` bytes.
@@ -434,11 +440,11 @@ public final class ICUWordBreakPreTokenizer: PreTokenizer, @unchecked Sendable {
         let chars = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
         let reuse = entry.text.map { UnsafeMutablePointer<UText>($0) }
         guard let ut = cicu_utext_openUTF8(reuse, chars, Int64(count), &status), status.rawValue <= U_ZERO_ERROR.rawValue
-        else { failure(status) }
+        else { report(status); body(count, 0); return }
         entry.text = OpaquePointer(ut)
         let bi = entry.iterator
         cicu_ubrk_setUText(bi, ut, &status)
-        guard status.rawValue <= U_ZERO_ERROR.rawValue else { failure(status) }
+        guard status.rawValue <= U_ZERO_ERROR.rawValue else { report(status); body(count, 0); return }
         var previous = 0
         _ = cicu_ubrk_first(bi)
         while true {

@@ -243,9 +243,20 @@ public final class EncodePipeline: @unchecked Sendable {
     ///     first, so output keeps up with input that comes line by line (`--lines` gives each line's output as
     ///     soon as its LF is read). The output is the same whenever pauses come.
     ///   - flush: pushes what `write` has received on to its destination.
+    ///
+    /// A pre-tokenizer that fails (see `PreTokenizationFailure`) ends the process even inside
+    /// `PreTokenizationFailure.catching`: output before the failure has been written by then.
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                     paused: () -> Bool = { false }, flush: () throws -> Void = {}) throws -> EncodeSummary {
+        try PreTokenizationFailure.within(nil) {
+            try stream(name: name, read: read, write: write, paused: paused, flush: flush)
+        }
+    }
+
+    private func stream(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
+                        write: (UnsafeBufferPointer<UInt8>) throws -> Void,
+                        paused: () -> Bool, flush: () throws -> Void) throws -> EncodeSummary {
         let threads = max(1, options.threads)
         let segmentBytes = max(options.segmentBytes, 1024)
         // Workers take segments as soon as they are cut, so a block need hold little more than one segment.

@@ -1,4 +1,5 @@
 import Dispatch
+import TokCore
 import Synchronization
 
 /// A bounded queue of corpus segments between a reading thread and worker threads: `put` blocks while the queue
@@ -56,9 +57,10 @@ extension CorpusReader {
         }
         let queue = SegmentQueue(capacity: 2 * workers)
         let group = DispatchGroup()
+        let scope = PreTokenizationFailure.currentScope
         for k in 0..<workers {
             DispatchQueue.global().async(group: group) {
-                while let s = queue.take() { body(k, s) }
+                PreTokenizationFailure.within(scope) { while let s = queue.take() { body(k, s) } }
             }
         }
         defer {

@@ -79,6 +79,26 @@ final class ICURegexTests: XCTestCase {
         }
     }
 
+    /// A pattern that backtracks without end is stopped by ICU's budget; inside `PreTokenizationFailure.catching`
+    /// that is an error the caller can handle, where the CLI (outside it) exits with the same message.
+    func testRunawayBacktrackingIsCatchable() throws {
+        let base = try Tokenizer.load(name: "cl100k_base")
+        let pattern = "(a|aa)*c"
+        let tokenizer = Tokenizer(name: "runaway", ranks: base.ranks, pattern: pattern,
+                                  preTokenizer: try ICURegexPreTokenizer(pattern: pattern), specialTokens: base.specialTokens)
+        XCTAssertEqual(try PreTokenizationFailure.catching { try tokenizer.encode("aac b") }.count,
+                       try base.encode("aac b").count)
+        do {
+            _ = try PreTokenizationFailure.catching { try tokenizer.encode("xy " + String(repeating: "a", count: 60)) }
+            XCTFail("no PreTokenizationError")
+        } catch let e as PreTokenizationError {
+            XCTAssertTrue(e.message.contains("takes too long"), e.message)
+            XCTAssertTrue(e.message.contains("at byte 3 "), e.message)
+        }
+        // The matcher went back to the pool in a usable state.
+        XCTAssertEqual(try PreTokenizationFailure.catching { try tokenizer.encode("aac") }, try base.encode("aac"))
+    }
+
     func testStandardPatternsCompile() throws {
         for p in StandardPattern.allCases {
             let re = try ICURegexPreTokenizer(pattern: p.patternString)

@@ -179,6 +179,28 @@ final class CountingTests: XCTestCase {
         }
         XCTAssertEqual(CountsFile.contents(of: whole), one)
     }
+
+    /// A pre-tokenizer failure on a counting worker thread is thrown by the caller's
+    /// `PreTokenizationFailure.catching` (it would end the process there otherwise).
+    func testFailuresOnWorkerThreadsAreCaught() throws {
+        struct FailsOnX: PreTokenizer {
+            func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
+                if let i = text.firstIndex(of: UInt8(ascii: "X")) { PreTokenizationFailure.report("X at byte \(i)") }
+                ends.append(text.count)
+            }
+        }
+        let path = temporaryPath("fails.txt")
+        try Data((String(repeating: "some words\n", count: 20_000) + "an X\n" + "more\n").utf8).write(to: path)
+        var o = CorpusOptions()
+        o.segmentBytes = 4096
+        for threads in [1, 2, 4] {
+            XCTAssertThrowsError(try PreTokenizationFailure.catching {
+                try PieceCounting.count(reader: CorpusReader(files: [path], options: o), preTokenizer: FailsOnX(), threads: threads)
+            }) { e in
+                XCTAssertTrue((e as? PreTokenizationError)?.message.hasPrefix("X at byte ") == true, "\(e)")
+            }
+        }
+    }
 }
 
 import Foundation
