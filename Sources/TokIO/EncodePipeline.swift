@@ -37,7 +37,9 @@ public struct EncodeSummary: Sendable {
 /// A failure while encoding an input, naming the input and the byte offset.
 public enum EncodeFailure: Error, CustomStringConvertible {
     case invalidUTF8(input: String, offset: Int)
-    case specialToken(input: String, token: String, offset: Int)
+    /// `offset` is in the input, or with `inRepairedText` in the text after `--invalid-utf8 replace` (where
+    /// jsonl offsets are too).
+    case specialToken(input: String, token: String, offset: Int, inRepairedText: Bool = false)
     /// More bytes of a pre-token too long to hold changed its encoding further back than the tokens already
     /// written (`LongPieceStream`); `offset` is where the bytes fed so far end.
     case unstableLongPiece(input: String, offset: Int)
@@ -52,9 +54,10 @@ public enum EncodeFailure: Error, CustomStringConvertible {
             return "\(input): a pre-token too long to hold changed its tokens more than 64 KB back at byte offset \(offset); tok cannot encode it exactly in bounded memory"
         case .invalidUTF8(let input, let offset):
             return "\(input): invalid UTF-8 at byte offset \(offset) (use --invalid-utf8 replace or bytes to go on)"
-        case .specialToken(let input, let token, let offset):
+        case .specialToken(let input, let token, let offset, let repaired):
             // Quoted as JSON, so that a token with a line break or a control character keeps the message on one line.
-            return "\(input): special token \(JSONValue.quote(token)) at byte offset \(offset) (--special error)"
+            let of = repaired ? " of the text with invalid UTF-8 replaced" : ""
+            return "\(input): special token \(JSONValue.quote(token)) at byte offset \(offset)\(of) (--special error)"
         }
     }
 }
@@ -201,7 +204,8 @@ public final class EncodePipeline: @unchecked Sendable {
                     try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
                 }
             } catch {
-                r.failure = .specialToken(input: name, token: error.token, offset: error.offset)
+                r.failure = .specialToken(input: name, token: error.token, offset: error.offset,
+                                          inRepairedText: options.invalidUTF8 == .replace)
                 return r
             }
             let produced = tokens.count

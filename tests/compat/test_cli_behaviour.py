@@ -859,6 +859,12 @@ def test_special_error_before_invalid_utf8(tok):
     big = b"text " * 400_000
     one_line_error(run(tok, [*allow, "--threads", "2"], big + b"<|fim_prefix|>" + big + b"\xff"), "<|fim_prefix|>",
                    f"byte offset {len(big)}")
+    # Under --invalid-utf8 replace the offset is in the repaired text (as jsonl offsets are), and says so; with
+    # bytes it is the input's.
+    one_line_error(run(tok, ["encode", "--special", "error", "--invalid-utf8", "replace"], b"\xff\xff<|endoftext|>"),
+                   "byte offset 6 of the text with invalid UTF-8 replaced")
+    cp = run(tok, ["encode", "--special", "error", "--invalid-utf8", "bytes"], b"\xff\xff<|endoftext|>")
+    one_line_error(cp, "byte offset 2 (--special error)")
 
 
 def test_readme_encode_examples_are_true(tok):
