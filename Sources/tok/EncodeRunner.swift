@@ -15,7 +15,7 @@ enum EncodeRunner {
                                                paused: { src.inputPaused() }, flush: flush)
                 total += summary.tokens
                 if options.countOnly && !options.lines {
-                    let label = path == "-" && inputs.count == 1 ? "" : " " + src.name
+                    let label = path == "-" && inputs.count == 1 ? "" : " " + displayName(src.name)
                     var line = "\(summary.tokens)\(label)\n"
                     try line.withUTF8 { try write($0) }
                 }

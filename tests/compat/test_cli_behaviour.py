@@ -983,3 +983,16 @@ def test_model_name_decodes_and_file_comes_first(tok, workdir):
     (cwd / "gpt-4o").write_bytes(b"not a vocabulary\n")
     cp = subprocess.run([tok.binary, "encode", "-t", "gpt-4o"], input=b"x", cwd=cwd, capture_output=True, timeout=60)
     one_line_error(cp, "gpt-4o: no pre-tokenization pattern")
+
+
+def test_control_characters_in_file_names_keep_lines_whole(tok, workdir):
+    """A file name with a line break is quoted as JSON in --count output and escaped in error messages, so each
+    stays one line."""
+    odd = workdir / "a\nb.txt"
+    odd.write_bytes(b"hello world\n")
+    plain = workdir / "plain.txt"
+    plain.write_bytes(b"hi\n")
+    cp = run(tok, ["encode", "--count", str(odd), str(plain)], b"")
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.decode().splitlines() == [f"3 {json.dumps(str(odd))}", f"2 {plain}", "5 total"]
+    one_line_error(run(tok, ["encode", str(workdir / "no\nsuch.txt")], b""), "no\\nsuch.txt", "no such file")
