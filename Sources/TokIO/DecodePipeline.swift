@@ -54,8 +54,11 @@ public struct DecodePipeline {
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void, flush: () throws -> Void = {}) throws {
         var decoder = StreamingDecoder(tokenizer: tokenizer, lossy: lossy)
         var out: [UInt8] = []
-        out.reserveCapacity(1 << 20)
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        out.reserveCapacity(1 << 16)
+        // Not zero-filled: a read touches only the pages it fills. A zeroed 1 MB array faulted in 256 fresh pages
+        // for every input, and decoding 20,000 files of one id took 10.9 s (0.2 s with the list of names alone).
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buf.deallocate() }
         var value: UInt64 = 0
         var inNumber = false
         var line = 1
@@ -100,7 +103,7 @@ public struct DecodePipeline {
         }
 
         while true {
-            let n = try buf.withUnsafeMutableBytes { try read($0) }
+            let n = try read(buf)
             if n == 0 { break }
             for i in 0..<n {
                 let c = buf[i]
