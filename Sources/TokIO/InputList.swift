@@ -1,3 +1,5 @@
+import TokCore
+
 /// A list of input paths read from a file (`tok encode --files-from`).
 ///
 /// Thousands of paths on the command line cost the argument parser time that grows with the square of their
@@ -5,9 +7,28 @@
 public enum InputList {
     /// The paths listed in `path` (`-`: standard input; plain or zstd): one per line, or, when the list holds a
     /// NUL byte (`find -print0`), separated by NUL bytes. Empty entries are skipped.
+    /// A name that is not UTF-8 is an `InputListError` (see `FileNameText`).
     public static func paths(from path: String) throws -> [String] {
         let bytes = try InputSource.contents(of: path)
         let separator: UInt8 = bytes.contains(0) ? 0 : 0x0A
-        return bytes.split(separator: separator, omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
+        var out: [String] = []
+        for (k, entry) in bytes.split(separator: separator, omittingEmptySubsequences: true).enumerated() {
+            guard let name = FileNameText.decode(entry) else {
+                throw InputListError(list: path == "-" ? "<stdin>" : path, entry: k + 1, reason: FileNameText.notUTF8(entry))
+            }
+            out.append(name)
+        }
+        return out
     }
+}
+
+/// An entry of a `--files-from` list that cannot be used.
+public struct InputListError: Error, CustomStringConvertible, Sendable {
+    /// The list's name.
+    public var list: String
+    /// The 1-based index of the entry among the list's non-empty entries.
+    public var entry: Int
+    /// What is wrong with it.
+    public var reason: String
+    public var description: String { "\(list): entry \(entry): \(reason)" }
 }

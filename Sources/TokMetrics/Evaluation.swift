@@ -141,13 +141,18 @@ public enum Evaluation {
             throw EvalError.content(name: dir, line: nil, reason: "cannot read the parallel corpus directory")
         }
         var names: [String] = []
+        defer { closedir(d) }
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let bytes = withUnsafeBytes(of: e.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            guard let name = FileNameText.decode(bytes) else {
+                let tail = bytes.suffix(8)
+                if bytes.first != UInt8(ascii: ".") && (tail.elementsEqual(".txt.zst".utf8) || tail.suffix(4).elementsEqual(".txt".utf8)) {
+                    throw EvalError.content(name: dir, line: nil, reason: FileNameText.notUTF8(bytes))
+                }
+                continue
             }
             if !name.hasPrefix(".") && (name.hasSuffix(".txt") || name.hasSuffix(".txt.zst")) { names.append(name) }
         }
-        closedir(d)
         names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var files: [(String, String)] = []
         for n in names {

@@ -58,10 +58,12 @@ public enum CorpusInputs {
         defer { closedir(d) }
         var subdirs: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let bytes = withUnsafeBytes(of: e.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            if bytes.first == UInt8(ascii: ".") { continue }
+            // Skipping it would lose a file without a word; reading it under another name cannot work.
+            guard let name = FileNameText.decode(bytes) else {
+                throw TrainError.input(name: dir, reason: FileNameText.notUTF8(bytes))
             }
-            if name.hasPrefix(".") { continue }
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
             if lstat(path, &st) != 0 { continue }
@@ -86,7 +88,11 @@ public enum CorpusInputs {
         var out: [String] = []
         for i in 0..<Int(g.gl_pathc) {
             guard let c = g.gl_pathv[i] else { continue }
-            _ = try appendExisting(String(cString: c), to: &out)
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(c).assumingMemoryBound(to: UInt8.self), count: strlen(c))
+            guard let name = FileNameText.decode(bytes) else {
+                throw TrainError.input(name: pattern, reason: FileNameText.notUTF8(bytes))
+            }
+            _ = try appendExisting(name, to: &out)
         }
         return out
     }

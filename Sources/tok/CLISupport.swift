@@ -38,6 +38,9 @@ func displayName(_ name: String) -> String {
     name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) ? JSONValue.quote(name) : name
 }
 
+/// `exit` for code inside a `ParsableCommand`, where the name means the command's own method.
+func exitProcess(_ code: Int32) -> Never { exit(code) }
+
 func fileExists(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import TokCore
 
@@ -14,6 +19,22 @@ struct Tok: ParsableCommand {
             """,
         version: tokVersion,
         subcommands: [Encode.self, Decode.self, Train.self, Count.self, Eval.self, Bench.self])
+
+    /// Refuses arguments that are not UTF-8 before parsing: Swift would read them with U+FFFD in place of the bad
+    /// bytes, so a Latin-1 file name would name no file, or with -o a different one (see `FileNameText`).
+    static func main() {
+        for k in 1..<Int(CommandLine.argc) {
+            guard let arg = CommandLine.unsafeArgv[k] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self), count: strlen(arg))
+            if FileNameText.decode(bytes) == nil {
+                var line = "tok: argument \(k) \"\(escapingControlCharacters(FileNameText.describe(bytes)))\" is not UTF-8; "
+                    + "tok takes UTF-8 arguments and file names only\n"
+                line.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
+                exitProcess(64)
+            }
+        }
+        main(nil)
+    }
 }
 
 let tokVersion = "0.1.0"

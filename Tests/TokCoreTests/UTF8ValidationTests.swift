@@ -189,3 +189,14 @@ final class UTF8ValidationTests: XCTestCase {
         XCTAssertEqual(mismatches, 0)
     }
 }
+
+final class FileNameTextTests: XCTestCase {
+    func testDecodeAndDescribe() {
+        XCTAssertEqual(FileNameText.decode(Array("déjà/語.txt".utf8)), "déjà/語.txt")
+        XCTAssertNil(FileNameText.decode([0x6E, 0xE9, 0x2E]))
+        XCTAssertNil(FileNameText.decode([0xED, 0xA0, 0x80]), "a surrogate")
+        XCTAssertEqual(FileNameText.describe([0x6E, 0xE9, 0x2E, 0x74]), "n\\xE9.t")
+        XCTAssertEqual(FileNameText.describe(Array("é".utf8) + [0xC3] + Array("x".utf8) + [0x0F, 0xFF]), "é\\xC3x\u{0F}\\xFF")
+        XCTAssertEqual(FileNameText.describe([UInt8]()), "")
+    }
+}

@@ -398,7 +398,7 @@ final class LongStretchTests: XCTestCase {
             error.special = .error
             let late = [UInt8](repeating: 0x61, count: 40_000) + Array(longest.utf8) + [UInt8](repeating: 0x61, count: 40_000)
             XCTAssertThrowsError(try Self.output(tokenizer, late, options: error, seed: 3)) { e in
-                guard case EncodeFailure.specialToken(_, let token, let offset) = e else { return XCTFail("\(e)") }
+                guard case EncodeFailure.specialToken(_, let token, let offset, false) = e else { return XCTFail("\(e)") }
                 XCTAssertEqual(token, longest)
                 XCTAssertEqual(offset, 40_000)
             }

@@ -1016,3 +1016,25 @@ def test_many_small_inputs_cost_little_each(tok, workdir):
         faults = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - before
         assert cp.returncode == 0, cp.stderr
         assert faults < 20 * len(names), f"{args}: {faults} page faults for {len(names)} inputs"
+
+
+def test_file_names_that_are_not_utf8_are_refused_by_name(tok, workdir):
+    """A Latin-1 file name is refused with its bytes shown, not read as another name with U+FFFD in it ("no such
+    file", or -o writing a different file), and not skipped without a word in a directory of a training corpus."""
+    latin1 = os.fsencode(str(workdir)) + b"/n\xe9.txt"
+    with open(latin1, "wb") as f:
+        f.write(b"hello world\n")
+    (workdir / "ok.txt").write_bytes(b"more text\n")
+    for args in (["encode", latin1], ["decode", latin1], ["encode", "-o", latin1 + b".out", str(workdir / "ok.txt")]):
+        cp = subprocess.run([tok.binary, *args], capture_output=True)
+        assert cp.returncode == 64, cp
+        assert cp.stderr.count(b"\n") == 1 and b"n\\xE9.txt" in cp.stderr and b"not UTF-8" in cp.stderr, cp.stderr
+    assert not os.path.exists(latin1 + b".out")
+    listing = subprocess.run([tok.binary, "encode", "--count", "--files-from", "-"], capture_output=True,
+                             input=b"ok.txt\n" + b"n\xe9.txt\n", cwd=workdir)
+    one_line_error(listing, "<stdin>: entry 2", "n\\xE9.txt", "not UTF-8")
+    for corpus in (str(workdir), str(workdir / "*.txt")):
+        cp = subprocess.run([tok.binary, "train", "--vocab-size", "300", "-o", str(workdir / "v"), corpus],
+                            capture_output=True)
+        one_line_error(cp, "n\\xE9.txt", "not UTF-8")
+        assert not list(workdir.glob("v.*"))

@@ -1,0 +1,43 @@
+/// File names as tok takes them: UTF-8 text.
+///
+/// Swift strings hold Unicode text, and a name that is not UTF-8 (a Latin-1 name from an old archive) would turn
+/// into another name with U+FFFD in it, which names no file, or, written, a different one. Such names are refused
+/// with a message that shows their bytes, rather than read under the wrong name or skipped in a directory walk.
+public enum FileNameText {
+    /// `bytes` as text when they are UTF-8; nil when they are not.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        isValidUTF8(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
+    }
+
+    /// `decode` of the bytes of an array or slice.
+    public static func decode<C: Collection<UInt8>>(_ bytes: C) -> String? {
+        if let r = bytes.withContiguousStorageIfAvailable({ decode($0) }) { return r }
+        return Array(bytes).withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// `bytes` for a message: the UTF-8 parts as text, every other byte as `\xNN`.
+    public static func describe<C: Collection<UInt8>>(_ bytes: C) -> String {
+        let a = Array(bytes)
+        return a.withUnsafeBufferPointer { b in
+            var out = ""
+            var start = 0
+            while start < b.count {
+                let rest = UnsafeBufferPointer(rebasing: b[start...])
+                guard let bad = firstInvalidUTF8Offset(rest) else {
+                    out += String(decoding: rest, as: UTF8.self)
+                    break
+                }
+                out += String(decoding: UnsafeBufferPointer(rebasing: rest[..<bad]), as: UTF8.self)
+                let byte = rest[bad]
+                out += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                start += bad + 1
+            }
+            return out
+        }
+    }
+
+    /// The message for a name that is not UTF-8.
+    public static func notUTF8(_ bytes: some Collection<UInt8>) -> String {
+        "the file name \"\(describe(bytes))\" is not UTF-8; tok takes UTF-8 file names only (rename the file)"
+    }
+}
