@@ -20,7 +20,8 @@ public struct DecodeFailure: Error, CustomStringConvertible {
     }
 }
 
-/// Reads decimal ids separated by spaces, tabs, CRs, LFs, commas or square brackets and writes the decoded bytes,
+/// Reads decimal ids separated by spaces, tabs, CRs, LFs, vertical tabs, form feeds, commas or square brackets
+/// (after a byte order mark at the start, if any) and writes the decoded bytes,
 /// streaming. Brackets are separators so that a list as Python prints it (`[15339, 1917]`, what tiktoken's
 /// `encode` returns) or a JSON array of ids decodes as it is.
 ///
@@ -102,17 +103,22 @@ public struct DecodePipeline {
             }
         }
 
+        var first = true
         while true {
             let n = try read(buf)
             if n == 0 { break }
-            for i in 0..<n {
+            // A byte order mark at the very start, as some editors write.
+            let from = first && n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0
+            first = false
+            for i in from..<n {
                 let c = buf[i]
                 if c >= 0x30 && c <= 0x39 {
                     value = value * 10 + UInt64(c - 0x30)
                     if value > UInt64(UInt32.max) { throw fail("id out of range (above 4294967295)") }
                     inNumber = true
                     lineHasContent = true
-                } else if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x2C || c == 0x5B || c == 0x5D {
+                } else if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x2C || c == 0x5B || c == 0x5D
+                            || c == 0x0B || c == 0x0C {
                     if inNumber { try emit() }
                     if c == 0x0A {
                         if lines {
@@ -126,7 +132,10 @@ public struct DecodePipeline {
                         lineHasContent = false
                     }
                 } else {
-                    throw fail("expected a decimal token id, found byte 0x\(c < 16 ? "0" : "")\(String(c, radix: 16))")
+                    let hex = "0x\(c < 16 ? "0" : "")\(String(c, radix: 16))"
+                    let shown = c > 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))' (\(hex))" : "byte \(hex)"
+                    let why = c == 0x2D ? "; ids are not negative" : c == 0x2B ? "; write ids without a sign" : ""
+                    throw fail("expected a decimal token id, found \(shown)\(why)")
                 }
             }
             if out.count >= 1 << 16 || (n < buf.count && !out.isEmpty) {

@@ -106,6 +106,7 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
 
     /// Keeps the description on one line even for file names with control characters.
     private static func quoted(_ name: String) -> String {
+        if name.isEmpty { return "\"\" (an empty file name)" }
         var out = ""
         for scalar in name.unicodeScalars {
             switch scalar {

@@ -101,6 +101,13 @@ func inputPaths(files: [String], filesFrom: String?) throws -> [String] {
     return files + listed
 }
 
+/// Rejects an empty output name, which names no file (the error would come after the work, as "no such file").
+func validateOutput(_ path: String?, option: String = "-o", standardOutput: Bool = true) throws {
+    if path == "" {
+        throw ValidationError("\(option) needs a file name, not an empty one" + (standardOutput ? " (- is standard output)" : ""))
+    }
+}
+
 /// Rejects standard input as both the list of files and an input.
 func validateInputs(files: [String], filesFrom: String?) throws {
     if filesFrom == "-" && files.contains("-") {

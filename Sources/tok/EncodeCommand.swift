@@ -54,6 +54,7 @@ struct Encode: ParsableCommand {
         }
         if count && format != .ids { throw ValidationError("--count writes counts, not tokens: drop --format \(format.rawValue)") }
         try validateInputs(files: files, filesFrom: filesFrom)
+        try validateOutput(output)
     }
 
     func run() throws {

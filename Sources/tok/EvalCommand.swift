@@ -56,6 +56,7 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv cannot be used together") }
+        try validateOutput(html, option: "--html")
         if html == "-" && (json || csv) { throw ValidationError("--html - writes the report to standard output, where --json or --csv would go") }
         if pivot != nil && parallel == nil { throw ValidationError("--pivot needs --parallel") }
         var seen = Set<String>()

@@ -80,6 +80,7 @@ struct Train: ParsableCommand {
     }
 
     func validate() throws {
+        try validateOutput(output, standardOutput: false)
         if vocabSize < 256 + specials.count {
             throw ValidationError("--vocab-size must be at least \(256 + specials.count): 256 byte tokens plus \(specials.count) special token(s)")
         }
@@ -173,6 +174,8 @@ struct Count: ParsableCommand {
 
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (atomically) instead of standard output (\"-\": standard output).", valueName: "file"))
     var output: String?
+
+    func validate() throws { try validateOutput(output) }
 
     func run() throws {
         try runReportingErrors("count") {

@@ -773,8 +773,8 @@ def test_decode_names_the_line_of_an_unfinished_character(tok):
 
 
 def test_decode_names_a_stray_byte_in_two_hex_digits(tok):
-    for raw, shown in ((b"9906\f1917", "0x0c"), (b"9906 \x00", "0x00"), (b"9906;", "0x3b")):
-        one_line_error(run(tok, ["decode"], raw), f"found byte {shown}")
+    for raw, shown in ((b"9906\x1f1917", "byte 0x1f"), (b"9906 \x00", "byte 0x00"), (b"9906;", "';' (0x3b)")):
+        one_line_error(run(tok, ["decode"], raw), f"found {shown}")
 
 
 def test_decode_keeps_up_with_a_slow_stream(tok):
@@ -1038,3 +1038,20 @@ def test_file_names_that_are_not_utf8_are_refused_by_name(tok, workdir):
                             capture_output=True)
         one_line_error(cp, "n\\xE9.txt", "not UTF-8")
         assert not list(workdir.glob("v.*"))
+
+
+def test_small_input_and_name_cases(tok, workdir):
+    """Found by a review of tok decode: an empty -o name failed after the work as "': no such file"; a byte
+    order mark, vertical tab or form feed in an id file, and a '-' sign, were "found byte 0x..."; a CR LF list
+    kept the CR in each name."""
+    for cmd in (["encode"], ["decode"], ["count"], ["train"]):
+        cp = run(tok, [*cmd, "-o", ""], b"9906")
+        assert cp.returncode == 64 and b"-o needs a file name" in cp.stderr, cp.stderr
+    one_line_error(run(tok, ["encode", ""]), '"" (an empty file name)')
+    cp = run(tok, ["decode"], b"\xef\xbb\xbf9906\x0b1917\x0c")
+    assert cp.returncode == 0 and cp.stdout == b"Hello world", cp
+    one_line_error(run(tok, ["decode"], b"9906 -1"), "found '-' (0x2d); ids are not negative")
+    (workdir / "a.txt").write_bytes(b"hello\n")
+    cp = subprocess.run([tok.binary, "encode", "--count", "--files-from", "-"], input=b"a.txt\r\n\r\na.txt\r\n",
+                        cwd=workdir, capture_output=True)
+    assert cp.returncode == 0 and cp.stdout == b"2 a.txt\n2 a.txt\n4 total\n", cp
