@@ -63,13 +63,15 @@ enum FileBytes {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { return nil }
-        let path = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Under a directory whose name is not UTF-8, no String names it: search elsewhere rather than a wrong place.
+        guard let path = FileNameText.decode(buf[0..<n].map { UInt8(bitPattern: $0) }) else { return nil }
         guard let slash = path.lastIndex(of: "/") else { return nil }
         return String(path[..<slash])
     }
 
+    /// The variable's value; nil when unset or not UTF-8 (a directory in it would be read as another name).
     static func environment(_ name: String) -> String? {
         guard let v = getenv(name) else { return nil }
-        return String(cString: v)
+        return FileNameText.decode(UnsafeBufferPointer(start: UnsafeRawPointer(v).assumingMemoryBound(to: UInt8.self), count: strlen(v)))
     }
 }

@@ -98,6 +98,11 @@ public enum PreTokenizationFailure {
         return try result.get()
     }
 
+    /// Whether a failure has been reported in the calling thread's `catching` scope: the work's result will be thrown
+    /// away, so a pre-tokenizer may tile its text at once instead of trying (an ICU regex that backtracks without end
+    /// would spend its whole budget, a second or more, on each later text).
+    public static var hasFailedInScope: Bool { Scope.current?.message != nil }
+
     /// For pre-tokenizers: reports a failure with a one-line `message`. Inside `catching` it records the first
     /// failure and returns, and the caller must then tile the rest of its text in some way (the pieces no longer
     /// matter); elsewhere it ends the process as `fail` does.

@@ -105,6 +105,10 @@ public final class ICURegexPreTokenizer: PreTokenizer, @unchecked Sendable {
     public func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let n = text.count
+        if PreTokenizationFailure.hasFailedInScope {
+            ends.append(n)
+            return
+        }
         // Only under memory exhaustion. Inside `PreTokenizationFailure.catching` the text is tiled by one piece,
         // whose ids are thrown away.
         guard let matcher = checkOut() else {

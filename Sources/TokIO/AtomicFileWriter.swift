@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TokCore
 
 /// Writes a file so that readers see either the old file or the complete new one, never a partial file.
 ///
@@ -272,7 +273,10 @@ public final class AtomicFileWriter {
                 b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { readlink(current, $0, b.count - 1) }
             }
             guard count > 0 else { throw TokIOError.fromErrno(count < 0 ? errno : ENOENT, name: given, reading: false) }
-            let target = String(decoding: buffer[..<count], as: UTF8.self)
+            // A target that is not UTF-8 would be read as another name (with U+FFFD) and a different file written.
+            guard let target = FileNameText.decode(buffer[..<count]) else {
+                throw FileNameError(name: given, reason: "a symbolic link to \"\(FileNameText.describe(buffer[..<count]))\", a name that is not UTF-8; tok takes UTF-8 file names only")
+            }
             current = target.hasPrefix("/") ? target : split(current).dir + "/" + target
         }
         throw TokIOError.fromErrno(ELOOP, name: given, reading: false)

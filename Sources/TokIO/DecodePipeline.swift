@@ -103,13 +103,28 @@ public struct DecodePipeline {
             }
         }
 
-        var first = true
+        // A byte order mark at the very start, as some editors write, is skipped, also when a slow pipe hands it
+        // over in pieces: `bomBytes` of it have been read, or -1 once past it.
+        var bomBytes = 0
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         while true {
             let n = try read(buf)
-            if n == 0 { break }
-            // A byte order mark at the very start, as some editors write.
-            let from = first && n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0
-            first = false
+            if n == 0 {
+                if bomBytes > 0 { throw fail("expected a decimal token id, found byte 0xef (an incomplete byte order mark)") }
+                break
+            }
+            var from = 0
+            while bomBytes >= 0 && from < n {
+                if buf[from] == bom[bomBytes] {
+                    from += 1
+                    bomBytes += 1
+                    if bomBytes == 3 { bomBytes = -1 }
+                } else {
+                    // Not a byte order mark: what was taken of one is a stray byte, reported as such below.
+                    if bomBytes > 0 { throw fail("expected a decimal token id, found byte 0xef") }
+                    bomBytes = -1
+                }
+            }
             for i in from..<n {
                 let c = buf[i]
                 if c >= 0x30 && c <= 0x39 {

@@ -6,17 +6,19 @@ import TokCore
 /// number (4,000 files: about 1 s); a list file is read in one pass, and holds more paths than a command line.
 public enum InputList {
     /// The paths listed in `path` (`-`: standard input; plain or zstd): one per line (a CR before the LF is not
-    /// part of the name), or, when the list holds a NUL byte (`find -print0`), separated by NUL bytes. Empty
+    /// part of the name, nor a byte order mark at the start), or, when the list holds a NUL byte (`find -print0`), separated by NUL bytes. Empty
     /// entries are skipped.
     /// A name that is not UTF-8 is an `InputListError` (see `FileNameText`).
     public static func paths(from path: String) throws -> [String] {
-        let bytes = try InputSource.contents(of: path)
+        var bytes = try InputSource.contents(of: path)[...]
+        // As a Windows editor writes a list: a byte order mark first, CR LF line ends.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         let separator: UInt8 = bytes.contains(0) ? 0 : 0x0A
         var out: [String] = []
-        for (k, line) in bytes.split(separator: separator, omittingEmptySubsequences: true).enumerated() {
-            // A list written on Windows ends its lines in CR LF.
-            let entry = separator == 0x0A && line.last == 0x0D ? line.dropLast() : line[...]
-            if entry.isEmpty { continue }
+        let entries = bytes.split(separator: separator, omittingEmptySubsequences: true)
+            .map { separator == 0x0A && $0.last == 0x0D ? $0.dropLast() : $0 }
+            .filter { !$0.isEmpty }
+        for (k, entry) in entries.enumerated() {
             guard let name = FileNameText.decode(entry) else {
                 throw InputListError(list: path == "-" ? "<stdin>" : path, entry: k + 1, reason: FileNameText.notUTF8(entry))
             }
@@ -24,6 +26,15 @@ public enum InputList {
         }
         return out
     }
+}
+
+/// A file name that cannot be used (see `FileNameText`).
+public struct FileNameError: Error, CustomStringConvertible, Sendable {
+    /// The name as given.
+    public var name: String
+    /// What is wrong with it.
+    public var reason: String
+    public var description: String { "\(name): \(reason)" }
 }
 
 /// An entry of a `--files-from` list that cannot be used.

@@ -137,6 +137,7 @@ public enum Evaluation {
     /// The language files of a parallel corpus, pivot first, checked to have the same number of lines.
     public static func parallelFiles(_ dir: String, pivot: String) throws -> [(String, String)] {
         // Regular files named LANG.txt or LANG.txt.zst, in byte order of their names.
+        if dir.isEmpty { throw EvalError.content(name: "\"\"", line: nil, reason: "an empty directory name names no directory") }
         guard let d = opendir(dir) else {
             throw EvalError.content(name: dir, line: nil, reason: "cannot read the parallel corpus directory")
         }

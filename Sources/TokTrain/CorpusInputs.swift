@@ -19,6 +19,7 @@ public enum CorpusInputs {
         var out: [String] = []
         for a in arguments {
             if a == "-" { out.append(a); continue }
+            if a.isEmpty { throw TrainError.input(name: "\"\"", reason: "an empty file name names no file") }
             if try appendExisting(a, to: &out) { continue }
             if a.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
                 let matches = try globFiles(a)

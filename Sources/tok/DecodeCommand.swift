@@ -7,7 +7,7 @@ struct Decode: ParsableCommand {
         commandName: "decode",
         abstract: "Decode token ids to text.",
         discussion: """
-            Reads decimal ids separated by white space, commas or square brackets (a Python list or JSON \
+            Reads decimal ids separated by ASCII white space, commas or square brackets (a Python list or JSON \
             array of ids decodes as printed) from the files or standard input \
             and writes the bytes they \
             stand for. A character split across tokens comes out whole. An unknown id is an error naming its \

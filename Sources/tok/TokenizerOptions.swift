@@ -100,6 +100,7 @@ struct TokenizerOptions: ParsableArguments {
     /// in the current directory is "./cl100k_base". An existing file comes before a model name, which tiktoken's
     /// table maps to a vocabulary.
     func resolve() throws -> Source {
+        if tokenizer.isEmpty { throw CLIError("-t needs a vocabulary name or file, not an empty string") }
         if Tokenizer.shippedNames.contains(tokenizer) { return .shipped(tokenizer) }
         if fileExists(tokenizer) { return .file(tokenizer) }
         if Tokenizer.vocabularyName(forModel: tokenizer) != nil {

@@ -95,6 +95,16 @@ final class ICURegexTests: XCTestCase {
             XCTAssertTrue(e.message.contains("takes too long"), e.message)
             XCTAssertTrue(e.message.contains("at byte 3 "), e.message)
         }
+        // Once a failure is recorded, later texts in the scope are not matched at all (their ids are thrown away):
+        // each would spend ICU's whole budget again.
+        XCTAssertThrowsError(try PreTokenizationFailure.catching {
+            _ = try tokenizer.encode(String(repeating: "a", count: 60))
+            XCTAssertTrue(PreTokenizationFailure.hasFailedInScope)
+            var ends: [Int] = []
+            Array("aac b".utf8).withUnsafeBufferPointer { tokenizer.preTokenizer.split($0, into: &ends) }
+            XCTAssertEqual(ends, [5])
+        })
+        XCTAssertFalse(PreTokenizationFailure.hasFailedInScope)
         // The matcher went back to the pool in a usable state.
         XCTAssertEqual(try PreTokenizationFailure.catching { try tokenizer.encode("aac") }, try base.encode("aac"))
     }

@@ -1055,3 +1055,36 @@ def test_small_input_and_name_cases(tok, workdir):
     cp = subprocess.run([tok.binary, "encode", "--count", "--files-from", "-"], input=b"a.txt\r\n\r\na.txt\r\n",
                         cwd=workdir, capture_output=True)
     assert cp.returncode == 0 and cp.stdout == b"2 a.txt\n2 a.txt\n4 total\n", cp
+
+
+def test_second_review_of_names_and_decode(tok, tmp_path):
+    """A byte order mark split across reads of a slow pipe; a symbolic link whose target is not UTF-8 (-o wrote
+    another file); a --count name that starts with a quote; a list's byte order mark and CR-only lines; empty
+    names of corpora and vocabularies."""
+    import time
+    p = subprocess.Popen([tok.binary, "decode"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for part in (b"\xef", b"\xbb", b"\xbf9906 1917"):
+        p.stdin.write(part)
+        p.stdin.flush()
+        time.sleep(0.2)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and out == b"Hello world", err
+    one_line_error(run(tok, ["decode"], b"\xef\xbb"), "found byte 0xef")
+
+    os.symlink(b"out\xe9.ids", os.fsencode(str(tmp_path / "lnk")))
+    (tmp_path / "a.txt").write_bytes(b"hello\n")
+    cp = subprocess.run([tok.binary, "encode", "-o", "lnk", "a.txt"], cwd=tmp_path, capture_output=True)
+    one_line_error(cp, 'a symbolic link to "out\\xE9.ids"', "not UTF-8")
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "lnk"]
+
+    (tmp_path / '"q.txt').write_bytes(b"hello\n")
+    cp = subprocess.run([tok.binary, "encode", "--count", '"q.txt', "a.txt"], cwd=tmp_path, capture_output=True)
+    assert cp.stdout.decode().splitlines() == ['2 "\\"q.txt"', "2 a.txt", "4 total"], cp
+
+    cp = subprocess.run([tok.binary, "encode", "--count", "--files-from", "-"], cwd=tmp_path, capture_output=True,
+                        input=b"\xef\xbb\xbfa.txt\r\n\r\nn\xe9.txt\r\n")
+    one_line_error(cp, "<stdin>: entry 2:", "n\\xE9.txt")
+
+    for args in (["train", "-o", "v", ""], ["count", ""], ["eval", ""], ["eval", "--parallel", "", "a.txt"]):
+        one_line_error(subprocess.run([tok.binary, *args], cwd=tmp_path, capture_output=True), '""', "empty")
+    one_line_error(run(tok, ["encode", "-t", "", "a.txt"]), "-t needs", "not an empty string")
