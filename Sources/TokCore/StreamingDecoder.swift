@@ -12,6 +12,9 @@ public struct StreamingDecoder: Sendable {
     public let lossy: Bool
     private var pending: [UInt8] = []   // an incomplete but so far valid character, at most 3 bytes
     private var idsSeen = 0
+    /// The 0-based position of the id whose bytes began the character still incomplete, if any: after an
+    /// `invalidUTF8` failure, where the broken character starts (the failure's position is where it was found).
+    public private(set) var incompleteCharacterStart: Int?
 
     /// A decoder at the start of a stream.
     public init(tokenizer: Tokenizer, lossy: Bool = false) {
@@ -54,6 +57,7 @@ public struct StreamingDecoder: Sendable {
         if pending.isEmpty { return }
         if !lossy { throw .invalidUTF8(position: max(idsSeen - 1, 0), atEnd: true) }
         pending.removeAll()
+        incompleteCharacterStart = nil
         out += Self.replacement
     }
 
@@ -93,12 +97,14 @@ public struct StreamingDecoder: Sendable {
                 if pending.count == Self.sequenceLength(pending[0]) {
                     out += pending
                     pending.removeAll(keepingCapacity: true)
+                    incompleteCharacterStart = nil
                 }
                 return
             }
             // The pending prefix can never complete: it is one maximal invalid subpart.
             if !lossy { throw .invalidUTF8(position: position, atEnd: false) }
             pending.removeAll(keepingCapacity: true)
+            incompleteCharacterStart = nil
             out += Self.replacement
             // b starts afresh below.
         }
@@ -110,5 +116,6 @@ public struct StreamingDecoder: Sendable {
             return
         }
         pending.append(b)
+        incompleteCharacterStart = position
     }
 }

@@ -12,9 +12,9 @@ public struct DecodeFailure: Error, CustomStringConvertible {
     public var column: Int
     /// What is wrong, for the message.
     public var reason: String
-    public var description: String { "\(input): line \(line), id \(column) of the line (\(ordinal(position + 1)) of the input): \(reason)" }
+    public var description: String { "\(input): line \(line), id \(column) of the line (\(Self.ordinal(position + 1)) of the input): \(reason)" }
 
-    private func ordinal(_ n: Int) -> String {
+    static func ordinal(_ n: Int) -> String {
         let suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th"
         return "\(n)\(suffix)"
     }
@@ -87,7 +87,15 @@ public struct DecodePipeline {
             do { try decoder.append(UInt32(value), to: &out) } catch {
                 switch error {
                 case .unknownID(let id, _): throw fail("unknown token id \(id)")
-                case .invalidUTF8: throw fail("the ids produce invalid UTF-8 (use --lossy to replace it)")
+                case .invalidUTF8(let at, _):
+                    // Where the broken character began, when an earlier id did (the decoder counts from its start,
+                    // which is this line's with `lines`).
+                    if let start = decoder.incompleteCharacterStart, start < at {
+                        let first = position - (at - start)
+                        throw fail("the ids produce invalid UTF-8: this id does not continue the character that the "
+                                   + "\(DecodeFailure.ordinal(first + 1)) id of the input begins (use --lossy to replace it)")
+                    }
+                    throw fail("the ids produce invalid UTF-8 (use --lossy to replace it)")
                 }
             }
             position += 1

@@ -1088,3 +1088,12 @@ def test_second_review_of_names_and_decode(tok, tmp_path):
     for args in (["train", "-o", "v", ""], ["count", ""], ["eval", ""], ["eval", "--parallel", "", "a.txt"]):
         one_line_error(subprocess.run([tok.binary, *args], cwd=tmp_path, capture_output=True), '""', "empty")
     one_line_error(run(tok, ["encode", "-t", "", "a.txt"]), "-t needs", "not an empty string")
+
+
+def test_decode_names_where_a_broken_character_began(tok):
+    """76460 is the first three bytes of an emoji (cl100k); the id after it that does not continue it is where the
+    error is found, and the message also names the id that began the character."""
+    one_line_error(run(tok, ["decode"], b"9906 76460 9906"), "id 3 of the line (3rd of the input)",
+                   "does not continue the character that the 2nd id of the input begins")
+    one_line_error(run(tok, ["decode", "--lines"], b"1\n9906 76460 9906"), "line 2, id 3 of the line (4th of the input)",
+                   "the 3rd id of the input begins")
