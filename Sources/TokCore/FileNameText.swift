@@ -36,6 +36,25 @@ public enum FileNameText {
         }
     }
 
+    /// `text` with each control character (C0, DEL and C1: a line break in a file name, say) written as an escape
+    /// (`\n`, `\r`, `\t`, `\u{1b}`), so that a message naming it stays on one line.
+    public static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for u in text.unicodeScalars {
+            switch u {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where isControl(u): out += "\\u{" + String(u.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || (0x7F...0x9F).contains(u.value) }
+
     /// The message for a name that is not UTF-8.
     public static func notUTF8(_ bytes: some Collection<UInt8>) -> String {
         "the file name \"\(describe(bytes))\" is not UTF-8; tok takes UTF-8 file names only (rename the file)"

@@ -106,18 +106,6 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
 
     /// Keeps the description on one line even for file names with control characters.
     private static func quoted(_ name: String) -> String {
-        if name.isEmpty { return "\"\" (an empty file name)" }
-        var out = ""
-        for scalar in name.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        name.isEmpty ? "\"\" (an empty file name)" : FileNameText.escapingControlCharacters(name)
     }
 }

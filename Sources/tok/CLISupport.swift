@@ -9,27 +9,8 @@ import TokIO
 
 /// Writes `message` as one line on standard error, prefixed with the command name.
 func printError(_ command: String, _ message: String) {
-    var line = "tok \(command): \(escapingControlCharacters(message))\n"
+    var line = "tok \(command): \(FileNameText.escapingControlCharacters(message))\n"
     line.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
-}
-
-/// `text` with each control character (a line break in a file name, say) written as a JSON escape, so that a
-/// message stays on one line.
-func escapingControlCharacters(_ text: String) -> String {
-    guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
-    var out = ""
-    for u in text.unicodeScalars {
-        switch u.value {
-        case 0x0A: out += "\\n"
-        case 0x0D: out += "\\r"
-        case 0x09: out += "\\t"
-        case 0..<0x20, 0x7F:
-            let hex = String(u.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out
 }
 
 /// A file name as `tok encode --count` prints it: as it is, or quoted as a JSON string when it holds a control
@@ -102,10 +83,8 @@ func inputPaths(files: [String], filesFrom: String?) throws -> [String] {
 }
 
 /// Rejects an empty output name, which names no file (the error would come after the work, as "no such file").
-func validateOutput(_ path: String?, option: String = "-o", standardOutput: Bool = true) throws {
-    if path == "" {
-        throw ValidationError("\(option) needs a file name, not an empty one" + (standardOutput ? " (- is standard output)" : ""))
-    }
+func validateOutput(_ path: String?, option: String = "-o") throws {
+    if path == "" { throw ValidationError("\(option) needs a file name, not an empty one (- is standard output)") }
 }
 
 /// Rejects standard input as both the list of files and an input.

@@ -27,7 +27,7 @@ struct Tok: ParsableCommand {
             guard let arg = CommandLine.unsafeArgv[k] else { continue }
             let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self), count: strlen(arg))
             if FileNameText.decode(bytes) == nil {
-                var line = "tok: argument \(k) \"\(escapingControlCharacters(FileNameText.describe(bytes)))\" is not UTF-8; "
+                var line = "tok: argument \(k) \"\(FileNameText.escapingControlCharacters(FileNameText.describe(bytes)))\" is not UTF-8; "
                     + "tok takes UTF-8 arguments and file names only\n"
                 line.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
                 exitProcess(64)

@@ -80,7 +80,6 @@ struct Train: ParsableCommand {
     }
 
     func validate() throws {
-        try validateOutput(output, standardOutput: false)
         if vocabSize < 256 + specials.count {
             throw ValidationError("--vocab-size must be at least \(256 + specials.count): 256 byte tokens plus \(specials.count) special token(s)")
         }

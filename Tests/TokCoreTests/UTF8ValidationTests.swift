@@ -198,5 +198,7 @@ final class FileNameTextTests: XCTestCase {
         XCTAssertEqual(FileNameText.describe([0x6E, 0xE9, 0x2E, 0x74]), "n\\xE9.t")
         XCTAssertEqual(FileNameText.describe(Array("é".utf8) + [0xC3] + Array("x".utf8) + [0x0F, 0xFF]), "é\\xC3x\u{0F}\\xFF")
         XCTAssertEqual(FileNameText.describe([UInt8]()), "")
+        XCTAssertEqual(FileNameText.escapingControlCharacters("a\nb\r\tc\u{1B}d\u{85}é"), "a\\nb\\r\\tc\\u{1b}d\\u{85}é")
+        XCTAssertEqual(FileNameText.escapingControlCharacters("plain é"), "plain é")
     }
 }

@@ -1044,7 +1044,7 @@ def test_small_input_and_name_cases(tok, workdir):
     """Found by a review of tok decode: an empty -o name failed after the work as "': no such file"; a byte
     order mark, vertical tab or form feed in an id file, and a '-' sign, were "found byte 0x..."; a CR LF list
     kept the CR in each name."""
-    for cmd in (["encode"], ["decode"], ["count"], ["train"]):
+    for cmd in (["encode"], ["decode"], ["count"]):
         cp = run(tok, [*cmd, "-o", ""], b"9906")
         assert cp.returncode == 64 and b"-o needs a file name" in cp.stderr, cp.stderr
     one_line_error(run(tok, ["encode", ""]), '"" (an empty file name)')
