@@ -32,6 +32,15 @@ extension Tokenizer {
         }
     }
 
+    /// The `.tiktoken` file that `load(name:)` reads for the shipped name `name` (the first found along
+    /// `vocabularySearchPath`), or nil when there is none (a name such as o200k_harmony is a sidecar over another's
+    /// ranks). A copy in `$TOK_VOCABULARIES` whose sidecar asks for a pattern or settings TokCore cannot run is
+    /// loaded from this path with `load(contentsOf:preTokenizer:normalizer:)`.
+    public static func shippedVocabularyFile(_ name: String) -> String? {
+        guard shippedNames.contains(name), case .tiktoken(let path)? = try? shippedFiles(name) else { return nil }
+        return path
+    }
+
     /// Directories searched for shipped vocabularies, in order.
     public static var vocabularySearchPath: [String] {
         var dirs: [String] = []

@@ -101,7 +101,16 @@ struct TokenizerOptions: ParsableArguments {
     /// table maps to a vocabulary.
     func resolve() throws -> Source {
         if tokenizer.isEmpty { throw CLIError("-t needs a vocabulary name or file, not an empty string") }
-        if Tokenizer.shippedNames.contains(tokenizer) { return .shipped(tokenizer) }
+        if Tokenizer.shippedNames.contains(tokenizer) {
+            // A copy in $TOK_VOCABULARIES whose sidecar needs ICU (a pattern of its own, word breaks, a normalizer)
+            // is loaded as a file, which can run those.
+            if let path = Tokenizer.shippedVocabularyFile(tokenizer), let sidecar = try? Sidecar.find(for: path),
+               sidecar.normalizer != nil || sidecar.preTokenizer != nil
+                || sidecar.pattern.map({ StandardPattern(pattern: $0) == nil }) == true {
+                return .file(path)
+            }
+            return .shipped(tokenizer)
+        }
         if fileExists(tokenizer) { return .file(tokenizer) }
         if Tokenizer.vocabularyName(forModel: tokenizer) != nil {
             do { return .shipped(try Tokenizer.shippedVocabularyName(forModel: tokenizer)) } catch {

@@ -1097,3 +1097,22 @@ def test_decode_names_where_a_broken_character_began(tok):
                    "does not continue the character that the 2nd id of the input begins")
     one_line_error(run(tok, ["decode", "--lines"], b"1\n9906 76460 9906"), "line 2, id 3 of the line (4th of the input)",
                    "the 3rd id of the input begins")
+
+
+def test_shipped_name_overridden_with_a_pattern_of_its_own(tok, tmp_path):
+    """A copy of a shipped vocabulary in $TOK_VOCABULARIES whose sidecar has a pattern only ICU runs is loaded with
+    it (it was an error from TokCore, which runs only the standard patterns)."""
+    import tiktoken
+    shutil.copy(peers.VOCAB_DIR / "cl100k_base.tiktoken", tmp_path / "cl100k_base.tiktoken")
+    meta = {**peers.vocab_meta("cl100k_base"), "pat_str": r"\w+|\s+|[^\w\s]+"}   # the cached dict stays as it is
+    (tmp_path / "cl100k_base.json").write_text(json.dumps(meta), encoding="utf-8")
+    text = "hello world, it's 2026!\nnaïve café 東京"
+    base = peers.encoding("cl100k_base")
+    enc = tiktoken.Encoding(name="custom", pat_str=meta["pat_str"], mergeable_ranks=base._mergeable_ranks,
+                            special_tokens=base._special_tokens)
+    cp = subprocess.run([tok.binary, "encode", "-t", "cl100k_base"], input=text.encode(), capture_output=True,
+                        env={**os.environ, "TOK_VOCABULARIES": str(tmp_path)})
+    assert cp.returncode == 0, cp.stderr
+    want = enc.encode_ordinary(text)
+    assert want != base.encode_ordinary(text), "the pattern makes a difference"
+    assert peers.parse_ids(cp.stdout) == want
