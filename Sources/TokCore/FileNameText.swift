@@ -53,6 +53,9 @@ public enum FileNameText {
         return out
     }
 
+    /// Whether `text` holds a control character (C0, DEL or C1).
+    public static func hasControlCharacters(_ text: String) -> Bool { text.unicodeScalars.contains(where: isControl) }
+
     private static func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || (0x7F...0x9F).contains(u.value) }
 
     /// The message for a name that is not UTF-8.

@@ -32,13 +32,18 @@ extension Tokenizer {
         }
     }
 
-    /// The `.tiktoken` file that `load(name:)` reads for the shipped name `name` (the first found along
-    /// `vocabularySearchPath`), or nil when there is none (a name such as o200k_harmony is a sidecar over another's
-    /// ranks). A copy in `$TOK_VOCABULARIES` whose sidecar asks for a pattern or settings TokCore cannot run is
-    /// loaded from this path with `load(contentsOf:preTokenizer:normalizer:)`.
-    public static func shippedVocabularyFile(_ name: String) -> String? {
-        guard shippedNames.contains(name), case .tiktoken(let path)? = try? shippedFiles(name) else { return nil }
-        return path
+    /// The files that `load(name:)` reads for the shipped name `name` (the first found along
+    /// `vocabularySearchPath`): the ranks file and the sidecar, if any (for a name such as o200k_harmony, the sidecar
+    /// over another vocabulary's ranks); nil when there are none. A copy in `$TOK_VOCABULARIES` whose sidecar asks
+    /// for a pattern or settings TokCore cannot run is loaded from these with
+    /// `load(contentsOf:name:pattern:specialTokens:preTokenizer:normalizer:)`.
+    public static func shippedVocabularyFiles(_ name: String) throws(VocabularyError) -> (ranks: String, sidecar: Sidecar?)? {
+        guard shippedNames.contains(name) else { return nil }
+        switch try shippedFiles(name) {
+        case .tiktoken(let path)?: return (path, try Sidecar.find(for: path))
+        case .sharedRanks(let sidecar, let ranks)?: return (ranks, sidecar)
+        case nil: return nil
+        }
     }
 
     /// Directories searched for shipped vocabularies, in order.

@@ -92,7 +92,7 @@ public struct DecodePipeline {
                     // which is this line's with `lines`).
                     if let start = decoder.incompleteCharacterStart, start < at {
                         let first = position - (at - start)
-                        throw fail("the ids produce invalid UTF-8: this id does not continue the character that the "
+                        throw fail("the ids produce invalid UTF-8: this id breaks off the character that the "
                                    + "\(DecodeFailure.ordinal(first + 1)) id of the input begins (use --lossy to replace it)")
                     }
                     throw fail("the ids produce invalid UTF-8 (use --lossy to replace it)")
@@ -104,10 +104,13 @@ public struct DecodePipeline {
         }
         func endStream() throws {
             if raw { return }
+            // Where the unfinished character began (the decoder counts from its start: this line's with `lines`).
+            let begun = decoder.incompleteCharacterStart.map { $0 + (lines ? lineStartPosition : 0) }
             do { try decoder.finish(to: &out) } catch {
                 let p = max(position - 1, lineStartPosition)
+                let which = begun.map { " that the \(DecodeFailure.ordinal($0 + 1)) id of the input begins" } ?? ""
                 throw DecodeFailure(input: name, line: lastIDLine, position: p, column: p - lastIDLineFirst + 1,
-                                    reason: "the ids end in the middle of a UTF-8 character (use --lossy to replace it)")
+                                    reason: "the ids end in the middle of a UTF-8 character\(which) (use --lossy to replace it)")
             }
         }
 

@@ -16,7 +16,7 @@ func printError(_ command: String, _ message: String) {
 /// A file name as `tok encode --count` prints it: as it is, or quoted as a JSON string when it holds a control
 /// character (a line break would split its line) or starts with a quote (which would look like a quoted name).
 func displayName(_ name: String) -> String {
-    name.hasPrefix("\"") || name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) ? JSONValue.quote(name) : name
+    name.hasPrefix("\"") || FileNameText.hasControlCharacters(name) ? JSONValue.quote(name) : name
 }
 
 /// `exit` for code inside a `ParsableCommand`, where the name means the command's own method.

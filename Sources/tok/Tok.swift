@@ -21,7 +21,9 @@ struct Tok: ParsableCommand {
         subcommands: [Encode.self, Decode.self, Train.self, Count.self, Eval.self, Bench.self])
 
     /// Refuses arguments that are not UTF-8 before parsing: Swift would read them with U+FFFD in place of the bad
-    /// bytes, so a Latin-1 file name would name no file, or with -o a different one (see `FileNameText`).
+    /// bytes, so a Latin-1 file name would name no file, or with -o a different one (see `FileNameText`). Runs the
+    /// command as ArgumentParser's `main` does, but a usage error that quotes a value with a line break in it keeps
+    /// its message on one line.
     static func main() {
         for k in 1..<Int(CommandLine.argc) {
             guard let arg = CommandLine.unsafeArgv[k] else { continue }
@@ -33,7 +35,20 @@ struct Tok: ParsableCommand {
                 exitProcess(64)
             }
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = message(for: error)
+            let escaped = FileNameText.escapingControlCharacters(message)
+            // Help, version, and errors already reported (ExitCode) go as ArgumentParser sends them.
+            guard code != .success, !message.isEmpty, escaped != message else { exit(withError: error) }
+            var text = fullMessage(for: error).replacing(message, with: escaped)
+            if !text.hasSuffix("\n") { text += "\n" }
+            text.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
+            exitProcess(code.rawValue)
+        }
     }
 }
 

@@ -38,9 +38,9 @@ struct TokenizerOptions: ParsableArguments {
     func load(patternFlag: Bool = true, needsPattern: Bool = true) throws -> Tokenizer {
         var base: Tokenizer
         switch try resolve() {
-        case .file(let path):
+        case .file(let path, let shipped):
             // The sidecar is read once here and its contents passed on, so the loader does not read it again.
-            let sidecar = try Sidecar.find(for: path)
+            let sidecar = try shipped.map { $0.sidecar } ?? Sidecar.find(for: path)
             // A vocabulary trained on UAX #29 words says so in its sidecar; --pretokenizer still overrides it.
             var choice = pretokenizer
             if let p = sidecar?.preTokenizer {
@@ -65,7 +65,7 @@ struct TokenizerOptions: ParsableArguments {
                 }
                 return ICUNormalizer(f)
             }
-            base = try Tokenizer.load(contentsOf: path, pattern: pat, specialTokens: specials,
+            base = try Tokenizer.load(contentsOf: path, name: shipped?.name, pattern: pat, specialTokens: specials,
                                       specialTokensFile: specialTokensFile ?? sidecar?.path ?? path, preTokenizer: pre,
                                       normalizer: normalizer)
         case .shipped(let name):
@@ -88,12 +88,18 @@ struct TokenizerOptions: ParsableArguments {
         return base
     }
 
+    /// A shipped vocabulary's name and the sidecar that goes with its ranks file.
+    struct ShippedFiles {
+        var name: String
+        var sidecar: Sidecar
+    }
+
     /// What `-t` names.
     enum Source {
         /// A shipped vocabulary, by name.
         case shipped(String)
-        /// A vocabulary file, by path.
-        case file(String)
+        /// A vocabulary file, by path; for a shipped name whose copy needs ICU, its files.
+        case file(String, shipped: ShippedFiles? = nil)
     }
 
     /// What `-t` names. A shipped name always means the shipped vocabulary (the default too): a file of that name
@@ -101,23 +107,27 @@ struct TokenizerOptions: ParsableArguments {
     /// table maps to a vocabulary.
     func resolve() throws -> Source {
         if tokenizer.isEmpty { throw CLIError("-t needs a vocabulary name or file, not an empty string") }
-        if Tokenizer.shippedNames.contains(tokenizer) {
-            // A copy in $TOK_VOCABULARIES whose sidecar needs ICU (a pattern of its own, word breaks, a normalizer)
-            // is loaded as a file, which can run those.
-            if let path = Tokenizer.shippedVocabularyFile(tokenizer), let sidecar = try? Sidecar.find(for: path),
-               sidecar.normalizer != nil || sidecar.preTokenizer != nil
-                || sidecar.pattern.map({ StandardPattern(pattern: $0) == nil }) == true {
-                return .file(path)
-            }
-            return .shipped(tokenizer)
-        }
+        if Tokenizer.shippedNames.contains(tokenizer) { return try Self.shipped(tokenizer) }
         if fileExists(tokenizer) { return .file(tokenizer) }
         if Tokenizer.vocabularyName(forModel: tokenizer) != nil {
-            do { return .shipped(try Tokenizer.shippedVocabularyName(forModel: tokenizer)) } catch {
+            let name: String
+            do { name = try Tokenizer.shippedVocabularyName(forModel: tokenizer) } catch {
                 throw CLIError("\(tokenizer): \(error.reason)")
             }
+            return try Self.shipped(name)
         }
         throw CLIError("\(tokenizer): no such file, not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", "))) and not a model name tiktoken knows (gpt-4o, gpt-4, ...)")
+    }
+
+    /// A shipped vocabulary, or, for a copy in $TOK_VOCABULARIES whose sidecar needs ICU (a pattern of its own, word
+    /// breaks, a normalizer), its files, loaded as a file's are (TokCore's `load(name:)` runs none of those).
+    static func shipped(_ name: String) throws -> Source {
+        if let files = try Tokenizer.shippedVocabularyFiles(name), let sidecar = files.sidecar,
+           sidecar.normalizer != nil || sidecar.preTokenizer != nil
+            || sidecar.pattern.map({ StandardPattern(pattern: $0) == nil }) == true {
+            return .file(files.ranks, shipped: ShippedFiles(name: name, sidecar: sidecar))
+        }
+        return .shipped(name)
     }
 
     func makePreTokenizer(_ pat: String) throws -> any PreTokenizer {

@@ -1094,9 +1094,11 @@ def test_decode_names_where_a_broken_character_began(tok):
     """76460 is the first three bytes of an emoji (cl100k); the id after it that does not continue it is where the
     error is found, and the message also names the id that began the character."""
     one_line_error(run(tok, ["decode"], b"9906 76460 9906"), "id 3 of the line (3rd of the input)",
-                   "does not continue the character that the 2nd id of the input begins")
+                   "breaks off the character that the 2nd id of the input begins")
     one_line_error(run(tok, ["decode", "--lines"], b"1\n9906 76460 9906"), "line 2, id 3 of the line (4th of the input)",
                    "the 3rd id of the input begins")
+    one_line_error(run(tok, ["decode"], b"9906 76460"), "end in the middle of a UTF-8 character that the 2nd id")
+    one_line_error(run(tok, ["decode", "--lines"], b"1\n9906 76460\n"), "character that the 3rd id of the input begins")
 
 
 def test_shipped_name_overridden_with_a_pattern_of_its_own(tok, tmp_path):
@@ -1116,3 +1118,30 @@ def test_shipped_name_overridden_with_a_pattern_of_its_own(tok, tmp_path):
     want = enc.encode_ordinary(text)
     assert want != base.encode_ordinary(text), "the pattern makes a difference"
     assert peers.parse_ids(cp.stdout) == want
+    # The same through a model name that maps to it.
+    cp = subprocess.run([tok.binary, "encode", "-t", "gpt-4"], input=text.encode(), capture_output=True,
+                        env={**os.environ, "TOK_VOCABULARIES": str(tmp_path)})
+    assert cp.returncode == 0 and peers.parse_ids(cp.stdout) == want, cp.stderr
+    # And for a name whose sidecar lies over another vocabulary's ranks (o200k_harmony over o200k_base).
+    harmony = tmp_path / "h"
+    harmony.mkdir()
+    shutil.copy(peers.VOCAB_DIR / "o200k_base.tiktoken", harmony / "o200k_base.tiktoken")
+    hmeta = {**json.loads((peers.VOCAB_DIR / "o200k_harmony.json").read_text(encoding="utf-8")), "pat_str": meta["pat_str"]}
+    (harmony / "o200k_harmony.json").write_text(json.dumps(hmeta), encoding="utf-8")
+    o200k = peers.encoding("o200k_base")
+    henc = tiktoken.Encoding(name="custom-h", pat_str=meta["pat_str"], mergeable_ranks=o200k._mergeable_ranks,
+                             special_tokens={})
+    cp = subprocess.run([tok.binary, "encode", "-t", "o200k_harmony"], input=text.encode(), capture_output=True,
+                        env={**os.environ, "TOK_VOCABULARIES": str(harmony)})
+    assert cp.returncode == 0 and peers.parse_ids(cp.stdout) == henc.encode_ordinary(text), cp.stderr
+
+
+def test_usage_errors_and_count_names_keep_their_lines(tok, tmp_path):
+    """A usage error quoting a value with a line break, and a --count name with a C1 control character (CSI
+    U+009B, a terminal escape), are escaped."""
+    cp = run(tok, ["eval", "-t", "a\nb", "-t", "a\nb", "x"])
+    assert cp.returncode == 64 and b"a\\nb" in cp.stderr and b"a\nb" not in cp.stderr, cp.stderr
+    odd = tmp_path / "c\u009bd"
+    odd.write_bytes(b"hi\n")
+    cp = subprocess.run([tok.binary, "encode", "--count", str(odd)], capture_output=True)
+    assert cp.returncode == 0 and cp.stdout.decode() == f"2 {json.dumps(str(odd))}\n", cp
