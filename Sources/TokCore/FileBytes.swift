@@ -72,6 +72,6 @@ enum FileBytes {
     /// The variable's value; nil when unset or not UTF-8 (a directory in it would be read as another name).
     static func environment(_ name: String) -> String? {
         guard let v = getenv(name) else { return nil }
-        return FileNameText.decode(UnsafeBufferPointer(start: UnsafeRawPointer(v).assumingMemoryBound(to: UInt8.self), count: strlen(v)))
+        return String(validatingCString: v)
     }
 }

@@ -39,7 +39,7 @@ public enum FileNameText {
     /// `text` with each control character (C0, DEL and C1: a line break in a file name, say) written as an escape
     /// (`\n`, `\r`, `\t`, `\u{1b}`), so that a message naming it stays on one line.
     public static func escapingControlCharacters(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        guard hasControlCharacters(text) else { return text }
         var out = ""
         for u in text.unicodeScalars {
             switch u {

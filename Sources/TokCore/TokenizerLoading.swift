@@ -34,9 +34,9 @@ extension Tokenizer {
 
     /// The files that `load(name:)` reads for the shipped name `name` (the first found along
     /// `vocabularySearchPath`): the ranks file and the sidecar, if any (for a name such as o200k_harmony, the sidecar
-    /// over another vocabulary's ranks); nil when there are none. A copy in `$TOK_VOCABULARIES` whose sidecar asks
-    /// for a pattern or settings TokCore cannot run is loaded from these with
-    /// `load(contentsOf:name:pattern:specialTokens:preTokenizer:normalizer:)`.
+    /// over another vocabulary's ranks); nil when there are none. Loading from these with
+    /// `load(contentsOf:name:pattern:specialTokens:preTokenizer:normalizer:)` also runs a copy in `$TOK_VOCABULARIES`
+    /// whose sidecar asks for a pattern or settings TokCore cannot run.
     public static func shippedVocabularyFiles(_ name: String) throws(VocabularyError) -> (ranks: String, sidecar: Sidecar?)? {
         guard shippedNames.contains(name) else { return nil }
         switch try shippedFiles(name) {

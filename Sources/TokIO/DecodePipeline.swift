@@ -88,12 +88,11 @@ public struct DecodePipeline {
                 switch error {
                 case .unknownID(let id, _): throw fail("unknown token id \(id)")
                 case .invalidUTF8(let at, _):
-                    // Where the broken character began, when an earlier id did (the decoder counts from its start,
-                    // which is this line's with `lines`).
+                    // Where the broken character began, when an earlier id did (the decoder counts from its start:
+                    // this line's with `lines`, where `lineStartPosition` is that line's first id, else 0).
                     if let start = decoder.incompleteCharacterStart, start < at {
-                        let first = position - (at - start)
                         throw fail("the ids produce invalid UTF-8: this id breaks off the character that the "
-                                   + "\(DecodeFailure.ordinal(first + 1)) id of the input begins (use --lossy to replace it)")
+                                   + "\(DecodeFailure.ordinal(start + lineStartPosition + 1)) id of the input begins (use --lossy to replace it)")
                     }
                     throw fail("the ids produce invalid UTF-8 (use --lossy to replace it)")
                 }
@@ -104,8 +103,8 @@ public struct DecodePipeline {
         }
         func endStream() throws {
             if raw { return }
-            // Where the unfinished character began (the decoder counts from its start: this line's with `lines`).
-            let begun = decoder.incompleteCharacterStart.map { $0 + (lines ? lineStartPosition : 0) }
+            // Where the unfinished character began (the decoder counts from its start, as above).
+            let begun = decoder.incompleteCharacterStart.map { $0 + lineStartPosition }
             do { try decoder.finish(to: &out) } catch {
                 let p = max(position - 1, lineStartPosition)
                 let which = begun.map { " that the \(DecodeFailure.ordinal($0 + 1)) id of the input begins" } ?? ""
@@ -117,7 +116,6 @@ public struct DecodePipeline {
         // A byte order mark at the very start, as some editors write, is skipped, also when a slow pipe hands it
         // over in pieces: `bomBytes` of it have been read, or -1 once past it.
         var bomBytes = 0
-        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         while true {
             let n = try read(buf)
             if n == 0 {
@@ -126,7 +124,7 @@ public struct DecodePipeline {
             }
             var from = 0
             while bomBytes >= 0 && from < n {
-                if buf[from] == bom[bomBytes] {
+                if buf[from] == (bomBytes == 0 ? 0xEF : bomBytes == 1 ? 0xBB : 0xBF) {
                     from += 1
                     bomBytes += 1
                     if bomBytes == 3 { bomBytes = -1 }

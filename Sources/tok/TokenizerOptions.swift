@@ -69,21 +69,8 @@ struct TokenizerOptions: ParsableArguments {
                                       specialTokensFile: specialTokensFile ?? sidecar?.path ?? path, preTokenizer: pre,
                                       normalizer: normalizer)
         case .shipped(let name):
+            // Its files were not found (`shipped(_:)`): TokCore says where it looked.
             base = try Tokenizer.load(name: name)
-            if pattern != nil || pretokenizer != .auto || specialTokensFile != nil {
-                let pat = pattern.map(Self.expandPattern) ?? base.pattern
-                let specials = try specialTokensFile.map(Self.readSpecials)
-                    ?? base.specialTokens.entries.map { ($0.text, $0.id) }
-                let specialTokens: SpecialTokens
-                do { specialTokens = try SpecialTokens(specials) } catch {
-                    throw CLIError("\(specialTokensFile ?? tokenizer): \(error.reason)")
-                }
-                // Checked as a sidecar's are.
-                try specialTokens.checkDisjoint(from: base.ranks, file: specialTokensFile ?? tokenizer)
-                base = Tokenizer(name: base.name, ranks: base.ranks, pattern: pat,
-                                 preTokenizer: try Self.makePreTokenizer(pat, pretokenizer, from: "--pattern"),
-                                 specialTokens: specialTokens)
-            }
         }
         return base
     }
@@ -96,7 +83,7 @@ struct TokenizerOptions: ParsableArguments {
 
     /// What `-t` names.
     enum Source {
-        /// A shipped vocabulary, by name.
+        /// A shipped vocabulary whose files were not found, by name.
         case shipped(String)
         /// A vocabulary file, by path; for a shipped name whose copy needs ICU, its files.
         case file(String, shipped: ShippedFiles? = nil)
@@ -119,12 +106,11 @@ struct TokenizerOptions: ParsableArguments {
         throw CLIError("\(tokenizer): no such file, not a shipped vocabulary (\(Tokenizer.shippedNames.joined(separator: ", "))) and not a model name tiktoken knows (gpt-4o, gpt-4, ...)")
     }
 
-    /// A shipped vocabulary, or, for a copy in $TOK_VOCABULARIES whose sidecar needs ICU (a pattern of its own, word
-    /// breaks, a normalizer), its files, loaded as a file's are (TokCore's `load(name:)` runs none of those).
+    /// A shipped vocabulary's files, found once and loaded as a file's are, with the flags applied the same way: a
+    /// copy in $TOK_VOCABULARIES whose sidecar needs ICU (a pattern of its own, word breaks, a normalizer), which
+    /// TokCore's `load(name:)` cannot run, works too. `.shipped` only when they are not found.
     static func shipped(_ name: String) throws -> Source {
-        if let files = try Tokenizer.shippedVocabularyFiles(name), let sidecar = files.sidecar,
-           sidecar.normalizer != nil || sidecar.preTokenizer != nil
-            || sidecar.pattern.map({ StandardPattern(pattern: $0) == nil }) == true {
+        if let files = try Tokenizer.shippedVocabularyFiles(name), let sidecar = files.sidecar {
             return .file(files.ranks, shipped: ShippedFiles(name: name, sidecar: sidecar))
         }
         return .shipped(name)
