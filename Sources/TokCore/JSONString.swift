@@ -78,6 +78,74 @@ public enum JSONString {
         }
     }
 
+    /// The most bytes `writeQuoted` writes for `count` input bytes: a control character becomes six (`\u001f`).
+    @inlinable
+    public static func quotedCapacity(_ count: Int) -> Int { 6 &* count &+ 2 }
+
+    /// Writes `bytes` as a JSON string literal at `out` (room for `quotedCapacity(bytes.count)` bytes) and returns
+    /// how many bytes it wrote: the same text as `JSONValue.quote(String(decoding: bytes, as: UTF8.self))`, without
+    /// building a `String`. Each maximal subpart of ill-formed UTF-8 becomes U+FFFD; `"` and `\` are escaped, LF, CR
+    /// and TAB in JSON's short form, other C0 controls, DEL, C1 controls and U+2028/U+2029 as `\u` escapes, so a
+    /// record stays on one line for readers that split on any Unicode line break.
+    public static func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var w = out
+        w.pointee = 0x22
+        w += 1
+        guard let p = bytes.baseAddress else { w.pointee = 0x22; return 2 }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            let b = p[i]
+            if b < 0x80 {
+                i &+= 1
+                if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0x7F {
+                    w.pointee = b
+                    w += 1
+                    continue
+                }
+                w[0] = 0x5C
+                switch b {
+                case 0x22, 0x5C: w[1] = b; w += 2
+                case 0x0A: w[1] = UInt8(ascii: "n"); w += 2
+                case 0x0D: w[1] = UInt8(ascii: "r"); w += 2
+                case 0x09: w[1] = UInt8(ascii: "t"); w += 2
+                default: w += writeUnicodeEscape(UInt16(b), at: w)
+                }
+                continue
+            }
+            switch checkSequence(p, at: i, end: n) {
+            case .valid(let l):
+                if l == 2 && b == 0xC2 && p[i &+ 1] < 0xA0 {
+                    w += writeUnicodeEscape(UInt16(p[i &+ 1]), at: w)   // U+0080...U+009F
+                } else if l == 3 && b == 0xE2 && p[i &+ 1] == 0x80 && p[i &+ 2] & 0xFE == 0xA8 {
+                    w += writeUnicodeEscape(0x2000 | UInt16(p[i &+ 2] & 0x3F), at: w)   // U+2028, U+2029
+                } else {
+                    w.update(from: p + i, count: l)
+                    w += l
+                }
+                i &+= l
+            case .invalid(let l), .truncated(let l):
+                w[0] = 0xEF; w[1] = 0xBF; w[2] = 0xBD
+                w += 3
+                i &+= l
+            }
+        }
+        w.pointee = 0x22
+        return w + 1 - out
+    }
+
+    /// Writes `\u` and `v` as four lower-case hex digits (as `JSONValue.quote` does) at `w`; returns 6.
+    @inline(__always)
+    static func writeUnicodeEscape(_ v: UInt16, at w: UnsafeMutablePointer<UInt8>) -> Int {
+        let hex: StaticString = "0123456789abcdef"
+        w[0] = 0x5C
+        w[1] = UInt8(ascii: "u")
+        hex.withUTF8Buffer { h in
+            w[2] = h[Int(v >> 12)]; w[3] = h[Int(v >> 8 & 0xF)]; w[4] = h[Int(v >> 4 & 0xF)]; w[5] = h[Int(v & 0xF)]
+        }
+        return 6
+    }
+
     /// Appends the UTF-8 of the scalar value `cp` (not a surrogate, at most 0x10FFFF).
     static func appendUTF8(_ cp: UInt32, to out: inout [UInt8]) {
         if cp < 0x80 {

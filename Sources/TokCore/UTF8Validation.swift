@@ -6,7 +6,7 @@
 // Encoding Standard), which is what Python's `bytes.decode("utf-8", errors="replace")` produces.
 
 /// The three outcomes of decoding one sequence whose lead byte is not ASCII.
-private enum SequenceCheck {
+enum SequenceCheck {
     /// A well-formed sequence of this many bytes.
     case valid(Int)
     /// An ill-formed sequence; the payload is the length of its maximal subpart (≥ 1), the bytes one U+FFFD replaces.
@@ -21,7 +21,7 @@ private let replacementCharacter: (UInt8, UInt8, UInt8) = (0xEF, 0xBF, 0xBD)
 
 /// Decodes the sequence starting at `p[i]` (which must be ≥ 0x80) against Table 3-7.
 @inline(__always)
-private func checkSequence(_ p: UnsafePointer<UInt8>, at i: Int, end n: Int) -> SequenceCheck {
+func checkSequence(_ p: UnsafePointer<UInt8>, at i: Int, end n: Int) -> SequenceCheck {
     let lead = p[i]
     let continuationCount: Int
     // Only the second byte has a lead-dependent range; that range is what excludes overlongs (E0, F0),

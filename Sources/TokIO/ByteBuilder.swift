@@ -63,11 +63,27 @@ public final class ByteBuilder {
         bytes.withUnsafeBufferPointer { append($0) }
     }
 
-    /// Appends `v` in decimal.
-    @inlinable @inline(__always)
+    /// Appends `v` in decimal: below 10^12 as one or two words of digits from `digitPairWords` (jsonl writes two
+    /// offsets per token, most of them above a million), with no division loop per digit.
     public func appendDecimal(_ v: UInt64) {
-        ensure(20)
-        if v < 10 { base[_count] = 0x30 + UInt8(v); _count += 1; return }
+        ensure(24)
+        let pairs = ByteBuilder.digitPairWords
+        let w = UnsafeMutableRawPointer(base + _count)
+        if v < 1_000_000 {
+            let (word, d) = ByteBuilder.digitWord(Int(v), pairs)
+            w.storeBytes(of: word.littleEndian, as: UInt64.self)
+            _count += d
+            return
+        }
+        if v < 1_000_000_000_000 {
+            let (word, d) = ByteBuilder.digitWord(Int(v / 1_000_000), pairs)
+            let low = Int(v % 1_000_000)
+            let six = UInt64(pairs[low / 10_000]) | UInt64(pairs[low / 100 % 100]) << 16 | UInt64(pairs[low % 100]) << 32
+            w.storeBytes(of: word.littleEndian, as: UInt64.self)
+            (w + d).storeBytes(of: six.littleEndian, as: UInt64.self)
+            _count += d + 6
+            return
+        }
         var digits = 0
         var t = v
         while t > 0 { digits += 1; t /= 10 }
@@ -84,8 +100,8 @@ public final class ByteBuilder {
     /// Empties the builder, keeping its memory for reuse.
     public func removeAll() { _count = 0 }
 
-    /// Appends `ids` as decimal numbers separated by single spaces (no leading or trailing space).
-    public func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>) {
+    /// Appends `ids` as decimal numbers separated by single `separator` bytes (no leading or trailing one).
+    public func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>, separator: UInt8 = 0x20) {
         if ids.isEmpty { return }
         ensure(ids.count * 11 + 8)
         var w = base + _count
@@ -95,7 +111,7 @@ public final class ByteBuilder {
                 if id < 1_000_000 {
                     // Ids of vocabularies are below a million: one 8-byte store of " digits".
                     let (digits, d) = ByteBuilder.digitWord(Int(id), pairs)
-                    let word = 0x20 | digits << 8
+                    let word = UInt64(separator) | digits << 8
                     if k == 0 {
                         UnsafeMutableRawPointer(w).storeBytes(of: (word >> 8).littleEndian, as: UInt64.self)
                         w += d
@@ -104,7 +120,7 @@ public final class ByteBuilder {
                         w += d + 1
                     }
                 } else {
-                    if k > 0 { w.pointee = 0x20; w += 1 }
+                    if k > 0 { w.pointee = separator; w += 1 }
                     w += ByteBuilder.writeDecimal(id, at: w)
                 }
             }

@@ -37,9 +37,9 @@ final class DecimalIDs: @unchecked Sendable {
 }
 
 extension ByteBuilder {
-    /// Appends `ids` as decimal numbers separated by single spaces (no leading or trailing space), reading the
-    /// digits of ids below `table.count` from `table`. Output is the same as `appendDecimalList(_:)`.
-    func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>, table: DecimalIDs) {
+    /// Appends `ids` as decimal numbers separated by single `separator` bytes (no leading or trailing one), reading
+    /// the digits of ids below `table.count` from `table`. Output is the same as `appendDecimalList(_:separator:)`.
+    func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>, table: DecimalIDs, separator: UInt8 = 0x20) {
         if ids.isEmpty { return }
         appendDecimalList(UnsafeBufferPointer(rebasing: ids[0..<1]))
         ensure(ids.count * 11 + 8)
@@ -49,12 +49,12 @@ extension ByteBuilder {
         for k in 1..<ids.count {
             let id = ids[k]
             if id < limit {
-                let word = words[Int(id)]
+                let word = words[Int(id)] & ~0xFF | UInt64(separator)
                 // The top byte (the length) lands after the number, where the next id or the end overwrites it.
                 UnsafeMutableRawPointer(w).storeBytes(of: word.littleEndian, as: UInt64.self)
                 w += Int(word >> 56)
             } else {
-                w.pointee = 0x20
+                w.pointee = separator
                 w += 1
                 w += ByteBuilder.writeDecimal(id, at: w)
             }

@@ -627,7 +627,7 @@ struct OrderedWriter {
         if options.countOnly {
             for (k, c) in r.counts.enumerated() {
                 lineCount += c
-                if k < r.counts.count - 1 { endLine() }
+                if k < r.counts.count - 1 { try endLine(write: write) }
             }
         } else if options.format == .jsonl {
             for k in 0..<r.fragmentIDs.count {
@@ -636,7 +636,7 @@ struct OrderedWriter {
                 lineEnds += r.fragmentEnds[k].map { $0 + linePosition }
                 linePosition += r.fragmentLengths[k]
                 if k < r.fragmentIDs.count - 1 {
-                    endLine()
+                    try endLine(write: write)
                     linePosition = 0
                 }
             }
@@ -659,16 +659,20 @@ struct OrderedWriter {
         if out.count >= 1 << 20 { try flush(write: write) }
     }
 
-    /// Ends the current line of count or jsonl output.
-    mutating func endLine() {
+    /// Ends the current line of count or jsonl output; a long jsonl line is written as it is formatted.
+    mutating func endLine(write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         lines += 1
         if options.countOnly {
             out.appendDecimal(UInt64(lineCount))
             out.append(0x0A)
             lineCount = 0
         } else {
-            TokenFormatting.appendJSONLine(ids: lineIDs, starts: lineStarts, ends: lineEnds, from: 0,
-                                           tokenizer: tokenizer, to: &out)
+            let builder = out
+            try TokenFormatting.appendJSONLine(ids: lineIDs, starts: lineStarts, ends: lineEnds, from: 0,
+                                               tokenizer: tokenizer, to: &out) {
+                try write(builder.bytes)
+                builder.removeAll()
+            }
             lineIDs.removeAll(keepingCapacity: true)
             lineStarts.removeAll(keepingCapacity: true)
             lineEnds.removeAll(keepingCapacity: true)
@@ -686,12 +690,12 @@ struct OrderedWriter {
     mutating func finish(write: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         if options.lines {
             if lineOpen {
-                if options.countOnly || options.format == .jsonl { endLine() } else { out.append(0x0A); lines += 1 }
+                if options.countOnly || options.format == .jsonl { try endLine(write: write) } else { out.append(0x0A); lines += 1 }
             }
         } else if options.countOnly {
             // The caller prints whole-input counts with the input's name.
         } else if options.format == .jsonl {
-            endLine()
+            try endLine(write: write)
         } else {
             out.append(0x0A)
         }

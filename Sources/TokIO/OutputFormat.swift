@@ -36,31 +36,38 @@ enum TokenFormatting {
                 out.appendDecimalList(ids)
             }
         case .tokens:
-            let alphabet = ByteLevelAlphabet.utf8
             for id in ids {
                 if !first { out.append(0x20) }
                 first = false
-                if let b = tokenizer.tokenBytes(id) {
-                    for byte in b { alphabet[Int(byte)].withUnsafeBufferPointer { out.append($0) } }
-                }
+                if let b = tokenizer.tokenBytes(id) { out.appendByteLevel(b) }
             }
         }
     }
 
     /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline; the offsets are
-    /// `starts` and `ends` less `origin`.
+    /// `starts` and `ends` less `origin`. A line of the whole input can be many times larger than it: `flush` is
+    /// called whenever `out` holds a megabyte or more.
     static func appendJSONLine(ids: [UInt32], starts: [Int], ends: [Int], from origin: Int, tokenizer: Tokenizer,
-                               to out: inout ByteBuilder) {
+                               to out: inout ByteBuilder, flush: () throws -> Void) rethrows {
+        let chunk = 1 << 16
         out.append("{\"ids\":[")
-        for (k, id) in ids.enumerated() {
-            if k > 0 { out.append(0x2C) }
-            out.appendDecimal(UInt64(id))
+        let table = ids.count >= 4096 ? DecimalIDs.shared(count: tokenizer.vocabularySize) : nil
+        try ids.withUnsafeBufferPointer { all in
+            var k = 0
+            while k < all.count {
+                let end = min(k + chunk, all.count)
+                if k > 0 { out.append(0x2C) }
+                let part = UnsafeBufferPointer(rebasing: all[k..<end])
+                if let table { out.appendDecimalList(part, table: table, separator: 0x2C) } else { out.appendDecimalList(part, separator: 0x2C) }
+                k = end
+                if out.count >= 1 << 20 { try flush() }
+            }
         }
         out.append("],\"tokens\":[")
         for (k, id) in ids.enumerated() {
             if k > 0 { out.append(0x2C) }
-            let text = tokenizer.tokenBytes(id).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            out.append(JSONValue.quote(text))
+            if let b = tokenizer.tokenBytes(id) { out.appendJSONQuoted(b) } else { out.append("\"\"") }
+            if k & (chunk - 1) == chunk - 1 && out.count >= 1 << 20 { try flush() }
         }
         out.append("],\"offsets\":[")
         for k in ids.indices {
@@ -70,7 +77,43 @@ enum TokenFormatting {
             out.append(0x2C)
             out.appendDecimal(UInt64(ends[k] - origin))
             out.append(0x5D)
+            if k & (chunk - 1) == chunk - 1 && out.count >= 1 << 20 { try flush() }
         }
         out.append("]}\n")
     }
+}
+
+extension ByteBuilder {
+    /// Appends `bytes` as a JSON string literal (see `JSONString.writeQuoted`).
+    @inline(__always)
+    func appendJSONQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
+        ensure(JSONString.quotedCapacity(bytes.count))
+        _count += JSONString.writeQuoted(bytes, to: base + _count)
+    }
+
+    /// Appends `bytes` in GPT-2's byte-level alphabet (`ByteLevelAlphabet`): one or two bytes of UTF-8 each.
+    @inline(__always)
+    func appendByteLevel(_ bytes: UnsafeBufferPointer<UInt8>) {
+        ensure(2 &* bytes.count &+ 2)
+        let words = ByteBuilder.byteLevelWords
+        var w = base + _count
+        for b in bytes {
+            // The character's UTF-8 in the low two bytes, its length above: both bytes are stored, and the next
+            // character overwrites the second when the first is all.
+            let word = words[Int(b)]
+            UnsafeMutableRawPointer(w).storeBytes(of: UInt16(truncatingIfNeeded: word).littleEndian, as: UInt16.self)
+            w += Int(word >> 16)
+        }
+        _count = w - base
+    }
+
+    /// `ByteLevelAlphabet.utf8` as words for `appendByteLevel`.
+    nonisolated(unsafe) static let byteLevelWords: UnsafePointer<UInt32> = {
+        let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
+        for (b, u) in ByteLevelAlphabet.utf8.enumerated() {
+            precondition(u.count == 1 || u.count == 2)
+            p[b] = UInt32(u[0]) | (u.count == 2 ? UInt32(u[1]) << 8 : 0) | UInt32(u.count) << 16
+        }
+        return UnsafePointer(p)
+    }()
 }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TokIO
+import TokCore
 
 final class ByteBuilderTests: XCTestCase {
     /// The decimal list formatter (one 8-byte store per id below a million) against Swift's own formatting, on
@@ -37,5 +38,47 @@ final class ByteBuilderTests: XCTestCase {
             }
         }
         XCTAssertEqual(DecimalIDs(count: 2_000_000).count, 1_000_000)
+    }
+
+    /// One number at a time (jsonl offsets): every digit count, the million and 10^12 boundaries of the word paths,
+    /// and the division loop above them.
+    func testDecimalMatchesStringFormatting() {
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, 999_999, 1_000_000, 1_000_001, 1_000_010, 10_000_000,
+                                123_456_789, 999_999_999_999, 1_000_000_000_000, 1_000_000_000_001, UInt64.max]
+        var p: UInt64 = 1
+        for _ in 0..<19 { values += [p - 1, p, p + 1]; p *= 10 }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5000 { values.append(UInt64.random(in: 0..<5_000_000_000_000, using: &rng)) }
+        let b = ByteBuilder(capacity: 8)
+        var expected = ""
+        for v in values {
+            b.appendDecimal(v)
+            b.append(0x2C)
+            expected += "\(v),"
+        }
+        XCTAssertEqual(String(decoding: b.bytes, as: UTF8.self), expected)
+    }
+
+    /// Lists with a comma between ids (jsonl), from the table and without it.
+    func testDecimalListWithAnotherSeparator() {
+        let ids: [UInt32] = [0, 7, 10, 999_999, 1_000_000, 100_257, 4_294_967_295, 3]
+        let table = DecimalIDs(count: 200_000)
+        for useTable in [false, true] {
+            let b = ByteBuilder(capacity: 8)
+            ids.withUnsafeBufferPointer {
+                if useTable { b.appendDecimalList($0, table: table, separator: 0x2C) } else { b.appendDecimalList($0, separator: 0x2C) }
+            }
+            XCTAssertEqual(String(decoding: b.bytes, as: UTF8.self), ids.map(String.init).joined(separator: ","))
+        }
+    }
+
+    /// GPT-2's byte-level alphabet written from words: every byte, alone and in a run.
+    func testByteLevelMatchesTheAlphabet() {
+        let all = (0..<256).map { UInt8($0) }
+        let b = ByteBuilder(capacity: 8)
+        for byte in all { [byte].withUnsafeBufferPointer { b.appendByteLevel($0) }; b.append(0x20) }
+        all.withUnsafeBufferPointer { b.appendByteLevel($0) }
+        let one = ByteLevelAlphabet.characters.map { String(Character($0)) }
+        XCTAssertEqual(String(decoding: b.bytes, as: UTF8.self), one.joined(separator: " ") + " " + one.joined())
     }
 }

@@ -262,6 +262,33 @@ def test_jsonl_escapes_every_control_character(tok):
         assert row["tokens"] == [enc.decode_single_token_bytes(i).decode("utf-8", "replace") for i in row["ids"]]
 
 
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
+def test_jsonl_and_tokens_of_a_whole_corpus(tok, tmp_path, name):
+    """The multilingual corpus as one jsonl record (about 20 MB of JSON, written as it is formatted) and as tokens,
+    against tiktoken: ids, token strings (many are parts of characters, replaced by U+FFFD), offsets that tile the
+    input. The record's text is not held whole: beyond what --format ids needs, the ids and offsets alone."""
+    data = peers.corpus_bytes(peers.CORPORA_DIR / "multilingual.txt.zst")
+    path = tmp_path / "multilingual.txt"
+    path.write_bytes(data)
+    enc = peers.encoding(name)
+    ids = enc.encode_ordinary(data.decode())
+    pieces = [enc.decode_single_token_bytes(i) for i in ids]
+    out, rss = peers.peak_rss_mb(["encode", "-t", name, "--format", "jsonl", "--threads", "1"], path)
+    assert out.count(b"\n") == 1
+    row = json.loads(out)
+    assert row["ids"] == ids
+    assert row["tokens"] == [p.decode("utf-8", "replace") for p in pieces]
+    starts = [0]
+    for p in pieces:
+        starts.append(starts[-1] + len(p))
+    assert row["offsets"] == [[starts[k], starts[k + 1]] for k in range(len(ids))]
+    _, rss_ids = peers.peak_rss_mb(["encode", "-t", name, "--threads", "1"], path)
+    assert rss - rss_ids < 32 * len(ids) / 2**20 + 8, (rss, rss_ids, len(ids))
+    out = peers.ok(run(tok, ["encode", "-t", name, "--format", "tokens", str(path)]), "tokens").decode()
+    alphabet = peers.bytes_to_unicode()
+    assert out.split() == ["".join(alphabet[b] for b in p) for p in pieces]
+
+
 def test_count_names_files_and_total(tok, workdir):
     a, b = workdir / "a.txt", workdir / "b.txt"
     a.write_text("one two three")
