@@ -210,8 +210,14 @@ public final class TokenEncoder {
     func splitAtSpecialTokens(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy, baseOffset: Int,
                               ordinary: (UnsafeBufferPointer<UInt8>) -> Void,
                               matched: (_ id: UInt32, _ length: Int) -> Void) throws(SpecialTokenFound) {
+        // Plain first: reading `specialTokens` copies the struct (a retain per field), which `--lines` would pay on
+        // every line.
+        if special == .plain {
+            ordinary(text)
+            return
+        }
         let specials = tokenizer.specialTokens
-        if special == .plain || specials.isEmpty {
+        if specials.isEmpty {
             ordinary(text)
             return
         }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Synchronization
 import TokCore
@@ -109,12 +116,14 @@ public final class EncodePipeline: @unchecked Sendable {
         var newlines = 0
         var tokens = 0
         var counts: [Int] = []                // count mode: tokens per fragment
-        var fragmentIDs: [[UInt32]] = []      // jsonl: ids per fragment
-        // jsonl: the offsets of each fragment's tokens from the fragment's start, and the fragment's length, in the
-        // text as encoded (normalized, under a normalizer): the writer places them, as only it knows how long the
-        // normalized text before them is.
-        var fragmentStarts: [[Int]] = []
-        var fragmentEnds: [[Int]] = []
+        // jsonl, one flat array each for all fragments (a fragment per line under --lines: arrays per line cost
+        // more than the encoding of short lines): the ids; the offsets of each token from its fragment's start;
+        // where each fragment's tokens end; and each fragment's length, in the text as encoded (normalized, under
+        // a normalizer). The writer places the offsets, as only it knows how long the normalized text before them is.
+        var ids: [UInt32] = []
+        var starts: [Int] = []
+        var ends: [Int] = []
+        var fragmentTokenEnds: [Int] = []
         var fragmentLengths: [Int] = []
         var failure: EncodeFailure?
     }
@@ -188,18 +197,17 @@ public final class EncodePipeline: @unchecked Sendable {
         let n = text.count
         while true {
             var fragEnd = n
-            if options.lines, let b = text.baseAddress {
-                var i = fragStart
-                while i < n && b[i] != 0x0A { i += 1 }
-                fragEnd = i
+            if options.lines, let b = text.baseAddress, fragStart < n,
+               let lf = memchr(b + fragStart, 0x0A, n - fragStart) {
+                fragEnd = UnsafeRawPointer(lf).assumingMemoryBound(to: UInt8.self) - b
             }
             tokens.removeAll()
             let frag = UnsafeBufferPointer(rebasing: text[fragStart..<fragEnd])
-            var starts: [Int] = [], ends: [Int] = []
+            let offsetsBefore = r.starts.count
             do {
                 if options.format == .jsonl && !options.countOnly {
-                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, starts: &starts, ends: &ends,
-                                                  baseOffset: absolute + fragStart)
+                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, starts: &r.starts,
+                                                  ends: &r.ends, baseOffset: absolute + fragStart)
                 } else {
                     try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
                 }
@@ -216,10 +224,13 @@ public final class EncodePipeline: @unchecked Sendable {
                 } else {
                     // Offsets came from absolute + fragStart, the input's offset (which errors report).
                     let base = absolute + fragStart
-                    r.fragmentIDs.append(tokens.array)
-                    r.fragmentStarts.append(starts.map { $0 - base })
-                    r.fragmentEnds.append(ends.map { $0 - base })
-                    r.fragmentLengths.append((ends.last ?? base) - base)
+                    r.ids.append(contentsOf: tokens.ids)
+                    for k in offsetsBefore..<r.starts.count {
+                        r.starts[k] -= base
+                        r.ends[k] -= base
+                    }
+                    r.fragmentTokenEnds.append(r.ids.count)
+                    r.fragmentLengths.append(r.ends.count > offsetsBefore ? r.ends[r.ends.count - 1] : 0)
                 }
             } else {
                 TokenFormatting.append(tokens.ids, format: options.format, tokenizer: tokenizer, to: &r.text)
@@ -630,12 +641,16 @@ struct OrderedWriter {
                 if k < r.counts.count - 1 { try endLine(write: write) }
             }
         } else if options.format == .jsonl {
-            for k in 0..<r.fragmentIDs.count {
-                lineIDs += r.fragmentIDs[k]
-                lineStarts += r.fragmentStarts[k].map { $0 + linePosition }
-                lineEnds += r.fragmentEnds[k].map { $0 + linePosition }
+            var from = 0
+            for k in 0..<r.fragmentTokenEnds.count {
+                let to = r.fragmentTokenEnds[k]
+                lineIDs.append(contentsOf: r.ids[from..<to])
+                let shift = linePosition
+                lineStarts.append(contentsOf: r.starts[from..<to].lazy.map { $0 + shift })
+                lineEnds.append(contentsOf: r.ends[from..<to].lazy.map { $0 + shift })
+                from = to
                 linePosition += r.fragmentLengths[k]
-                if k < r.fragmentIDs.count - 1 {
+                if k < r.fragmentTokenEnds.count - 1 {
                     try endLine(write: write)
                     linePosition = 0
                 }
