@@ -70,7 +70,7 @@ public final class InputSource: ByteSource {
         self.fd = fd
         self.name = name
         self.ownsDescriptor = closeOnDeinit
-        staging = .allocate(byteCount: Self.readSize, alignment: 16)
+        staging = ScratchBuffers.take(capacity: Self.readSize)
         var st = stat()
         if fstat(fd, &st) != 0 {
             let e = errno
@@ -101,7 +101,7 @@ public final class InputSource: ByteSource {
         if ownsDescriptor && fd >= 0 { _ = posixClose(fd) }
         fd = -1
         if let d = dctx { ZSTD_freeDCtx(d); dctx = nil }
-        staging.deallocate()
+        ScratchBuffers.give(staging)
         stagingStart = 0
         stagingEnd = 0
     }

@@ -44,10 +44,10 @@ enum TokenFormatting {
         }
     }
 
-    /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline; the offsets are
-    /// `starts` and `ends` less `origin`. A line of the whole input can be many times larger than it: `flush` is
-    /// called whenever `out` holds a megabyte or more.
-    static func appendJSONLine(ids: [UInt32], starts: [Int], ends: [Int], from origin: Int, tokenizer: Tokenizer,
+    /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline, the offsets from
+    /// `starts` and `ends`. A line of the whole input can be many times larger than it: `flush` is called whenever
+    /// `out` holds a megabyte or more.
+    static func appendJSONLine(ids: [UInt32], starts: [Int], ends: [Int], tokenizer: Tokenizer,
                                to out: inout ByteBuilder, flush: () throws -> Void) rethrows {
         let chunk = 1 << 16
         out.append("{\"ids\":[")
@@ -73,9 +73,9 @@ enum TokenFormatting {
         for k in ids.indices {
             if k > 0 { out.append(0x2C) }
             out.append(0x5B)
-            out.appendDecimal(UInt64(starts[k] - origin))
+            out.appendDecimal(UInt64(starts[k]))
             out.append(0x2C)
-            out.appendDecimal(UInt64(ends[k] - origin))
+            out.appendDecimal(UInt64(ends[k]))
             out.append(0x5D)
             if k & (chunk - 1) == chunk - 1 && out.count >= 1 << 20 { try flush() }
         }
