@@ -36,7 +36,19 @@ struct Tok: ParsableCommand {
             }
         }
         do {
-            var command = try parseAsRoot()
+            let (parsed, trailing) = LongArgumentLists.split(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(parsed)
+            if !trailing.isEmpty {
+                LongArgumentLists.append(trailing, to: &command)
+                do {
+                    try command.validate()
+                } catch {
+                    // Rare, and only ArgumentParser's own parse of the whole list words its message as for any
+                    // other list (with the command's full name in the usage line): slow, but it is an error.
+                    _ = try parseAsRoot(Array(CommandLine.arguments.dropFirst()))
+                    type(of: command).exit(withError: error)
+                }
+            }
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -53,3 +65,40 @@ struct Tok: ParsableCommand {
 }
 
 let tokVersion = "0.1.0"
+
+/// ArgumentParser's parsing time grows with the square of the number of values of an array argument (each value's
+/// origin joins a set that is copied for every value): 10,000 file names took 2.4 s to parse, 20,000 about 10 s, so
+/// `xargs tok encode --count` spent most of its time there. The trailing file names of a long argument list are
+/// parsed here instead, and appended to the command's array after ArgumentParser has parsed the rest.
+enum LongArgumentLists {
+    /// Commands whose last positional argument is an array of names.
+    static let commands: Set<String> = ["encode", "decode", "train", "count", "eval"]
+    /// Below this many arguments ArgumentParser parses everything.
+    static let threshold = 64
+
+    /// `arguments` (without the program name) split into what ArgumentParser parses and trailing names for the
+    /// command's array. The trailing names are the end of the run of arguments that do not start with "-" at the
+    /// end of the list, less its first two: the first may be an option's value, and the second is then a name,
+    /// which keeps a required array non-empty for the parser. `train --counts` takes every following word, so a
+    /// list with it is left whole.
+    static func split(_ arguments: [String]) -> (parsed: [String], trailing: [String]) {
+        guard arguments.count > threshold, let command = arguments.first, commands.contains(command),
+              !arguments.contains(where: { $0.hasPrefix("--counts") }) else { return (arguments, []) }
+        var start = arguments.count
+        while start > 1 && (arguments[start - 1] == "-" || !arguments[start - 1].hasPrefix("-")) { start -= 1 }
+        let keep = min(start + 2, arguments.count)
+        return (Array(arguments[..<keep]), Array(arguments[keep...]))
+    }
+
+    /// Appends `trailing` to the positional array of `command`, after the names ArgumentParser found.
+    static func append(_ trailing: [String], to command: inout any ParsableCommand) {
+        switch command {
+        case var c as Encode: c.files += trailing; command = c
+        case var c as Decode: c.files += trailing; command = c
+        case var c as Train: c.corpus.corpus += trailing; command = c
+        case var c as Count: c.corpus.corpus += trailing; command = c
+        case var c as Eval: c.corpus += trailing; command = c
+        default: preconditionFailure("no positional array to append to in \(type(of: command))")
+        }
+    }
+}

@@ -1079,6 +1079,48 @@ def test_many_small_files_reuse_buffers_and_stay_on_the_reading_thread(tok, tmp_
         assert switches < len(names) / 10, f"--threads {threads}: {switches} voluntary context switches"
 
 
+def test_long_argument_lists_parse_as_short_ones(tok, tmp_path):
+    """Past 64 arguments the trailing file names are parsed by tok, not ArgumentParser (whose time grows with the
+    square of their number: 10,000 names took 2.4 s). The result must be the same as ArgumentParser's: every name,
+    in order, an option's value before them kept as such, standard input among them, and the same usage errors."""
+    names = []
+    for i in range(300):
+        (tmp_path / f"f{i}.txt").write_text(f"file {i} says hello{' wörld' * (i % 7)}\n")
+        names.append(f"f{i}.txt")
+    (tmp_path / "list").write_text("\n".join(names) + "\n")
+    enc = peers.encoding("o200k_base")
+
+    def tok_run(args, stdin=b""):
+        return subprocess.run([tok.binary, *args], cwd=tmp_path, input=stdin, capture_output=True)
+
+    counts = [len(enc.encode_ordinary((tmp_path / n).read_text())) for n in names]
+    expected = "".join(f"{c} {n}\n" for c, n in zip(counts, names)) + f"{sum(counts)} total\n"
+    for args in (["encode", "--count", "-t", "o200k_base"], ["encode", "-t", "o200k_base", "--count", "--threads", "2"],
+                 ["encode", "--count", "--tokenizer=o200k_base", "--"]):
+        cp = tok_run(args + names)
+        assert cp.returncode == 0 and cp.stdout.decode() == expected, (args, cp.stderr)
+    # An option's value right before the names, and standard input among them.
+    cp = tok_run(["encode", "-t", "o200k_base", "--output", "out.txt"] + names[:150] + ["-"] + names[150:], b"stdin text")
+    assert cp.returncode == 0, cp.stderr
+    ids = [int(x) for x in (tmp_path / "out.txt").read_text().split()]
+    texts = [(tmp_path / n).read_text() for n in names]
+    assert ids == [i for t in texts[:150] + ["stdin text"] + texts[150:] for i in enc.encode_ordinary(t)]
+    ids_files = []
+    for k, n in enumerate(names):
+        (tmp_path / f"{n}.ids").write_text(" ".join(map(str, enc.encode_ordinary(texts[k]))) + "\n")
+        ids_files.append(f"{n}.ids")
+    cp = tok_run(["decode", "-t", "o200k_base"] + ids_files)
+    assert cp.returncode == 0 and cp.stdout.decode() == "".join(texts), cp.stderr
+    # The same usage error, worded as ArgumentParser words it for a short list.
+    short = tok_run(["encode", "--files-from", "-", names[0], "-"], b"x")
+    long = tok_run(["encode", "--files-from", "-"] + names + ["-"], b"x")
+    assert short.returncode == long.returncode == 64
+    assert short.stderr == long.stderr and b"Usage: tok encode" in long.stderr, long.stderr
+    cp = tok_run(["eval", "-t", "o200k_base", "--json"] + names)
+    assert cp.returncode == 0, cp.stderr
+    assert json.loads(cp.stdout)["corpus_files"] == names
+
+
 def test_file_names_that_are_not_utf8_are_refused_by_name(tok, workdir):
     """A Latin-1 file name is refused with its bytes shown, not read as another name with U+FFFD in it ("no such
     file", or -o writing a different file), and not skipped without a word in a directory of a training corpus."""
