@@ -117,11 +117,11 @@ public final class EncodePipeline: @unchecked Sendable {
         var tokens = 0
         var counts: [Int] = []                // count mode: tokens per fragment
         // jsonl, one flat array each for all fragments (a fragment per line under --lines: arrays per line cost
-        // more than the encoding of short lines): the ids; the offsets of each token from its fragment's start;
-        // where each fragment's tokens end; and each fragment's length, in the text as encoded (normalized, under
-        // a normalizer). The writer places the offsets, as only it knows how long the normalized text before them is.
+        // more than the encoding of short lines): the ids; where each token ends, from its fragment's start (tokens
+        // tile the text, so each starts where the one before ends); where each fragment's tokens end; and each
+        // fragment's length, in the text as encoded (normalized, under a normalizer). The writer places the
+        // offsets, as only it knows how long the normalized text before them is.
         var ids: [UInt32] = []
-        var starts: [Int] = []
         var ends: [Int] = []
         var fragmentTokenEnds: [Int] = []
         var fragmentLengths: [Int] = []
@@ -194,6 +194,7 @@ public final class EncodePipeline: @unchecked Sendable {
         var tokens = TokenBuffer(capacity: text.count / 3 + 1024)
         var fragStart = 0
         var first = true
+        var starts: [Int] = []   // jsonl: `encodeWithOffsets` gives them; the ends say as much
         let n = text.count
         while true {
             var fragEnd = n
@@ -203,10 +204,11 @@ public final class EncodePipeline: @unchecked Sendable {
             }
             tokens.removeAll()
             let frag = UnsafeBufferPointer(rebasing: text[fragStart..<fragEnd])
-            let offsetsBefore = r.starts.count
+            let offsetsBefore = r.ends.count
             do {
                 if options.format == .jsonl && !options.countOnly {
-                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, starts: &r.starts,
+                    starts.removeAll(keepingCapacity: true)
+                    try encoder.encodeWithOffsets(frag, special: options.special, into: &tokens, starts: &starts,
                                                   ends: &r.ends, baseOffset: absolute + fragStart)
                 } else {
                     try encoder.encode(frag, special: options.special, into: &tokens, baseOffset: absolute + fragStart)
@@ -225,10 +227,7 @@ public final class EncodePipeline: @unchecked Sendable {
                     // Offsets came from absolute + fragStart, the input's offset (which errors report).
                     let base = absolute + fragStart
                     r.ids.append(contentsOf: tokens.ids)
-                    for k in offsetsBefore..<r.starts.count {
-                        r.starts[k] -= base
-                        r.ends[k] -= base
-                    }
+                    for k in offsetsBefore..<r.ends.count { r.ends[k] -= base }
                     r.fragmentTokenEnds.append(r.ids.count)
                     r.fragmentLengths.append(r.ends.count > offsetsBefore ? r.ends[r.ends.count - 1] : 0)
                 }
@@ -619,7 +618,6 @@ struct OrderedWriter {
     var lineOpen = false            // lines mode: input bytes seen since the last LF
     var lineCount = 0               // count mode: tokens of the current line so far
     var lineIDs: [UInt32] = []      // jsonl: the current line (or whole input)
-    var lineStarts: [Int] = []
     var lineEnds: [Int] = []
     var linePosition = 0            // jsonl: where the next fragment starts in the current line (or whole input), as encoded
     var totalTokens = 0
@@ -651,7 +649,6 @@ struct OrderedWriter {
                 let to = r.fragmentTokenEnds[k]
                 lineIDs.append(contentsOf: r.ids[from..<to])
                 let shift = linePosition
-                lineStarts.append(contentsOf: r.starts[from..<to].lazy.map { $0 + shift })
                 lineEnds.append(contentsOf: r.ends[from..<to].lazy.map { $0 + shift })
                 from = to
                 linePosition += r.fragmentLengths[k]
@@ -688,13 +685,12 @@ struct OrderedWriter {
             lineCount = 0
         } else {
             let builder = out
-            try TokenFormatting.appendJSONLine(ids: lineIDs, starts: lineStarts, ends: lineEnds, tokenizer: tokenizer,
+            try TokenFormatting.appendJSONLine(ids: lineIDs, ends: lineEnds, tokenizer: tokenizer,
                                                to: &out) {
                 try write(builder.bytes)
                 builder.removeAll()
             }
             lineIDs.removeAll(keepingCapacity: true)
-            lineStarts.removeAll(keepingCapacity: true)
             lineEnds.removeAll(keepingCapacity: true)
         }
     }

@@ -44,10 +44,10 @@ enum TokenFormatting {
         }
     }
 
-    /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline, the offsets from
-    /// `starts` and `ends`. A line of the whole input can be many times larger than it: `flush` is called whenever
-    /// `out` holds a megabyte or more.
-    static func appendJSONLine(ids: [UInt32], starts: [Int], ends: [Int], tokenizer: Tokenizer,
+    /// Appends one JSON line: `{"ids":[...],"tokens":[...],"offsets":[[s,e],...]}` and a newline, where each token
+    /// ends at `ends` and starts where the one before it ends (the first at 0). A line of the whole input can be
+    /// many times larger than it: `flush` is called whenever `out` holds a megabyte or more.
+    static func appendJSONLine(ids: [UInt32], ends: [Int], tokenizer: Tokenizer,
                                to out: inout ByteBuilder, flush: () throws -> Void) rethrows {
         let chunk = 1 << 16
         out.append("{\"ids\":[")
@@ -73,7 +73,7 @@ enum TokenFormatting {
         for k in ids.indices {
             if k > 0 { out.append(0x2C) }
             out.append(0x5B)
-            out.appendDecimal(UInt64(starts[k]))
+            out.appendDecimal(UInt64(k > 0 ? ends[k - 1] : 0))
             out.append(0x2C)
             out.appendDecimal(UInt64(ends[k]))
             out.append(0x5D)
