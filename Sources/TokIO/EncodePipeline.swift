@@ -748,26 +748,31 @@ struct GrowableBytes: ~Copyable {
     var capacity: Int
     var count = 0
 
-    /// Whether `base` goes back to `ScratchBuffers` when done.
+    /// Whether `base` goes back to `ScratchBuffers` when done, and how many bytes it has there (a kept buffer may
+    /// be larger than `capacity`, which alone decides how much is read at a time, so that blocks are cut where
+    /// they were before, whatever an earlier input left in the pool).
     let pooled: Bool
+    var allocated: Int
 
     init(capacity: Int) {
         self.capacity = max(capacity, 4096)
         base = .allocate(capacity: self.capacity)
         pooled = false
+        allocated = self.capacity
     }
 
     /// A buffer from `ScratchBuffers`, given back when done: for the buffers every input needs.
     init(pooledCapacity capacity: Int) {
-        let b = ScratchBuffers.take(capacity: max(capacity, 4096))
+        self.capacity = max(capacity, 4096)
+        let b = ScratchBuffers.take(capacity: self.capacity)
         base = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        self.capacity = b.count
+        allocated = b.count
         pooled = true
     }
 
     deinit {
         if pooled {
-            ScratchBuffers.give(UnsafeMutableRawBufferPointer(start: base, count: capacity))
+            ScratchBuffers.give(UnsafeMutableRawBufferPointer(start: base, count: allocated))
         } else {
             base.deallocate()
         }
@@ -781,6 +786,7 @@ struct GrowableBytes: ~Copyable {
         let nb = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16).bindMemory(to: UInt8.self, capacity: c)
         nb.moveInitialize(from: base, count: count)
         if pooled { UnsafeMutableRawPointer(base).deallocate() } else { base.deallocate() }
+        allocated = c
         base = nb
         capacity = c
     }

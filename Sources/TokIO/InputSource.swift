@@ -33,6 +33,7 @@ public final class InputSource: ByteSource {
     private var isClosed = false
     /// Raw bytes read from `fd` but not yet handed on: the probe for magic bytes, then zstd's input.
     private let staging: UnsafeMutableRawBufferPointer
+    private let stagingAllocation: UnsafeMutableRawBufferPointer
     private var stagingStart = 0
     private var stagingEnd = 0
     private var rawEOF = false
@@ -70,7 +71,9 @@ public final class InputSource: ByteSource {
         self.fd = fd
         self.name = name
         self.ownsDescriptor = closeOnDeinit
-        staging = ScratchBuffers.take(capacity: Self.readSize)
+        stagingAllocation = ScratchBuffers.take(capacity: Self.readSize)
+        // A kept buffer may be larger: reads stay the size they always were.
+        staging = UnsafeMutableRawBufferPointer(rebasing: stagingAllocation[..<Self.readSize])
         var st = stat()
         if fstat(fd, &st) != 0 {
             let e = errno
@@ -101,7 +104,7 @@ public final class InputSource: ByteSource {
         if ownsDescriptor && fd >= 0 { _ = posixClose(fd) }
         fd = -1
         if let d = dctx { ZSTD_freeDCtx(d); dctx = nil }
-        ScratchBuffers.give(staging)
+        ScratchBuffers.give(stagingAllocation)
         stagingStart = 0
         stagingEnd = 0
     }

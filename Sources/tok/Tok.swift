@@ -37,7 +37,15 @@ struct Tok: ParsableCommand {
         }
         do {
             let (parsed, trailing) = LongArgumentLists.split(Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot(parsed)
+            var command: any ParsableCommand
+            do {
+                command = try parseAsRoot(parsed)
+            } catch where !trailing.isEmpty {
+                // A check that fails without the trailing names may not be the first to fail with them (the
+                // parser validates in its own order): the whole list's parse says which error the user gets.
+                _ = try parseAsRoot(Array(CommandLine.arguments.dropFirst()))
+                throw error
+            }
             if !trailing.isEmpty {
                 LongArgumentLists.append(trailing, to: &command)
                 do {

@@ -1116,9 +1116,26 @@ def test_long_argument_lists_parse_as_short_ones(tok, tmp_path):
     long = tok_run(["encode", "--files-from", "-"] + names + ["-"], b"x")
     assert short.returncode == long.returncode == 64
     assert short.stderr == long.stderr and b"Usage: tok encode" in long.stderr, long.stderr
+    # A check that fails without the trailing names is not always the first to fail with them.
+    short = tok_run(["encode", "--files-from", "-", "-o", "", names[0], "-"], b"x")
+    long = tok_run(["encode", "--files-from", "-", "-o", ""] + names + ["-"], b"x")
+    assert short.returncode == long.returncode == 64 and short.stderr == long.stderr, long.stderr
     cp = tok_run(["eval", "-t", "o200k_base", "--json"] + names)
     assert cp.returncode == 0, cp.stderr
     assert json.loads(cp.stdout)["corpus_files"] == names
+
+
+def test_output_before_an_error_does_not_depend_on_earlier_inputs(tok, tmp_path):
+    """The buffers an input leaves for the next one may be larger than it asks for; reads still take the sizes they
+    always did, so what is written of an input before its error is the same whatever came before it."""
+    (tmp_path / "g.txt").write_bytes(b"7" * 1_000_000)
+    words = " ".join(f"word{i}" for i in range(250_000)).encode()
+    (tmp_path / "t.txt").write_bytes(words[:1_200_000] + b"<|endoftext|>" + words[1_200_000:2_000_000])
+    alone = subprocess.run([tok.binary, "encode", "--special", "error", "t.txt"], cwd=tmp_path, capture_output=True)
+    after = subprocess.run([tok.binary, "encode", "--special", "error", "g.txt", "t.txt"], cwd=tmp_path,
+                           capture_output=True)
+    assert alone.returncode == after.returncode == 1
+    assert after.stdout.split(b"\n", 1)[1] == alone.stdout, (len(after.stdout), len(alone.stdout))
 
 
 def test_file_names_that_are_not_utf8_are_refused_by_name(tok, workdir):
