@@ -259,7 +259,8 @@ public final class EncodePipeline: @unchecked Sendable {
     ///   - flush: pushes what `write` has received on to its destination.
     ///
     /// A pre-tokenizer that fails (see `PreTokenizationFailure`) ends the process even inside
-    /// `PreTokenizationFailure.catching`: output before the failure has been written by then.
+    /// `PreTokenizationFailure.catching`: output before the failure is with `write` by then, and `flush` has not
+    /// been called on it (the CLI flushes after each input when its pattern may fail).
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                     paused: () -> Bool = { false }, flush: () throws -> Void = {}) throws -> EncodeSummary {

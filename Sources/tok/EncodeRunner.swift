@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TokCore
 import TokIO
+import TokICU
 internal import CMalloc
 
 /// Runs `tok encode` over its inputs: one pipeline per input, counts with names, and the output target.
@@ -7,12 +13,25 @@ enum EncodeRunner {
     static func run(tokenizer: Tokenizer, options: EncodeOptions, inputs: [String], output: String?) throws {
         fixMallocMapThreshold()
         let pipeline = EncodePipeline(tokenizer: tokenizer, options: options)
+        // A user pattern that ICU gives up on ends the process (see `PreTokenizationFailure`), past the pipeline's
+        // error handling: the message names the input as other input errors do, and the output of the inputs
+        // before it is pushed out after each one, as an error thrown would have written it.
+        let mayFail = tokenizer.preTokenizer is ICURegexPreTokenizer
         try withOutput(output, flushing: { write, flush in
             var total = 0
-            for path in inputs {
+            for (k, path) in inputs.enumerated() {
                 let src = try InputSource(path: path)
+                if mayFail {
+                    let name = src.name
+                    PreTokenizationFailure.handler = { message in
+                        printError("encode", "\(name): \(message)")
+                        AtomicFileWriter.removeTemporaryFilesBeforeExit()
+                        exit(1)
+                    }
+                }
                 let summary = try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write,
                                                paused: { src.inputPaused() }, flush: flush)
+                if mayFail && k < inputs.count - 1 { try flush() }
                 total += summary.tokens
                 if options.countOnly && !options.lines {
                     let label = path == "-" && inputs.count == 1 ? "" : " " + displayName(src.name)

@@ -718,6 +718,15 @@ def test_catastrophic_user_pattern_stops_with_an_error(tok, workdir):
                         capture_output=True, timeout=60)
     one_line_error(cp, "(a|aa)*c", "takes too long", "at byte 0")
     assert not out.exists() and [p for p in workdir.iterdir() if p.name.startswith(".catastrophic")] == []
+    # Among several inputs: the message names the one it is stuck in, and the inputs before it are written, as
+    # with any other input error (both were missing: the process ended from inside the pre-tokenizer).
+    (workdir / "fine.txt").write_bytes(b"hello world\n")
+    (workdir / "stuck.txt").write_bytes(b"a" * 60 + b"\n")
+    for threads in ("1", "2"):
+        cp = subprocess.run([tok.binary, "encode", "--pattern", r"(a|aa)*c|\s+|\S", "--threads", threads, "fine.txt",
+                             "stuck.txt", "fine.txt"], cwd=workdir, capture_output=True, timeout=60)
+        one_line_error(cp, "stuck.txt: matching the pattern", "takes too long")
+        assert cp.stdout == peers.ok(run(tok, ["encode", "--pattern", r"(a|aa)*c|\s+|\S"], b"hello world\n"), "fine")
     # Stuck after a long stretch it got through quickly: stopped as soon, at the byte where it is stuck.
     cp = run(tok, ["encode", "--count", "--pattern", "(a|aa)*c"], b"xyz " * 100_000 + b"a" * 60)
     one_line_error(cp, "at byte 400000")
