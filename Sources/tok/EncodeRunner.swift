@@ -31,13 +31,13 @@ enum EncodeRunner {
                 }
                 let summary = try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write,
                                                paused: { src.inputPaused() }, flush: flush)
-                if mayFail && k < inputs.count - 1 { try flush() }
                 total += summary.tokens
                 if options.countOnly && !options.lines {
                     let label = path == "-" && inputs.count == 1 ? "" : " " + displayName(src.name)
                     var line = "\(summary.tokens)\(label)\n"
                     try line.withUTF8 { try write($0) }
                 }
+                if mayFail && k < inputs.count - 1 { try flush() }
             }
             if options.countOnly && !options.lines && inputs.count > 1 {
                 var line = "\(total) total\n"

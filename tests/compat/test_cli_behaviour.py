@@ -727,6 +727,12 @@ def test_catastrophic_user_pattern_stops_with_an_error(tok, workdir):
                              "stuck.txt", "fine.txt"], cwd=workdir, capture_output=True, timeout=60)
         one_line_error(cp, "stuck.txt: matching the pattern", "takes too long")
         assert cp.stdout == peers.ok(run(tok, ["encode", "--pattern", r"(a|aa)*c|\s+|\S"], b"hello world\n"), "fine")
+    cp = subprocess.run([tok.binary, "encode", "--count", "--pattern", r"(a|aa)*c|\s+|\S", "fine.txt", "stuck.txt"],
+                        cwd=workdir, capture_output=True, timeout=60)
+    one_line_error(cp, "stuck.txt: matching the pattern")
+    alone = subprocess.run([tok.binary, "encode", "--count", "--pattern", r"(a|aa)*c|\s+|\S", "fine.txt"], cwd=workdir,
+                           capture_output=True)
+    assert cp.stdout == alone.stdout == b"12 fine.txt\n", (cp.stdout, alone.stdout)
     # Stuck after a long stretch it got through quickly: stopped as soon, at the byte where it is stuck.
     cp = run(tok, ["encode", "--count", "--pattern", "(a|aa)*c"], b"xyz " * 100_000 + b"a" * 60)
     one_line_error(cp, "at byte 400000")
