@@ -283,7 +283,8 @@ def test_jsonl_and_tokens_of_a_whole_corpus(tok, tmp_path, name):
         starts.append(starts[-1] + len(p))
     assert row["offsets"] == [[starts[k], starts[k + 1]] for k in range(len(ids))]
     _, rss_ids = peers.peak_rss_mb(["encode", "-t", name, "--threads", "1"], path)
-    assert rss - rss_ids < 32 * len(ids) / 2**20 + 8, (rss, rss_ids, len(ids))
+    if not os.environ.get("TOK_SANITIZED"):   # AddressSanitizer's allocator keeps freed memory in quarantine
+        assert rss - rss_ids < 32 * len(ids) / 2**20 + 8, (rss, rss_ids, len(ids))
     out = peers.ok(run(tok, ["encode", "-t", name, "--format", "tokens", str(path)]), "tokens").decode()
     alphabet = peers.bytes_to_unicode()
     assert out.split() == ["".join(alphabet[b] for b in p) for p in pieces]
@@ -1090,6 +1091,8 @@ def test_many_small_files_reuse_buffers_and_stay_on_the_reading_thread(tok, tmp_
         one, _, _ = usage(args + ["one"])
         faults, switches, out = usage(args + ["list"])
         assert out.decode().splitlines()[-1] == f"{expected} total"
+        if os.environ.get("TOK_SANITIZED"):   # AddressSanitizer's allocator maps and faults pages of its own
+            continue
         assert faults - one < len(names) / 2, f"--threads {threads}: {faults - one} page faults more than for one file"
         assert switches < len(names) / 10, f"--threads {threads}: {switches} voluntary context switches"
 
