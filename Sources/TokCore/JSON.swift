@@ -53,24 +53,12 @@ public enum JSONValue: Equatable, Sendable {
     /// readers that split JSON Lines by Unicode line breaks (Python's `str.splitlines`, JavaScript before ES2019)
     /// would cut a record in two, and a terminal acts on C1 controls.
     public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+        var s = s
+        return s.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: JSONString.quotedCapacity(bytes.count)) {
+                JSONString.writeQuoted(bytes, to: $0.baseAddress!)
             }
         }
-        return out + "\""
     }
 }
 

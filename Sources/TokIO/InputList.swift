@@ -2,8 +2,7 @@ import TokCore
 
 /// A list of input paths read from a file (`tok encode --files-from`).
 ///
-/// Thousands of paths on the command line cost the argument parser time that grows with the square of their
-/// number (4,000 files: about 1 s); a list file is read in one pass, and holds more paths than a command line.
+/// A list file is read in one pass, and holds more paths than a command line.
 public enum InputList {
     /// The paths listed in `path` (`-`: standard input; plain or zstd): one per line (a CR before the LF is not
     /// part of the name, nor a byte order mark at the start), or, when the list holds a NUL byte (`find -print0`), separated by NUL bytes. Empty

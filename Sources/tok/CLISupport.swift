@@ -34,15 +34,21 @@ func onlineCPUs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 /// segments in memory (and a huge count would overflow the in-flight limits).
 func workerThreads(_ requested: Int?) -> Int { min(requested ?? onlineCPUs(), 4 * onlineCPUs()) }
 
+/// Makes a pre-tokenizer failure (see `PreTokenizationFailure`) print one line, naming `input` when given, remove
+/// temporary output files and exit with status 1.
+func exitOnPreTokenizationFailure(_ command: String, input: String? = nil) {
+    PreTokenizationFailure.handler = { message in
+        printError(command, input.map { "\($0): \(message)" } ?? message)
+        AtomicFileWriter.removeTemporaryFilesBeforeExit()
+        exit(1)
+    }
+}
+
 /// Runs `body`, turning tok's errors into a one-line message and exit status 1, and a closed output pipe into
 /// a quiet exit. A closed standard error (progress piped into `head`) no longer kills the process either.
 func runReportingErrors(_ command: String, _ body: () throws -> Void) throws {
     ignoreSIGPIPE()
-    PreTokenizationFailure.handler = { message in
-        printError(command, message)
-        AtomicFileWriter.removeTemporaryFilesBeforeExit()
-        exit(1)
-    }
+    exitOnPreTokenizationFailure(command)
     do {
         try body()
     } catch let e as TokIOError where e.isBrokenPipe {

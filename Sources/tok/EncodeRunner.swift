@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TokCore
 import TokIO
 import TokICU
@@ -21,14 +16,7 @@ enum EncodeRunner {
             var total = 0
             for (k, path) in inputs.enumerated() {
                 let src = try InputSource(path: path)
-                if mayFail {
-                    let name = src.name
-                    PreTokenizationFailure.handler = { message in
-                        printError("encode", "\(name): \(message)")
-                        AtomicFileWriter.removeTemporaryFilesBeforeExit()
-                        exit(1)
-                    }
-                }
+                if mayFail { exitOnPreTokenizationFailure("encode", input: src.name) }
                 let summary = try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write,
                                                paused: { src.inputPaused() }, flush: flush)
                 total += summary.tokens

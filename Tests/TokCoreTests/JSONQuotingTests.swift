@@ -3,9 +3,32 @@ import TokTestSupport
 @testable import TokCore
 
 final class JSONQuotingTests: XCTestCase {
-    /// The byte-level writer against `JSONValue.quote` of Swift's own decoding (U+FFFD per maximal subpart).
+    /// The JSON quoting of a string scalar by scalar, as `JSONValue.quote` was written before it used the byte-level
+    /// writer: the independent reference of these tests.
+    private static func quoteScalars(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The byte-level writer against scalar-by-scalar quoting of Swift's own decoding (U+FFFD per maximal subpart).
     private func assertSameAsStringQuoting(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
-        let expected = JSONValue.quote(String(decoding: bytes, as: UTF8.self))
+        let expected = Self.quoteScalars(String(decoding: bytes, as: UTF8.self))
         let got = bytes.withUnsafeBufferPointer { b in
             let out = UnsafeMutablePointer<UInt8>.allocate(capacity: JSONString.quotedCapacity(b.count))
             defer { out.deallocate() }
@@ -14,6 +37,7 @@ final class JSONQuotingTests: XCTestCase {
             return String(decoding: UnsafeBufferPointer(start: out, count: n), as: UTF8.self)
         }
         XCTAssertEqual(got, expected, "bytes \(bytes.map { String($0, radix: 16) })", file: file, line: line)
+        XCTAssertEqual(JSONValue.quote(String(decoding: bytes, as: UTF8.self)), expected, file: file, line: line)
     }
 
     /// Every byte alone and every pair of bytes; every three-byte sequence with an E0-F4 lead; C1 controls, line
