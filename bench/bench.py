@@ -664,6 +664,40 @@ class Bench:
                 "ratio": together / enc_ids if together else None,
                 "ratio_count": together / enc_count if together else None}
 
+    def many_files(self, encs, input_path) -> dict:
+        """`tok encode` over the bench input as one file and cut into files of about 100 KB and about 1 KB (at
+        character ends), one thread (pinned) and all threads. A file of one segment gives the pipeline nothing to
+        share between threads; such files are encoded in batches on the workers instead."""
+        a = self.args
+        data = input_path.read_bytes()
+        sets = [("one file", None)]
+        for label, size in (("files of 100 KB", 100_000), ("files of 1 KB", 1_000)):
+            d = OUT / f"files-{size}"
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+            names, at, k = [], 0, 0
+            while at < len(data):
+                end = min(at + size, len(data))
+                while end < len(data) and (data[end] & 0xC0) == 0x80:
+                    end += 1
+                name = f"{k:05d}.txt"
+                (d / name).write_bytes(data[at:end])
+                names.append(str(d / name))
+                at, k = end, k + 1
+            (d / "list").write_text("\n".join(names) + "\n")
+            sets.append((f"{label} ({k})", d / "list"))
+        rows = {}
+        for enc in encs:
+            table = []
+            for label, listed in sets:
+                args = ["encode", "-t", enc] + (["--files-from", str(listed)] if listed else [str(input_path)])
+                one = self.timed_tok(args[:3] + ["--threads", "1"] + args[3:], a.timeout, runs=a.runs, pin=True)
+                allt = self.timed_tok(args, a.timeout, runs=a.runs)
+                table.append({"inputs": label, "mb_per_s_1t": len(data) / MB / one if one else None,
+                              "mb_per_s": len(data) / MB / allt if allt else None})
+            rows[enc] = table
+        return {"bytes": len(data), "rows": rows}
+
     def tok_verify(self, enc, input_path, ref_path, threads, timeout) -> dict:
         """Untimed `tok encode` run; if stdout is whitespace-separated ids,
         compare them with tiktoken's."""
@@ -770,6 +804,10 @@ class Bench:
 
         if not a.skip_per_corpus:
             results["per_corpus"] = self.per_corpus(encs, peers)
+
+        if not a.skip_many_files:
+            self.progress("many files")
+            results["many_files"] = self.many_files(encs, input_path)
 
         if not a.skip_pathological:
             paths = build_pathological()
@@ -958,6 +996,16 @@ class Bench:
             for n, c, e in errs:
                 print(f"   {n} {c}: {e}")
             print()
+        mf = results.get("many_files") or {}
+        for enc, table in (mf.get("rows") or {}).items():
+            f = lambda v: f"{v:.1f}" if v else "failed"
+            t = [("inputs (" + enc + ")", "MB/s 1 thread", f"MB/s {self.ncpu} threads", "scaling")]
+            for r in table:
+                sc = f"{r['mb_per_s'] / r['mb_per_s_1t']:.2f}x" if r["mb_per_s"] and r["mb_per_s_1t"] else "n/a"
+                t.append((r["inputs"], f(r["mb_per_s_1t"]), f(r["mb_per_s"]), sc))
+            print(f"== tok encode over many files (the bench input cut up, ids written to /dev/null, best of {self.args.runs})")
+            print(render(t, right={1, 2, 3}))
+            print()
         ev = results.get("eval") or {}
         if ev.get("rows"):
             print("\n== tok eval throughput (every metric, %.2f MB)" % (ev["bytes"] / MB))
@@ -1000,6 +1048,7 @@ def main(argv=None):
     ap.add_argument("--skip-pathological", action="store_true")
     ap.add_argument("--skip-per-corpus", action="store_true", help="skip the table of each shipped corpus on its own")
     ap.add_argument("--skip-eval", action="store_true")
+    ap.add_argument("--skip-many-files", action="store_true", help="skip tok encode over the bench input cut into many files")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     # worker mode (internal)
     ap.add_argument("--worker", help=argparse.SUPPRESS)

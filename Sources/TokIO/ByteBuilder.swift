@@ -100,6 +100,12 @@ public final class ByteBuilder {
     /// Empties the builder, keeping its memory for reuse.
     public func removeAll() { _count = 0 }
 
+    /// Drops the last `n` bytes written.
+    public func removeLast(_ n: Int) {
+        precondition(n >= 0 && n <= _count, "removeLast: \(n) of \(_count) bytes")
+        _count -= n
+    }
+
     /// Appends `ids` as decimal numbers separated by single `separator` bytes (no leading or trailing one).
     public func appendDecimalList(_ ids: UnsafeBufferPointer<UInt32>, separator: UInt8 = 0x20) {
         if ids.isEmpty { return }

@@ -269,7 +269,8 @@ public final class EncodePipeline: @unchecked Sendable {
         }
     }
 
-    private func stream(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
+    /// `run` without its scope: `run(paths:)` encodes on workers inside scopes of its own.
+    func stream(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
                         write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                         paused: () -> Bool, flush: () throws -> Void) throws -> EncodeSummary {
         let threads = max(1, options.threads)

@@ -32,7 +32,7 @@ struct Encode: ParsableCommand {
     @Flag(help: "Write token counts only: one per input (and a total for several inputs), or one per line with --lines. Not with --format tokens or jsonl.")
     var count = false
 
-    @Option(help: ArgumentHelp("Worker threads (default: all CPUs).", valueName: "n"))
+    @Option(help: ArgumentHelp("Worker threads (default: all CPUs): segments of each input, and small files, are encoded in parallel.", valueName: "n"))
     var threads: Int?
 
     @Option(name: .customLong("invalid-utf8"), help: ArgumentHelp("Input that is not UTF-8: error (report the byte offset), replace (U+FFFD), bytes (encode raw bytes).", valueName: "policy"))

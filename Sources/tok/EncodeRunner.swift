@@ -3,7 +3,7 @@ import TokIO
 import TokICU
 internal import CMalloc
 
-/// Runs `tok encode` over its inputs: one pipeline per input, counts with names, and the output target.
+/// Runs `tok encode` over its inputs: one pipeline for all of them, counts with names, and the output target.
 enum EncodeRunner {
     static func run(tokenizer: Tokenizer, options: EncodeOptions, inputs: [String], output: String?) throws {
         fixMallocMapThreshold()
@@ -14,19 +14,20 @@ enum EncodeRunner {
         let mayFail = tokenizer.preTokenizer is ICURegexPreTokenizer
         try withOutput(output, flushing: { write, flush in
             var total = 0
-            for (k, path) in inputs.enumerated() {
-                let src = try InputSource(path: path)
-                if mayFail { exitOnPreTokenizationFailure("encode", input: src.name) }
-                let summary = try pipeline.run(name: src.name, read: { try src.read(into: $0) }, write: write,
-                                               paused: { src.inputPaused() }, flush: flush)
+            try pipeline.run(paths: inputs, write: write, flush: flush, startingHere: { name in
+                // Inputs encoded on workers throw such a failure in order instead.
+                if mayFail {
+                    try flush()
+                    exitOnPreTokenizationFailure("encode", input: name)
+                }
+            }, finished: { path, name, summary in
                 total += summary.tokens
                 if options.countOnly && !options.lines {
-                    let label = path == "-" && inputs.count == 1 ? "" : " " + displayName(src.name)
+                    let label = path == "-" && inputs.count == 1 ? "" : " " + displayName(name)
                     var line = "\(summary.tokens)\(label)\n"
                     try line.withUTF8 { try write($0) }
                 }
-                if mayFail && k < inputs.count - 1 { try flush() }
-            }
+            })
             if options.countOnly && !options.lines && inputs.count > 1 {
                 var line = "\(total) total\n"
                 try line.withUTF8 { try write($0) }

@@ -1097,6 +1097,63 @@ def test_many_small_files_reuse_buffers_and_stay_on_the_reading_thread(tok, tmp_
         assert switches < len(names) / 10, f"--threads {threads}: {switches} voluntary context switches"
 
 
+def test_many_inputs_on_several_threads_are_encoded_as_in_turn(tok, tmp_path):
+    """Small files are encoded in batches on worker threads while larger ones, zstd files and standard input are
+    encoded in turn: every input's ids are tiktoken's, every format and --count give the output of one thread, and
+    an error among them leaves what one thread leaves (the output before it, one line naming it, no -o file)."""
+    enc = peers.encoding("o200k_base")
+    data = b"".join(peers.corpus_bytes(peers.CORPORA_DIR / c) for c in ("multilingual.txt.zst", "code.txt.zst"))
+    # Sizes in bytes around the 1 MB that is batched and the 256 KB a batch is made of.
+    sizes = [0, 1, 700, 3000, 30_000, 200_000, 262_144, 1_048_576, 1_048_577, 1_500_000] + [900] * 40
+    names, texts, at = [], [], 0
+    for k, size in enumerate(sizes):
+        end = at + max(size - 3, 0)
+        while end > at and (data[end] & 0xC0) == 0x80:
+            end -= 1
+        piece = data[at:end] + b"x" * (size - (end - at))
+        at = end
+        names.append(f"f{k}.txt")
+        texts.append(piece.decode("utf-8"))
+        (tmp_path / names[-1]).write_bytes(piece)
+    if shutil.which("zstd"):
+        subprocess.run(["zstd", "-q", "f4.txt", "-o", "packed.zst"], cwd=tmp_path, check=True)
+        names.insert(20, "packed.zst")
+        texts.insert(20, texts[4])
+    stdin_text = "standard input, between the files: Привет 世界\n"
+    names.insert(30, "-")
+    texts.insert(30, stdin_text)
+    (tmp_path / "list").write_text("\n".join(names) + "\n")
+
+    def encode(args, threads, stdin=stdin_text.encode()):
+        return subprocess.run([tok.binary, "encode", "-t", "o200k_base", "--threads", threads, *args,
+                               "--files-from", "list"], cwd=tmp_path, input=stdin, capture_output=True)
+
+    ids = peers.ok(encode([], "2"), "encode").decode().split("\n")
+    assert len(ids) == len(names) + 1 and ids[-1] == ""
+    for name, t, line in zip(names, texts, ids):
+        assert [int(x) for x in line.split()] == enc.encode_ordinary(t), name
+    for args in ([], ["--count"], ["--lines"], ["--lines", "--count"], ["--format", "jsonl"], ["--format", "tokens"]):
+        one = peers.ok(encode(args, "1"), f"{args} on one thread")
+        assert peers.ok(encode(args, "2"), f"{args} on two") == one, args
+        assert peers.ok(encode(args, "3"), f"{args} on three") == one, args
+    # Errors: a file that is not UTF-8, a special token under --special error, a missing file, each among the
+    # small files.
+    (tmp_path / "bad.txt").write_bytes(b"fine text " * 50 + b"\xff")
+    (tmp_path / "special.txt").write_bytes(b"fine text " * 50 + b"<|endoftext|>")
+    for bad, extra, needle in (("bad.txt", [], "invalid UTF-8"), ("special.txt", ["--special", "error"], "special token"),
+                               ("missing.txt", [], "missing.txt")):
+        listed = [n for n in names if n != "-"]
+        listed.insert(25, bad)
+        (tmp_path / "list").write_text("\n".join(listed) + "\n")
+        runs = [encode(["--count", *extra], threads, b"") for threads in ("1", "2")]
+        one_line_error(runs[0], bad, needle)
+        assert runs[0].stdout == runs[1].stdout and runs[0].stderr == runs[1].stderr, bad
+        assert runs[0].stdout.count(b"\n") == 25
+        cp = encode(["-o", "out.txt", *extra], "2", b"")
+        one_line_error(cp, bad)
+        assert not (tmp_path / "out.txt").exists() and not list(tmp_path.glob(".out.txt*"))
+
+
 def test_long_argument_lists_parse_as_short_ones(tok, tmp_path):
     """Past 64 arguments the trailing file names are parsed by tok, not ArgumentParser (whose time grows with the
     square of their number: 10,000 names took 2.4 s). The result must be the same as ArgumentParser's: every name,

@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Synchronization
+import TokCore
+
+/// A pre-tokenizer's failure (see `PreTokenizationFailure`) in an input that `EncodePipeline.run(paths:...)` encoded
+/// on a worker thread, where it is caught and thrown in input order instead of ending the process.
+public struct InputPreTokenizationError: Error, CustomStringConvertible, Sendable {
+    /// The input's name.
+    public var input: String
+    /// The pre-tokenizer's one-line message.
+    public var message: String
+    public var description: String { "\(input): \(message)" }
+}
+
+extension EncodePipeline {
+    /// Encodes the files `paths` (`-` is standard input) one after the other into one output, exactly as `run` over
+    /// each in turn would, with `finished` called after each input's output.
+    ///
+    /// With more than one thread, an input that is one segment gives `run` nothing to do in parallel, so a corpus of
+    /// many small files would be encoded on one thread. Here runs of small regular files (up to four segments each)
+    /// are grouped into batches of about a segment, and each batch is encoded on a worker, file after file, while
+    /// other batches are encoded on other workers and the calling thread writes their output in order. Other inputs
+    /// (standard input, pipes, devices, larger files, and zstd files, whose size says nothing of their text) are
+    /// encoded on the calling thread through `run`, which cuts them into segments. The output, what is written
+    /// before an error, and which error is thrown are those of the inputs run in turn.
+    ///
+    /// - Parameters:
+    ///   - write: receives output bytes in order, on the calling thread.
+    ///   - flush: pushes what `write` has received on to its destination (at pauses of slow inputs; see `run`).
+    ///   - startingHere: called on the calling thread with an input's name before it is read there. A
+    ///     pre-tokenizer that fails there ends the process, as in `run`; in an input encoded on a worker, its failure
+    ///     is thrown, after the output of the inputs before it, as `InputPreTokenizationError`.
+    ///   - finished: called on the calling thread after an input's output, with its path, name and totals.
+    public func run(paths: [String],
+                    write: (UnsafeBufferPointer<UInt8>) throws -> Void,
+                    flush: () throws -> Void = {},
+                    startingHere: (_ name: String) throws -> Void = { _ in },
+                    finished: (_ path: String, _ name: String, _ summary: EncodeSummary) throws -> Void) throws {
+        func runHere(_ path: String, _ opened: InputSource? = nil) throws {
+            let src = try opened ?? InputSource(path: path)
+            try startingHere(src.name)
+            let summary = try run(name: src.name, read: { try src.read(into: $0) }, write: write,
+                                  paused: { src.inputPaused() }, flush: flush)
+            try finished(path, src.name, summary)
+        }
+        let threads = max(1, options.threads)
+        guard threads > 1 && paths.count > 1 else {
+            for path in paths { try runHere(path) }
+            return
+        }
+        var serialOptions = options
+        serialOptions.threads = 1
+        let serial = EncodePipeline(tokenizer: tokenizer, options: serialOptions)
+        let segmentBytes = max(options.segmentBytes, 1024)
+        let largestBatched = 4 * segmentBytes
+        let cancelled = CancelFlag()
+
+        // Inputs planned ahead of the one being written, in order: batches are dispatched when planned.
+        var planned: [PlannedInput?] = []
+        var head = 0
+        var next = 0
+        var batchesPending = 0
+        var peeked: (index: Int, size: Int?)? = nil
+        func batchableSize(_ k: Int) -> Int? {
+            if let p = peeked, p.index == k { return p.size }
+            let size = smallRegularFileSize(paths[k], largest: largestBatched)
+            peeked = (k, size)
+            return size
+        }
+        func plan() {
+            while next < paths.count && batchesPending < 2 * threads && planned.count - head < 64 {
+                guard var bytes = batchableSize(next) else {
+                    planned.append(.here(next))
+                    next += 1
+                    continue
+                }
+                var end = next + 1
+                while end < paths.count && bytes < segmentBytes && end - next < 1024, let s = batchableSize(end) {
+                    bytes += s
+                    end += 1
+                }
+                let batch = InputBatch(paths: Array(paths[next..<end]), output: spare.take(capacity: 2 * bytes + 4096))
+                DispatchQueue.global().async { batch.encode(with: serial, cancelled: cancelled) }
+                planned.append(.batch(batch))
+                batchesPending += 1
+                next = end
+            }
+            if head > 64 && head * 2 > planned.count { planned.removeFirst(head); head = 0 }
+        }
+        defer {
+            // On an error, batches still running stop at their next file; none outlives the call.
+            cancelled.set()
+            while head < planned.count {
+                if case .batch(let b) = planned[head] { b.done.wait() }
+                head += 1
+            }
+        }
+        while true {
+            plan()
+            guard head < planned.count, let item = planned[head] else { break }
+            planned[head] = nil
+            head += 1
+            switch item {
+            case .here(let k):
+                try runHere(paths[k])
+            case .batch(let b):
+                b.done.wait()
+                batchesPending -= 1
+                for (j, outcome) in b.outcomes.enumerated() {
+                    if let src = outcome.handedBack {
+                        try runHere(b.paths[j], src)
+                        continue
+                    }
+                    try write(UnsafeBufferPointer(rebasing: b.output.bytes[outcome.outputStart..<outcome.outputEnd]))
+                    if let failure = outcome.failure { throw failure }
+                    try finished(b.paths[j], outcome.name, outcome.summary)
+                }
+                spare.give(b.output)
+            }
+        }
+    }
+}
+
+/// An input of `run(paths:)` in the order of writing: one encoded on the calling thread, or a batch on a worker.
+private enum PlannedInput {
+    case here(Int)
+    case batch(InputBatch)
+}
+
+/// Set once `run(paths:)` gives up, so that its batches stop at their next file.
+private final class CancelFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Consecutive small files encoded on one worker thread, their output kept for the calling thread to write.
+private final class InputBatch: @unchecked Sendable {
+    struct Outcome {
+        var name: String
+        var outputStart: Int
+        var outputEnd: Int
+        var summary = EncodeSummary()
+        var failure: (any Error)?
+        /// An input the batch does not encode (zstd, whose size says nothing of its text), opened already.
+        var handedBack: InputSource?
+    }
+
+    let paths: [String]
+    let output: ByteBuilder
+    /// In the order of `paths`; it stops after a failure.
+    var outcomes: [Outcome] = []
+    let done = DispatchSemaphore(value: 0)
+
+    init(paths: [String], output: ByteBuilder) {
+        self.paths = paths
+        self.output = output
+    }
+
+    func encode(with pipeline: EncodePipeline, cancelled: CancelFlag) {
+        defer { done.signal() }
+        for path in paths {
+            if cancelled.isSet { return }
+            let start = output.count
+            let src: InputSource
+            do {
+                src = try InputSource(path: path)
+            } catch {
+                outcomes.append(Outcome(name: path, outputStart: start, outputEnd: start, failure: error))
+                return
+            }
+            if src.isCompressed {
+                outcomes.append(Outcome(name: src.name, outputStart: start, outputEnd: start, handedBack: src))
+                continue
+            }
+            var outcome = Outcome(name: src.name, outputStart: start, outputEnd: start)
+            do {
+                // Inside a scope of its own, a pre-tokenizer's failure is thrown here rather than ending the process
+                // while the inputs before this one are still unwritten.
+                outcome.summary = try PreTokenizationFailure.catching {
+                    try pipeline.stream(name: src.name, read: { try src.read(into: $0) },
+                                        write: { output.append($0) }, paused: { false }, flush: {})
+                }
+            } catch let e as PreTokenizationError {
+                // What was encoded of this input is dropped: `run` would end the process with it unflushed.
+                output.removeLast(output.count - start)
+                outcome.failure = InputPreTokenizationError(input: src.name, message: e.message)
+            } catch {
+                outcome.failure = error
+            }
+            outcome.outputEnd = output.count
+            outcomes.append(outcome)
+            if outcome.failure != nil { return }
+        }
+    }
+}
+
+/// The size of `path` if it is a regular file of at most `largest` bytes; nil for anything else (standard input,
+/// pipes, devices, directories, larger files, and names that cannot be examined, which `run` then reports in order).
+private func smallRegularFileSize(_ path: String, largest: Int) -> Int? {
+    guard path != "-" else { return nil }
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= largest else { return nil }
+    return Int(st.st_size)
+}
