@@ -48,11 +48,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Helpers shared by the test targets (a seeded generator).
-        .target(name: "TokTestSupport", path: "Tests/TokTestSupport"),
+        // Helpers shared by the test targets (a seeded generator, a pre-tokenizer that can fail).
+        .target(name: "TokTestSupport", dependencies: ["TokCore"], path: "Tests/TokTestSupport"),
         .testTarget(name: "TokCoreTests", dependencies: ["TokCore", "TokTestSupport"]),
         .testTarget(name: "TokICUTests", dependencies: ["TokICU", "TokCore", "TokTestSupport"]),
-        .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore", "TokICU"]),
+        .testTarget(name: "TokIOTests", dependencies: ["TokIO", "TokCore", "TokICU", "TokTestSupport"]),
         .testTarget(name: "TokTrainTests", dependencies: ["TokTrain", "TokCore", "TokIO", "TokTestSupport"]),
         .testTarget(name: "TokMetricsTests", dependencies: ["TokMetrics", "TokCore", "TokICU", "TokTrain", "TokTestSupport"]),
     ]

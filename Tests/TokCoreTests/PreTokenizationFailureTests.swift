@@ -1,29 +1,12 @@
 @testable import TokCore
 import XCTest
-
-/// A pre-tokenizer that ends a piece after each space or line feed and fails on an "X", the way ICU's regex
-/// pre-tokenizer fails on a pattern that backtracks without end: it reports the failure and tiles the rest.
-private struct FailsOnX: PreTokenizer {
-    func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        for i in text.indices {
-            if text[i] == UInt8(ascii: "X") {
-                PreTokenizationFailure.report("X at byte \(i)")
-                ends.append(text.count)
-                return
-            }
-            if text[i] == 0x20 || text[i] == 0x0A { ends.append(i + 1) }
-        }
-        if ends.last != text.count { ends.append(text.count) }
-    }
-    // Cuts after line feeds, so that `encodeParallel` hands segments to worker threads.
-    var cutRule: SafeCut.Rule? { .basic }
-}
+import TokTestSupport
 
 private struct Unrelated: Error {}
 
 final class PreTokenizationFailureTests: XCTestCase {
     private let tokenizer = Tokenizer(name: "fails-on-x", ranks: Shipped.cl100k.ranks, pattern: "(test)",
-                                      preTokenizer: FailsOnX(), specialTokens: Shipped.cl100k.specialTokens)
+                                      preTokenizer: SpaceSplitter(failsOnX: true), specialTokens: Shipped.cl100k.specialTokens)
 
     /// `expected` is the message, or its start when it ends in "*".
     private func assertFailure(_ expected: String, _ body: () throws -> Void, line: UInt = #line) {

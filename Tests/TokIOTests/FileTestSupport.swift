@@ -10,6 +10,11 @@ final class ScratchDir {
     init() { path = String(cString: mkdtemp(strdup("/tmp/tok-io-XXXXXX"))!) }
     deinit { _ = shell("rm -rf '\(path)'") }
     func file(_ name: String) -> String { path + "/" + name }
+    /// Writes the file `name` in the directory; returns its path.
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        writeFile(file(name), bytes)
+        return file(name)
+    }
 }
 
 /// Runs `command` with /bin/sh; returns its exit status.

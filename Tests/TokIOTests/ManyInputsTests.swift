@@ -1,6 +1,7 @@
 import XCTest
 import Synchronization
 import TokCore
+import TokTestSupport
 @testable import TokIO
 #if canImport(Glibc)
 import Glibc
@@ -26,27 +27,11 @@ private final class Rendezvous: Sendable {
         }
     }
     func leave() { state.withLock { $0.active -= 1 } }
-}
 
-/// Pieces end after each space or line feed; every split goes through `rendezvous`, and an "X" fails the split
-/// when `failsOnX`, as ICU's regex pre-tokenizer fails on a pattern that backtracks without end.
-private struct RecordingSplitter: PreTokenizer {
-    let rendezvous: Rendezvous
-    var failsOnX = false
-    func split(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [Int]) {
-        rendezvous.enter()
-        defer { rendezvous.leave() }
-        for i in text.indices {
-            if failsOnX && text[i] == UInt8(ascii: "X") {
-                PreTokenizationFailure.report("X at byte \(i)")
-                ends.append(text.count)
-                return
-            }
-            if text[i] == 0x20 || text[i] == 0x0A { ends.append(i + 1) }
-        }
-        if ends.last != text.count { ends.append(text.count) }
+    /// Splits at spaces and line feeds, through `enter` and `leave`.
+    func splitter() -> SpaceSplitter {
+        SpaceSplitter(willSplit: { self.enter() }, didSplit: { self.leave() })
     }
-    var cutRule: SafeCut.Rule? { .basic }
 }
 
 /// `EncodePipeline.run(paths:)`: small files encoded in batches on workers, the rest on the calling thread, with
@@ -101,7 +86,7 @@ final class ManyInputsTests: XCTestCase {
         }
         let rendezvous = Rendezvous(waits: true)
         let tokenizer = Tokenizer(name: "recording", ranks: Self.cl100k.ranks, pattern: "(test)",
-                                  preTokenizer: RecordingSplitter(rendezvous: rendezvous), specialTokens: .none)
+                                  preTokenizer: rendezvous.splitter(), specialTokens: .none)
         let caller = UInt(pthread_self())
         let parallel = Self.run(paths, tokenizer, threads: 2)
         let state = rendezvous.state.withLock { $0 }
@@ -110,7 +95,7 @@ final class ManyInputsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(state.most, 2, "no two files were encoded at the same time")
         XCTAssertFalse(state.threads.contains(caller), "a file was encoded on the calling thread")
         let serialTokenizer = Tokenizer(name: "recording", ranks: Self.cl100k.ranks, pattern: "(test)",
-                                        preTokenizer: RecordingSplitter(rendezvous: Rendezvous(waits: false)),
+                                        preTokenizer: Rendezvous(waits: false).splitter(),
                                         specialTokens: .none)
         XCTAssertEqual(parallel, Self.run(paths, serialTokenizer, threads: 1))
         XCTAssertNil(parallel.error)
@@ -122,10 +107,7 @@ final class ManyInputsTests: XCTestCase {
     func testOutputIsThatOfTheInputsInTurn() throws {
         let dir = ScratchDir()
         var paths: [String] = []
-        func add(_ name: String, _ bytes: [UInt8]) {
-            writeFile(dir.file(name), bytes)
-            paths.append(dir.file(name))
-        }
+        func add(_ name: String, _ bytes: [UInt8]) { paths.append(dir.write(name, bytes)) }
         add("empty.txt", [])
         add("tiny.txt", Array("hello".utf8))
         for k in 0..<12 { add("s\(k).txt", Self.text(300 + 37 * k, seed: 100 + k)) }
@@ -176,10 +158,7 @@ final class ManyInputsTests: XCTestCase {
     func testErrorsComeInInputOrder() throws {
         let dir = ScratchDir()
         var paths: [String] = []
-        func add(_ name: String, _ bytes: [UInt8]) {
-            writeFile(dir.file(name), bytes)
-            paths.append(dir.file(name))
-        }
+        func add(_ name: String, _ bytes: [UInt8]) { paths.append(dir.write(name, bytes)) }
         for k in 0..<6 { add("a\(k).txt", Self.text(500, seed: k)) }
         let good = paths
         var failing: [(String, [UInt8], EncodeOptions)] = []
@@ -207,7 +186,7 @@ final class ManyInputsTests: XCTestCase {
 
         // A pre-tokenizer's failure in a batched file is thrown in order (in turn it would end the process).
         let failsOnX = Tokenizer(name: "fails-on-x", ranks: Self.cl100k.ranks, pattern: "(test)",
-                                 preTokenizer: RecordingSplitter(rendezvous: Rendezvous(waits: false), failsOnX: true),
+                                 preTokenizer: SpaceSplitter(failsOnX: true),
                                  specialTokens: .none)
         writeFile(dir.file("x.txt"), Self.text(300, seed: 5) + Array("an X here".utf8))
         list = good
