@@ -137,9 +137,12 @@ public final class CorpusReader {
     /// Reads every file and calls `emit` with each segment, in corpus order. `onProgress` is called after each
     /// chunk read.
     public func read(emit: (CorpusSegment) throws -> Void, onProgress: (CorpusProgress) -> Void = { _ in }) throws {
+        // One read buffer for all files: a zero-filled megabyte per file was a third of the time of a corpus of
+        // 10,000 files of 1 KB.
+        var chunk = [UInt8](repeating: 0, count: InputSource.readSize)
         for (index, name) in files.enumerated() {
             if stopped { break }
-            try readFile(name, index: index, emit: emit, onProgress: onProgress)
+            try readFile(name, index: index, chunk: &chunk, emit: emit, onProgress: onProgress)
             progress.filesDone += 1
             onProgress(progress)
         }
@@ -172,13 +175,12 @@ public final class CorpusReader {
     /// Whether lines (text) or records (JSONL) are looked at one by one.
     private var lineMode: Bool { options.format == .jsonl || options.sample != nil || options.maxBytes != nil }
 
-    private func readFile(_ name: String, index: Int, emit: (CorpusSegment) throws -> Void,
+    private func readFile(_ name: String, index: Int, chunk: inout [UInt8], emit: (CorpusSegment) throws -> Void,
                           onProgress: (CorpusProgress) -> Void) throws {
         let source = try InputSource(path: name)
         defer { source.close() }
         var f = FileState(name: source.name, index: index)
         var segment = CorpusSegment()
-        var chunk = [UInt8](repeating: 0, count: InputSource.readSize)
         var rawBefore = 0
         while !stopped {
             let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
