@@ -9,42 +9,34 @@ import Dispatch
 import Synchronization
 import TokCore
 
-/// A pre-tokenizer's failure (see `PreTokenizationFailure`) in an input that `EncodePipeline.run(paths:...)` encoded
-/// on a worker thread, where it is caught and thrown in input order instead of ending the process.
-public struct InputPreTokenizationError: Error, CustomStringConvertible, Sendable {
-    /// The input's name.
-    public var input: String
-    /// The pre-tokenizer's one-line message.
-    public var message: String
-    public var description: String { "\(input): \(message)" }
-}
-
 extension EncodePipeline {
     /// Encodes the files `paths` (`-` is standard input) one after the other into one output, exactly as `run` over
     /// each in turn would, with `finished` called after each input's output.
     ///
-    /// With more than one thread, an input that is one segment gives `run` nothing to do in parallel, so a corpus of
-    /// many small files would be encoded on one thread. Here runs of small regular files (up to four segments each)
-    /// are grouped into batches of about a segment, and each batch is encoded on a worker, file after file, while
-    /// other batches are encoded on other workers and the calling thread writes their output in order. Other inputs
-    /// (standard input, pipes, devices, larger files, and zstd files, whose size says nothing of their text) are
-    /// encoded on the calling thread through `run`, which cuts them into segments. The output, what is written
-    /// before an error, and which error is thrown are those of the inputs run in turn.
+    /// With more than one thread, an input of one segment gives `run` nothing to do in parallel, so a corpus of many
+    /// small files would be encoded on one thread. Here runs of regular files of one segment at most (1.5 times
+    /// `segmentBytes`) are grouped into batches of about a segment, and each batch is encoded on a worker, file after
+    /// file, while other batches are encoded on other workers and the calling thread writes their output in order.
+    /// Other inputs (standard input, pipes, devices, larger files) are encoded on the calling thread through `run`,
+    /// which cuts them into segments; so is a zstd file whose text turns out larger than one segment, and a batched
+    /// file whose pre-tokenizer fails, from its start again (see below). The output, what is written before an
+    /// error, and which error is thrown are those of the inputs run in turn. Small files are read ahead of their
+    /// turn: as many as a few segments' worth, while earlier inputs are still being read.
     ///
     /// - Parameters:
     ///   - write: receives output bytes in order, on the calling thread.
     ///   - flush: pushes what `write` has received on to its destination (at pauses of slow inputs; see `run`).
-    ///   - startingHere: called on the calling thread with an input's name before it is read there. A
-    ///     pre-tokenizer that fails there ends the process, as in `run`; in an input encoded on a worker, its failure
-    ///     is thrown, after the output of the inputs before it, as `InputPreTokenizationError`.
+    ///   - startingHere: called on the calling thread with an input's name before it is read there. A pre-tokenizer
+    ///     that fails there ends the process, as in `run`, with what `write` has received; a failure in a batched
+    ///     input only sends that input back to the calling thread, once the inputs before it are written.
     ///   - finished: called on the calling thread after an input's output, with its path, name and totals.
     public func run(paths: [String],
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                     flush: () throws -> Void = {},
                     startingHere: (_ name: String) throws -> Void = { _ in },
                     finished: (_ path: String, _ name: String, _ summary: EncodeSummary) throws -> Void) throws {
-        func runHere(_ path: String, _ opened: InputSource? = nil) throws {
-            let src = try opened ?? InputSource(path: path)
+        func runHere(_ path: String) throws {
+            let src = try InputSource(path: path)
             try startingHere(src.name)
             let summary = try run(name: src.name, read: { try src.read(into: $0) }, write: write,
                                   paused: { src.inputPaused() }, flush: flush)
@@ -59,7 +51,10 @@ extension EncodePipeline {
         serialOptions.threads = 1
         let serial = EncodePipeline(tokenizer: tokenizer, options: serialOptions)
         let segmentBytes = max(options.segmentBytes, 1024)
-        let largestBatched = 4 * segmentBytes
+        let largestBatched = segmentBytes + segmentBytes / 2
+        // Input bytes of the batches dispatched and not yet written: as many as `run` keeps in flight, so that their
+        // output held for writing stays within what segments in flight hold.
+        let pendingLimit = 2 * threads * segmentBytes
         let cancelled = CancelFlag()
 
         // Inputs planned ahead of the one being written, in order: batches are dispatched when planned.
@@ -67,6 +62,7 @@ extension EncodePipeline {
         var head = 0
         var next = 0
         var batchesPending = 0
+        var bytesPending = 0
         var peeked: (index: Int, size: Int?)? = nil
         func batchableSize(_ k: Int) -> Int? {
             if let p = peeked, p.index == k { return p.size }
@@ -75,7 +71,8 @@ extension EncodePipeline {
             return size
         }
         func plan() {
-            while next < paths.count && batchesPending < 2 * threads && planned.count - head < 64 {
+            while next < paths.count && planned.count - head < 64
+                    && (batchesPending == 0 || (batchesPending < 2 * threads && bytesPending < pendingLimit)) {
                 guard var bytes = batchableSize(next) else {
                     planned.append(.here(next))
                     next += 1
@@ -86,22 +83,19 @@ extension EncodePipeline {
                     bytes += s
                     end += 1
                 }
-                let batch = InputBatch(paths: Array(paths[next..<end]), output: spare.take(capacity: 2 * bytes + 4096))
+                let batch = InputBatch(paths: Array(paths[next..<end]), bytes: bytes, largest: largestBatched,
+                                       output: spare.take(capacity: 2 * bytes + 4096))
                 DispatchQueue.global().async { batch.encode(with: serial, cancelled: cancelled) }
                 planned.append(.batch(batch))
                 batchesPending += 1
+                bytesPending += bytes
                 next = end
             }
             if head > 64 && head * 2 > planned.count { planned.removeFirst(head); head = 0 }
         }
-        defer {
-            // On an error, batches still running stop at their next file; none outlives the call.
-            cancelled.set()
-            while head < planned.count {
-                if case .batch(let b) = planned[head] { b.done.wait() }
-                head += 1
-            }
-        }
+        // On an error, batches still running stop at their next file; the call does not wait for them (one may be
+        // in a slow file that would never have been started in turn). They hold only their own buffers.
+        defer { cancelled.set() }
         while true {
             plan()
             guard head < planned.count, let item = planned[head] else { break }
@@ -113,9 +107,10 @@ extension EncodePipeline {
             case .batch(let b):
                 b.done.wait()
                 batchesPending -= 1
+                bytesPending -= b.bytes
                 for (j, outcome) in b.outcomes.enumerated() {
-                    if let src = outcome.handedBack {
-                        try runHere(b.paths[j], src)
+                    if outcome.handBack {
+                        try runHere(b.paths[j])
                         continue
                     }
                     try write(UnsafeBufferPointer(rebasing: b.output.bytes[outcome.outputStart..<outcome.outputEnd]))
@@ -149,52 +144,61 @@ private final class InputBatch: @unchecked Sendable {
         var outputEnd: Int
         var summary = EncodeSummary()
         var failure: (any Error)?
-        /// An input the batch does not encode (zstd, whose size says nothing of its text), opened already.
-        var handedBack: InputSource?
+        /// The calling thread encodes this input instead, from its start: a zstd file whose text is larger than a
+        /// batched file may be, or one whose pre-tokenizer failed (there, the failure ends the process with what
+        /// `run` would have written of the input, which depends on how its output was written).
+        var handBack = false
     }
 
     let paths: [String]
+    /// The files' sizes when planned.
+    let bytes: Int
+    /// The most bytes of text a file may give; more and it is handed back.
+    let largest: Int
     let output: ByteBuilder
     /// In the order of `paths`; it stops after a failure.
     var outcomes: [Outcome] = []
     let done = DispatchSemaphore(value: 0)
 
-    init(paths: [String], output: ByteBuilder) {
+    init(paths: [String], bytes: Int, largest: Int, output: ByteBuilder) {
         self.paths = paths
+        self.bytes = bytes
+        self.largest = largest
         self.output = output
     }
+
+    /// Thrown by a read past `largest`.
+    private struct TooLarge: Error {}
 
     func encode(with pipeline: EncodePipeline, cancelled: CancelFlag) {
         defer { done.signal() }
         for path in paths {
             if cancelled.isSet { return }
             let start = output.count
-            let src: InputSource
+            var outcome = Outcome(name: path, outputStart: start, outputEnd: start)
             do {
-                src = try InputSource(path: path)
-            } catch {
-                outcomes.append(Outcome(name: path, outputStart: start, outputEnd: start, failure: error))
-                return
-            }
-            if src.isCompressed {
-                outcomes.append(Outcome(name: src.name, outputStart: start, outputEnd: start, handedBack: src))
-                continue
-            }
-            var outcome = Outcome(name: src.name, outputStart: start, outputEnd: start)
-            do {
+                let src = try InputSource(path: path)
+                defer { src.close() }
+                outcome.name = src.name
+                var read = 0
                 // Inside a scope of its own, a pre-tokenizer's failure is thrown here rather than ending the process
                 // while the inputs before this one are still unwritten.
                 outcome.summary = try PreTokenizationFailure.catching {
-                    try pipeline.stream(name: src.name, read: { try src.read(into: $0) },
-                                        write: { output.append($0) }, paused: { false }, flush: {})
+                    try pipeline.stream(name: src.name, read: {
+                        let n = try src.read(into: $0)
+                        read += n
+                        if read > largest { throw TooLarge() }
+                        return n
+                    }, write: { output.append($0) }, paused: { false }, flush: {})
                 }
-            } catch let e as PreTokenizationError {
-                // What was encoded of this input is dropped: `run` would end the process with it unflushed.
-                output.removeLast(output.count - start)
-                outcome.failure = InputPreTokenizationError(input: src.name, message: e.message)
+            } catch is TooLarge {
+                outcome.handBack = true
+            } catch is PreTokenizationError {
+                outcome.handBack = true
             } catch {
                 outcome.failure = error
             }
+            if outcome.handBack { output.removeLast(output.count - start) }
             outcome.outputEnd = output.count
             outcomes.append(outcome)
             if outcome.failure != nil { return }
@@ -203,7 +207,8 @@ private final class InputBatch: @unchecked Sendable {
 }
 
 /// The size of `path` if it is a regular file of at most `largest` bytes; nil for anything else (standard input,
-/// pipes, devices, directories, larger files, and names that cannot be examined, which `run` then reports in order).
+/// pipes, devices, directories, larger files, and names that cannot be examined, which `runHere` then reports in
+/// order).
 private func smallRegularFileSize(_ path: String, largest: Int) -> Int? {
     guard path != "-" else { return nil }
     var st = stat()

@@ -9,9 +9,10 @@ import Synchronization
 enum ScratchBuffers {
     private struct Held: @unchecked Sendable { let buffer: UnsafeMutableRawBufferPointer }
     private static let held = Mutex<[Held]>([])
-    /// At most this many buffers wait (two threads' inputs hold three each), and none above `largest`: a buffer
-    /// grown for one huge line is not kept.
-    private static let limit = 8
+    /// At most this many buffers wait (an input holds three; with several threads, `EncodePipeline.run(paths:)`
+    /// reads one on the calling thread and batches of small files on the workers), and none above `largest`: a
+    /// buffer grown for one huge line is not kept.
+    private static let limit = 16
     private static let largest = 2 << 20
 
     /// A buffer of at least `capacity` bytes (contents undefined): a kept one if one is large enough.

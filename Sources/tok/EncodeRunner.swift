@@ -15,7 +15,7 @@ enum EncodeRunner {
         try withOutput(output, flushing: { write, flush in
             var total = 0
             try pipeline.run(paths: inputs, write: write, flush: flush, startingHere: { name in
-                // Inputs encoded on workers throw such a failure in order instead.
+                // A batched input whose pattern fails is encoded again here, after the inputs before it.
                 if mayFail {
                     try flush()
                     exitOnPreTokenizationFailure("encode", input: name)
