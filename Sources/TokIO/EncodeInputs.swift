@@ -21,23 +21,25 @@ extension EncodePipeline {
     /// which cuts them into segments; so is a zstd file whose text turns out larger than one segment, and a batched
     /// file whose pre-tokenizer fails, from its start again (see below). The output, what is written before an
     /// error, and which error is thrown are those of the inputs run in turn. Small files are read ahead of their
-    /// turn: as many as a few segments' worth, while earlier inputs are still being read.
+    /// turn, as many as a few segments' worth while earlier inputs are being encoded, but never past an input that
+    /// is not a regular file (standard input, a pipe: what writes it may change later files) until it is read.
     ///
     /// - Parameters:
     ///   - write: receives output bytes in order, on the calling thread.
     ///   - flush: pushes what `write` has received on to its destination (at pauses of slow inputs; see `run`).
-    ///   - startingHere: called on the calling thread with an input's name before it is read there. A pre-tokenizer
-    ///     that fails there ends the process, as in `run`, with what `write` has received; a failure in a batched
-    ///     input only sends that input back to the calling thread, once the inputs before it are written.
+    ///   - starting: called on the calling thread with an input's name before its output is written, and before it
+    ///     is read if it is read there. A pre-tokenizer that fails on the calling thread ends the process, as in
+    ///     `run`, with what `write` has received; a failure in a batched input only sends that input back to the
+    ///     calling thread, once the inputs before it are written.
     ///   - finished: called on the calling thread after an input's output, with its path, name and totals.
     public func run(paths: [String],
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                     flush: () throws -> Void = {},
-                    startingHere: (_ name: String) throws -> Void = { _ in },
+                    starting: (_ name: String) throws -> Void = { _ in },
                     finished: (_ path: String, _ name: String, _ summary: EncodeSummary) throws -> Void) throws {
         func runHere(_ path: String) throws {
+            try starting(path == "-" ? InputSource.standardInputName : path)
             let src = try InputSource(path: path)
-            try startingHere(src.name)
             let summary = try run(name: src.name, read: { try src.read(into: $0) }, write: write,
                                   paused: { src.inputPaused() }, flush: flush)
             try finished(path, src.name, summary)
@@ -64,18 +66,28 @@ extension EncodePipeline {
         var batchesPending = 0
         var bytesPending = 0
         var peeked: (index: Int, size: Int?)? = nil
+        // Set when the input just looked at is not a regular file: nothing after it is planned until it is read.
+        var barrier = false
+        var barrierAt: Int? = nil   // its place in `planned`
         func batchableSize(_ k: Int) -> Int? {
             if let p = peeked, p.index == k { return p.size }
-            let size = smallRegularFileSize(paths[k], largest: largestBatched)
+            let size = batchable(paths[k], largest: largestBatched, barrier: &barrier)
             peeked = (k, size)
             return size
         }
         func plan() {
+            if let b = barrierAt, head <= b { return }
+            barrierAt = nil
             while next < paths.count && planned.count - head < 64
                     && (batchesPending == 0 || (batchesPending < 2 * threads && bytesPending < pendingLimit)) {
                 guard var bytes = batchableSize(next) else {
                     planned.append(.here(next))
                     next += 1
+                    if barrier {
+                        barrier = false
+                        barrierAt = planned.count - 1
+                        return
+                    }
                     continue
                 }
                 var end = next + 1
@@ -113,10 +125,14 @@ extension EncodePipeline {
                         try runHere(b.paths[j])
                         continue
                     }
+                    try starting(outcome.name)
                     try write(UnsafeBufferPointer(rebasing: b.output.bytes[outcome.outputStart..<outcome.outputEnd]))
                     if let failure = outcome.failure { throw failure }
                     try finished(b.paths[j], outcome.name, outcome.summary)
                 }
+                // A batch stops after a file sent back because its pre-tokenizer failed; if it did not fail here,
+                // the rest of the batch is encoded here too.
+                for j in b.outcomes.count..<b.paths.count { try runHere(b.paths[j]) }
                 spare.give(b.output)
             }
         }
@@ -176,6 +192,7 @@ private final class InputBatch: @unchecked Sendable {
             if cancelled.isSet { return }
             let start = output.count
             var outcome = Outcome(name: path, outputStart: start, outputEnd: start)
+            var failedToSplit = false
             do {
                 let src = try InputSource(path: path)
                 defer { src.close() }
@@ -195,23 +212,29 @@ private final class InputBatch: @unchecked Sendable {
                 outcome.handBack = true
             } catch is PreTokenizationError {
                 outcome.handBack = true
+                failedToSplit = true
             } catch {
                 outcome.failure = error
             }
             if outcome.handBack { output.removeLast(output.count - start) }
             outcome.outputEnd = output.count
             outcomes.append(outcome)
-            if outcome.failure != nil { return }
+            // After a pre-tokenizer's failure the calling thread will most likely end the process at this file: the
+            // files after it would each spend the pattern's whole budget for nothing.
+            if outcome.failure != nil || failedToSplit { return }
         }
     }
 }
 
-/// The size of `path` if it is a regular file of at most `largest` bytes; nil for anything else (standard input,
-/// pipes, devices, directories, larger files, and names that cannot be examined, which `runHere` then reports in
-/// order).
-private func smallRegularFileSize(_ path: String, largest: Int) -> Int? {
-    guard path != "-" else { return nil }
+/// The size of `path` if it is a regular file of at most `largest` bytes; nil for anything else. `barrier` is set
+/// when it is not a regular file at all (standard input, a pipe, a device, a directory, a name that cannot be
+/// examined, which `runHere` then reports in order).
+private func batchable(_ path: String, largest: Int, barrier: inout Bool) -> Int? {
     var st = stat()
-    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= largest else { return nil }
-    return Int(st.st_size)
+    guard path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+        barrier = true
+        return nil
+    }
+    barrier = false
+    return Int(st.st_size) <= largest ? Int(st.st_size) : nil
 }

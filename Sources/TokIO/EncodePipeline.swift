@@ -737,9 +737,10 @@ final class SpareBuilders: @unchecked Sendable {
         return ByteBuilder(capacity: capacity)
     }
 
-    /// Keeps `b` for reuse (a few at most; small ones are not worth it).
+    /// Keeps `b` for reuse (a few at most; small ones are not worth it, and one grown past 4 MB for a batch of small
+    /// files' jsonl is not kept either).
     func give(_ b: ByteBuilder) {
-        guard b.capacity >= 1 << 16 else { return }
+        guard b.capacity >= 1 << 16 && b.capacity <= 4 << 20 else { return }
         held.withLock { if $0.count < 8 { $0.append(Held(builder: b)) } }
     }
 }

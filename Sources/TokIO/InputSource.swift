@@ -46,6 +46,9 @@ public final class InputSource: ByteSource {
     /// point of detection (a checksum failure is only found at the frame's end).
     private var frameFileOffset = 0
 
+    /// The name of standard input (`-`) in messages.
+    public static let standardInputName = "<stdin>"
+
     /// Size of each `read(2)` on the underlying file.
     public static let readSize = 1 << 20
 
@@ -55,7 +58,7 @@ public final class InputSource: ByteSource {
     /// An empty file is not an error: it simply reads as empty.
     public convenience init(path: String) throws {
         if path == "-" {
-            try self.init(fileDescriptor: STDIN_FILENO, name: "<stdin>", closeOnDeinit: false)
+            try self.init(fileDescriptor: STDIN_FILENO, name: Self.standardInputName, closeOnDeinit: false)
             return
         }
         let fd = openRetryingInterrupts(path, O_RDONLY | O_CLOEXEC)

@@ -14,8 +14,9 @@ enum EncodeRunner {
         let mayFail = tokenizer.preTokenizer is ICURegexPreTokenizer
         try withOutput(output, flushing: { write, flush in
             var total = 0
-            try pipeline.run(paths: inputs, write: write, flush: flush, startingHere: { name in
-                // A batched input whose pattern fails is encoded again here, after the inputs before it.
+            try pipeline.run(paths: inputs, write: write, flush: flush, starting: { name in
+                // Before each input, as the output of the inputs before it must not be lost when the process ends
+                // inside the pre-tokenizer (a batched input whose pattern fails is encoded again here).
                 if mayFail {
                     try flush()
                     exitOnPreTokenizationFailure("encode", input: name)

@@ -1162,10 +1162,10 @@ def test_many_inputs_on_several_threads_are_encoded_as_in_turn(tok, tmp_path):
 
 
 def test_many_inputs_hold_few_descriptors_and_stop_at_once(tok, tmp_path):
-    """Found by a review of the batches of small files: a batch kept every small zstd file it met open for the
-    reading thread (1,100 of them ran out of descriptors under `ulimit -n 1024`), and an error waited for batches of
+    """Found by reviews of the batches of small files: a batch kept every small zstd file it met open for the
+    reading thread (1,100 of them ran out of descriptors under `ulimit -n 1024`), an error waited for batches of
     later files to end the file they were in (a pattern that takes 20 s on one of them kept the message of a missing
-    file before it waiting that long; the inputs after an error are never started in turn)."""
+    file before it waiting that long; the inputs after an error are never started in turn), and more below."""
     import resource
     if shutil.which("zstd"):
         names = []
@@ -1192,6 +1192,30 @@ def test_many_inputs_hold_few_descriptors_and_stop_at_once(tok, tmp_path):
     cp = subprocess.run(f"{tok.binary} encode --threads 2 --lines {slow[0]} '{slow[1]}' big.txt slow.txt | head -c 10",
                         shell=True, cwd=tmp_path, capture_output=True, timeout=10)
     assert cp.returncode == 0 and cp.stderr == b"" and len(cp.stdout) == 10, cp
+    # A second review: a batch went on after a file whose pattern failed, spending the pattern's budget (about a
+    # second) on each later failing file of the batch before the reading thread ended the process at the first.
+    for i in range(20):
+        (tmp_path / f"stuck{i:02d}.txt").write_bytes(b"a" * 3000)
+    stuck = ["--pattern", r"(a|aa)*c|\s+|\S", "ok.txt"] + [f"stuck{i:02d}.txt" for i in range(20)]
+    cp = subprocess.run([tok.binary, "encode", "--threads", "2", *stuck], cwd=tmp_path, capture_output=True, timeout=15)
+    one_line_error(cp, "stuck00.txt: matching the pattern")
+    # With a pattern that may fail, output is pushed out before each input, so a full disk is reported before the
+    # missing file after it (the batched inputs' output had not been pushed out).
+    with open("/dev/full", "wb") as full:
+        for threads in ("1", "2"):
+            cp = subprocess.run([tok.binary, "encode", "--threads", threads, "--pattern", r"\s+|\S+", "ok.txt",
+                                 "big.txt", "missing.txt"], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE)
+            one_line_error(cp, "<stdout>", "no space left")
+    # No file is read ahead past a pipe: what writes it may change the files after it.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "later.txt").write_text("original")
+    writer = subprocess.Popen(["sh", "-c", "exec 3>fifo; echo first >&3; sleep 0.5; echo changed > later.txt; exec 3>&-"],
+                              cwd=tmp_path)
+    cp = subprocess.run([tok.binary, "encode", "--threads", "2", "--format", "tokens", "fifo", "later.txt", "ok.txt"],
+                        cwd=tmp_path, capture_output=True, timeout=30)
+    writer.wait()
+    assert cp.returncode == 0 and cp.stdout.split(b"\n")[1].startswith(b"changed"), cp
 
 
 def test_long_argument_lists_parse_as_short_ones(tok, tmp_path):
