@@ -83,9 +83,10 @@ public enum JSONString {
     public static func quotedCapacity(_ count: Int) -> Int { 6 &* count &+ 2 }
 
     /// Writes `bytes` as a JSON string literal at `out` (room for `quotedCapacity(bytes.count)` bytes) and returns
-    /// how many bytes it wrote (`JSONValue.quote` of a `String` is this over its UTF-8). Each maximal subpart of ill-formed UTF-8 becomes U+FFFD; `"` and `\` are escaped, LF, CR
-    /// and TAB in JSON's short form, other C0 controls, DEL, C1 controls and U+2028/U+2029 as `\u` escapes, so a
-    /// record stays on one line for readers that split on any Unicode line break.
+    /// how many bytes it wrote (`JSONValue.quote` of a `String` is this over its UTF-8). Each maximal subpart of
+    /// ill-formed UTF-8 becomes U+FFFD; `"` and `\` are escaped, LF, CR and TAB in JSON's short form, other C0
+    /// controls, DEL, C1 controls and U+2028/U+2029 as `\u` escapes, so a record stays on one line for readers that
+    /// split on any Unicode line break.
     public static func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
         var w = out
         w.pointee = 0x22

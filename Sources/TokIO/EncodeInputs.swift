@@ -65,33 +65,32 @@ extension EncodePipeline {
         var next = 0
         var batchesPending = 0
         var bytesPending = 0
-        var peeked: (index: Int, size: Int?)? = nil
-        // Set when the input just looked at is not a regular file: nothing after it is planned until it is read.
-        var barrier = false
-        var barrierAt: Int? = nil   // its place in `planned`
-        func batchableSize(_ k: Int) -> Int? {
-            if let p = peeked, p.index == k { return p.size }
-            let size = batchable(paths[k], largest: largestBatched, barrier: &barrier)
-            peeked = (k, size)
-            return size
+        var peeked: (index: Int, kind: InputKind)? = nil
+        // The place in `planned` of an input that is not a regular file: nothing after it is planned until it is read.
+        var barrierAt: Int? = nil
+        func kind(_ k: Int) -> InputKind {
+            if let p = peeked, p.index == k { return p.kind }
+            let kind = InputKind(paths[k], largest: largestBatched)
+            peeked = (k, kind)
+            return kind
         }
         func plan() {
             if let b = barrierAt, head <= b { return }
             barrierAt = nil
             while next < paths.count && planned.count - head < 64
                     && (batchesPending == 0 || (batchesPending < 2 * threads && bytesPending < pendingLimit)) {
-                guard var bytes = batchableSize(next) else {
+                let first = kind(next)
+                guard case .small(var bytes) = first else {
                     planned.append(.here(next))
                     next += 1
-                    if barrier {
-                        barrier = false
+                    if case .other = first {
                         barrierAt = planned.count - 1
                         return
                     }
                     continue
                 }
                 var end = next + 1
-                while end < paths.count && bytes < segmentBytes && end - next < 1024, let s = batchableSize(end) {
+                while end < paths.count && bytes < segmentBytes && end - next < 1024, case .small(let s) = kind(end) {
                     bytes += s
                     end += 1
                 }
@@ -172,7 +171,7 @@ private final class InputBatch: @unchecked Sendable {
     /// The most bytes of text a file may give; more and it is handed back.
     let largest: Int
     let output: ByteBuilder
-    /// In the order of `paths`; it stops after a failure.
+    /// In the order of `paths`; it stops after a failure or a pre-tokenizer's failure.
     var outcomes: [Outcome] = []
     let done = DispatchSemaphore(value: 0)
 
@@ -226,15 +225,22 @@ private final class InputBatch: @unchecked Sendable {
     }
 }
 
-/// The size of `path` if it is a regular file of at most `largest` bytes; nil for anything else. `barrier` is set
-/// when it is not a regular file at all (standard input, a pipe, a device, a directory, a name that cannot be
-/// examined, which `runHere` then reports in order).
-private func batchable(_ path: String, largest: Int, barrier: inout Bool) -> Int? {
-    var st = stat()
-    guard path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-        barrier = true
-        return nil
+/// What `run(paths:)` plans an input as, from its `stat`.
+private enum InputKind {
+    /// A regular file of at most the batched size, and its size.
+    case small(Int)
+    /// A larger regular file.
+    case large
+    /// Standard input, a pipe, a device, a directory, or a name that cannot be examined (`runHere` reports it in
+    /// order): nothing after it is read ahead.
+    case other
+
+    init(_ path: String, largest: Int) {
+        var st = stat()
+        guard path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            self = .other
+            return
+        }
+        self = Int(st.st_size) <= largest ? .small(Int(st.st_size)) : .large
     }
-    barrier = false
-    return Int(st.st_size) <= largest ? Int(st.st_size) : nil
 }

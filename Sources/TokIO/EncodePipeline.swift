@@ -260,7 +260,7 @@ public final class EncodePipeline: @unchecked Sendable {
     ///
     /// A pre-tokenizer that fails (see `PreTokenizationFailure`) ends the process even inside
     /// `PreTokenizationFailure.catching`: output before the failure is with `write` by then, and `flush` has not
-    /// been called on it (the CLI flushes after each input when its pattern may fail).
+    /// been called on it (the CLI flushes before each input when its pattern may fail).
     public func run(name: String, read: (UnsafeMutableRawBufferPointer) throws -> Int,
                     write: (UnsafeBufferPointer<UInt8>) throws -> Void,
                     paused: () -> Bool = { false }, flush: () throws -> Void = {}) throws -> EncodeSummary {

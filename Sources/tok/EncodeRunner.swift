@@ -10,13 +10,12 @@ enum EncodeRunner {
         let pipeline = EncodePipeline(tokenizer: tokenizer, options: options)
         // A user pattern that ICU gives up on ends the process (see `PreTokenizationFailure`), past the pipeline's
         // error handling: the message names the input as other input errors do, and the output of the inputs
-        // before it is pushed out after each one, as an error thrown would have written it.
+        // before it is pushed out before each input, as an error thrown would have written it (a batched input
+        // whose pattern fails is encoded again on this thread).
         let mayFail = tokenizer.preTokenizer is ICURegexPreTokenizer
         try withOutput(output, flushing: { write, flush in
             var total = 0
             try pipeline.run(paths: inputs, write: write, flush: flush, starting: { name in
-                // Before each input, as the output of the inputs before it must not be lost when the process ends
-                // inside the pre-tokenizer (a batched input whose pattern fails is encoded again here).
                 if mayFail {
                     try flush()
                     exitOnPreTokenizationFailure("encode", input: name)
