@@ -57,13 +57,19 @@ extension RankTable {
     /// renamed into place, never changed in place, so the bytes checked here stay as they were for the life of the
     /// process; only someone truncating or overwriting a cache file by hand while tok runs could disturb them (the
     /// risk git takes with its mapped pack files).
+    ///
+    /// Anything but a regular file is refused without waiting (a FIFO put in its place would block the open), and
+    /// the header is read and checked against the file's size before anything is mapped (a huge file in its place
+    /// would be mapped and read whole).
     public init?(imageFile path: String, sourceFingerprint: UInt64, sourceLength: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
+        guard let (fd, fileSize) = FileBytes.openRegularFile(path) else { return nil }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= RankTable.imageHeaderWords * 8 else { return nil }
-        let size = Int(st.st_size)
+        var header = [UInt64](repeating: 0, count: RankTable.imageHeaderWords)
+        let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        guard got == RankTable.imageHeaderWords * 8,
+              RankTable.imageSize(header: { UInt64(littleEndian: header[$0]) }, sourceFingerprint: sourceFingerprint,
+                                  sourceLength: sourceLength) == fileSize else { return nil }
+        let size = fileSize
 #if os(Linux)
         let flags = MAP_PRIVATE | MAP_POPULATE   // every page is checked at once anyway: map them in one call
 #else
@@ -99,19 +105,12 @@ extension RankTable {
         let hw = RankTable.imageHeaderWords
         guard let raw = image.baseAddress, image.count >= hw * 8, Int(bitPattern: raw) & 7 == 0 else { return nil }
         func word(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.load(fromByteOffset: i * 8, as: UInt64.self)) }
+        guard RankTable.imageSize(header: word, sourceFingerprint: sourceFingerprint,
+                                  sourceLength: sourceLength) == image.count else { return nil }
         let filterWords = 1 << (RankTable.filterBits - 6)
-        guard word(0) == RankTable.imageMagic, word(1) == RankTable.imageVersion, word(2) == sourceFingerprint,
-              word(3) == UInt64(sourceLength), word(9) == UInt64(filterWords) else { return nil }
-        // The spanning filter's length: a power of two, as `SpanningTokenFilter` sizes it.
         let spanningWords = word(11)
-        guard spanningWords >= 64, spanningWords <= 1 << 26, spanningWords & (spanningWords - 1) == 0 else { return nil }
-        let limitCap: UInt64 = 1 << 40
         let n = word(4), capacity = word(5), rankLimit = word(6), maxKey = word(7), arenaBytes = word(8)
-        guard n > 0, n < limitCap, capacity > n, capacity < limitCap, rankLimit >= 1, rankLimit < limitCap,
-              arenaBytes < limitCap, maxKey > 0, maxKey <= arenaBytes else { return nil }
-        let sections = [Int(capacity) * 16, Int(arenaBytes), Int(rankLimit) * 4, Int(rankLimit) * 4, filterWords * 8,
-                        Int(spanningWords) * 8]
-        guard image.count == hw * 8 + sections.reduce(0, { $0 + RankTable.padded($1) }) else { return nil }
+        let sections = RankTable.imageSections(header: word)
         let payload = UnsafeRawBufferPointer(start: raw + hw * 8, count: image.count - hw * 8)
 
         // The sections are read in place. The arena is followed by at least the key-start section, so the
@@ -145,6 +144,28 @@ extension RankTable {
     }
 
     static func padded(_ n: Int) -> Int { (n + 7) & ~7 }
+
+    /// The size in bytes of the image whose header words `word(0..<12)` gives, or nil when the header is not one
+    /// of this format, of a vocabulary file with this fingerprint and length, with sizes in their ranges.
+    static func imageSize(header word: (Int) -> UInt64, sourceFingerprint: UInt64, sourceLength: Int) -> Int? {
+        let filterWords = 1 << (RankTable.filterBits - 6)
+        guard word(0) == RankTable.imageMagic, word(1) == RankTable.imageVersion, word(2) == sourceFingerprint,
+              word(3) == UInt64(sourceLength), word(9) == UInt64(filterWords) else { return nil }
+        // The spanning filter's length: a power of two, as `SpanningTokenFilter` sizes it.
+        let spanningWords = word(11)
+        guard spanningWords >= 64, spanningWords <= 1 << 26, spanningWords & (spanningWords - 1) == 0 else { return nil }
+        let limitCap: UInt64 = 1 << 40
+        let n = word(4), capacity = word(5), rankLimit = word(6), maxKey = word(7), arenaBytes = word(8)
+        guard n > 0, n < limitCap, capacity > n, capacity < limitCap, rankLimit >= 1, rankLimit < limitCap,
+              arenaBytes < limitCap, maxKey > 0, maxKey <= arenaBytes else { return nil }
+        return imageHeaderWords * 8 + imageSections(header: word).reduce(0, { $0 + RankTable.padded($1) })
+    }
+
+    /// The lengths of the image's sections (before padding), in order, from header words that `imageSize` accepts.
+    static func imageSections(header word: (Int) -> UInt64) -> [Int] {
+        [Int(word(5)) * 16, Int(word(8)), Int(word(6)) * 4, Int(word(6)) * 4, (1 << (RankTable.filterBits - 6)) * 8,
+         Int(word(11)) * 8]
+    }
 }
 
 /// The parts of an image that lookups and decoding follow as indices, to be checked before they are trusted.

@@ -119,8 +119,7 @@ public enum VocabularyCache {
     /// The fingerprint and length a note holds, if it is whole and describes this very file.
     static func readNote(_ path: String, identity: FileIdentity) -> (UInt64, Int)? {
         let count = identity.words.count + 4
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
+        guard let (fd, _) = FileBytes.openRegularFile(path) else { return nil }
         defer { close(fd) }
         var words = [UInt64](repeating: 0, count: count + 1)   // one more, to see a longer file
         let got = words.withUnsafeMutableBytes { FileBytes.readFully(fd, $0.baseAddress!, $0.count) }

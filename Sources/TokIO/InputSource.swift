@@ -1,4 +1,5 @@
 import CZstd
+import TokCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -161,8 +162,10 @@ public final class InputSource: ByteSource {
         isCompressed = true
     }
 
-    /// The whole (decompressed) contents of `path` (`-` for standard input), for files that fit in memory.
-    public static func contents(of path: String) throws -> [UInt8] {
+    /// The whole (decompressed) contents of `path` (`-` for standard input), for files that fit in memory. More
+    /// than `limit` bytes (an endless stream such as `/dev/zero`, or a file that is not what was meant) is an error
+    /// of kind `.readFailed` with `errno` `EFBIG`, rather than memory growing until the process dies.
+    public static func contents(of path: String, limit: Int = wholeFileLimit) throws -> [UInt8] {
         let src = try InputSource(path: path)
         defer { src.close() }
         var out: [UInt8] = []
@@ -170,9 +173,13 @@ public final class InputSource: ByteSource {
         while true {
             let n = try chunk.withUnsafeMutableBytes { try src.read(into: $0) }
             if n == 0 { return out }
+            if n > limit - out.count { throw TokIOError(kind: .readFailed, name: path, errno: EFBIG) }
             out += chunk[0..<n]
         }
     }
+
+    /// How much `contents(of:)` reads by default (1 GiB): lists of inputs, special-token and word-list files.
+    public static let wholeFileLimit = FileBytes.wholeFileLimit
 
     /// Reads up to `buffer.count` bytes of (decompressed) input into `buffer`; returns 0 only at end of input.
     ///

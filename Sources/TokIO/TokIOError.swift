@@ -92,6 +92,8 @@ public struct TokIOError: Error, CustomStringConvertible, Sendable {
         case .permissionDenied: return "\(file): permission denied"
         case .isDirectory: return "\(file): is a directory"
         case .brokenPipe: return "\(file): broken pipe"
+        case .readFailed where errno == EFBIG:
+            return "\(file): too large: over \(FileBytes.wholeFileLimit >> 30) GiB, which tok does not read into memory whole"
         case .readFailed: return "\(file): read error: \(reason ?? "unknown error")"
         case .writeFailed: return "\(file): write error: \(reason ?? "unknown error")"
         case .corruptZstd:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -485,6 +486,48 @@ def test_vocabulary_cache_is_used_refreshed_and_optional(tok, workdir):
     blocked = workdir / "blocked"
     blocked.write_text("a file where the cache directory should be")
     assert encode_with(blocked / "sub") == expected
+
+
+def test_cache_entries_that_are_not_regular_files_or_too_large_are_passed_over(tok, tmp_path):
+    """A FIFO in place of the cached image or of its note made every later run hang in open(2), waiting for a
+    writer; a huge (sparse) file in place of the image was mapped and read whole before its header was checked
+    (100 GB: still running after 30 s). Each is now passed over at once, and the output is the same."""
+    data = "Hello, wörld! 语言 🙂\n".encode() * 20
+    cache = tmp_path / "cache"
+    env = {**os.environ, "TOK_CACHE_DIR": str(cache)}
+
+    def encode():
+        cp = subprocess.run([tok.binary, "encode", "-t", "cl100k_base"], input=data, capture_output=True, env=env,
+                            timeout=30)
+        assert cp.returncode == 0 and cp.stderr == b"", cp.stderr
+        return cp.stdout
+
+    expected = encode()
+    assert expected == encode()   # the second run writes the note
+    for pattern in ("*.tokrank", "*.toknote"):
+        entry, = cache.glob(pattern)
+        entry.unlink()
+        os.mkfifo(entry)
+        assert encode() == expected, pattern
+        entry.unlink()
+        assert encode() == expected
+    image, = cache.glob("*.tokrank")
+    image.unlink()
+    with open(image, "wb") as f:
+        f.truncate(100 << 30)
+    started = time.monotonic()
+    assert encode() == expected
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("args", [["decode", "-t", "/dev/zero"], ["decode", "--special-tokens", "/dev/zero"],
+                                  ["encode", "--files-from", "/dev/zero"]])
+def test_endless_files_read_whole_are_refused(tok, workdir, args):
+    """A vocabulary, special-token or list file is read whole; an endless one (/dev/zero) grew memory until the
+    allocation failed (a crash with a Swift fatal error) or the kernel killed the process. Now it is a one-line
+    error naming it, once 1 GiB has been read."""
+    cp = subprocess.run([tok.binary, *args], input=b"1\n", capture_output=True, timeout=120)
+    one_line_error(cp, "/dev/zero", "too large")
 
 
 # ----------------------------------------------------------------------------- found by the ninth session's audit
