@@ -137,13 +137,31 @@ struct JSONParser {
         pos += n
     }
 
+    /// A number as RFC 8259 writes it: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. What else
+    /// `Double` would take (`+1`, `01`, `1.`, `.5`) is refused, as Python's `json` refuses it.
     mutating func number() throws(JSONError) -> Double {
         let start = pos
-        while pos < b.count, (b[pos] >= 0x30 && b[pos] <= 0x39) || b[pos] == UInt8(ascii: "-") || b[pos] == UInt8(ascii: "+")
-                || b[pos] == UInt8(ascii: ".") || b[pos] == UInt8(ascii: "e") || b[pos] == UInt8(ascii: "E") {
-            pos += 1
+        func digits() -> Int {
+            let from = pos
+            while pos < b.count, b[pos] >= 0x30 && b[pos] <= 0x39 { pos += 1 }
+            return pos - from
         }
-        guard pos > start, let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<pos]), as: UTF8.self)) else {
+        func at(_ c: Unicode.Scalar) -> Bool { pos < b.count && b[pos] == UInt8(ascii: c) }
+        var valid = true
+        if at("-") { pos += 1 }
+        let leadingZero = at("0")
+        let whole = digits()
+        if whole == 0 || (leadingZero && whole > 1) { valid = false }
+        if valid && at(".") {
+            pos += 1
+            if digits() == 0 { valid = false }
+        }
+        if valid && (at("e") || at("E")) {
+            pos += 1
+            if at("+") || at("-") { pos += 1 }
+            if digits() == 0 { valid = false }
+        }
+        guard valid, let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<pos]), as: UTF8.self)) else {
             pos = start
             throw fail("invalid value")
         }

@@ -12,8 +12,21 @@ import Darwin
 /// payload checksum, spanning-filter words — then the slots, the arena, key starts, key lengths, the presence
 /// filter and the bitset of `SpanningTokenFilter` (so a process that cuts pieces does not spend ~5 ms building it).
 /// An image is only accepted whole: right magic and fingerprint, consistent sizes, matching checksum, and every
-/// slot and key inside its table, so a truncated or damaged file is refused, never trusted.
+/// slot and key inside its table, so a truncated or damaged file is refused, never trusted. A file forged to pass
+/// the checksum is still held to the indices: no lookup reads outside the image or probes without end, and every
+/// slot's rank has a token (`VocabularyCache` also asks for all 256 single bytes, as a `.tiktoken` file must
+/// have); which token has which rank cannot be checked without the vocabulary file, which is what the cache spares.
 extension RankTable {
+    /// The first byte value that is not a token by itself, or nil when all 256 are (byte-level BPE needs them).
+    public func firstMissingSingleByte() -> UInt8? {
+        var b: UInt8 = 0
+        while true {
+            if rank(of: CollectionOfOne(b)) == nil { return b }
+            if b == 255 { return nil }
+            b += 1
+        }
+    }
+
     static let imageMagic: UInt64 = 0x3154_4B4E_4152_4B54   // "TKRANKT1"
     static let imageVersion: UInt64 = 3
     static let imageHeaderWords = 12
@@ -149,7 +162,7 @@ extension RankTable {
     /// of this format, of a vocabulary file with this fingerprint and length, with sizes in their ranges.
     static func imageSize(header word: (Int) -> UInt64, sourceFingerprint: UInt64, sourceLength: Int) -> Int? {
         let filterWords = 1 << (RankTable.filterBits - 6)
-        guard word(0) == RankTable.imageMagic, word(1) == RankTable.imageVersion, word(2) == sourceFingerprint,
+        guard sourceLength >= 0, word(0) == RankTable.imageMagic, word(1) == RankTable.imageVersion, word(2) == sourceFingerprint,
               word(3) == UInt64(sourceLength), word(9) == UInt64(filterWords) else { return nil }
         // The spanning filter's length: a power of two, as `SpanningTokenFilter` sizes it.
         let spanningWords = word(11)
@@ -186,6 +199,7 @@ struct ImageShape {
         // branch and an early exit per entry, before.
         var count = 0
         var wrongKey: UInt64 = 0
+        var presentSum: UInt64 = 0
         for r in 0..<rankLimit {
             let s = UInt64(keyStart[r]), l = UInt64(keyLength[r])
             let present: UInt64 = s != UInt64(UInt32.max) ? 1 : 0
@@ -194,6 +208,7 @@ struct ImageShape {
             wrong |= s &+ l > arenaBytes ? 1 : 0
             wrongKey |= wrong & present
             count &+= Int(present)
+            presentSum &+= Self.scramble(UInt64(r)) & (0 &- present)
         }
         guard wrongKey == 0, count == keys else { return false }
         let limit = UInt64(rankLimit)
@@ -203,9 +218,13 @@ struct ImageShape {
             // `keyStart`/`keyLength` costs two cache misses per slot, 1-2 ms for o200k), with no branch on whether
             // a slot is used (about half are, at random). Only a capped length, where lookups do read `keyLength`,
             // needs the rank's entry: those few slots get a second pass.
+            // The slots' ranks are those of the present keys, each once: the same count, and the same sum of
+            // scrambled ranks (equal sums of different sets would take a file made to collide), so no slot answers
+            // with a rank that has no token.
             var used = 0
             var bad: UInt64 = 0
             var capped: UInt64 = 0
+            var slotSum: UInt64 = 0
             for i in 0..<capacity {
                 let s = slots[i]
                 let occupied: UInt64 = s.tag != 0 ? 1 : 0
@@ -216,8 +235,9 @@ struct ImageShape {
                 used &+= Int(occupied)
                 bad |= wrong & occupied
                 capped |= length == 0xFF ? occupied : 0
+                slotSum &+= Self.scramble(UInt64(s.rank)) & (0 &- occupied)
             }
-            guard bad == 0, used == keys else { return false }
+            guard bad == 0, used == keys, slotSum == presentSum else { return false }
             if capped != 0 {
                 for i in 0..<capacity where slots[i].tag & 0xFF == 0xFF {
                     let s = slots[i]
@@ -226,12 +246,23 @@ struct ImageShape {
             }
             return true
         }
+        // Every used slot is checked against its rank's entries; and there must be as many as keys, so that some
+        // slot is empty and a lookup of a missing key ends.
+        var used = 0
         for i in 0..<capacity where slots[i].tag != 0 {
             let s = slots[i]
             if UInt64(s.rank) >= limit || keyStart[Int(s.rank)] == .max { return false }
             if s.tag != RankTable.tag(length: Int(keyLength[Int(s.rank)]), start: Int(keyStart[Int(s.rank)]), mask: mask) { return false }
+            used += 1
         }
-        return true
+        return used == keys
+    }
+
+    /// A rank's summand in the comparison of slot ranks with present ranks (a multiply and a shift, which vectorize).
+    @inline(__always)
+    static func scramble(_ r: UInt64) -> UInt64 {
+        let x = (r &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        return x ^ (x >> 29)
     }
 }
 

@@ -83,13 +83,8 @@ public enum TiktokenFile {
                 throw VocabularyError(file: name, line: nil, reason: "rank \(rank) appears twice (entry \(i + 1))")
             }
         }
-        var b: UInt8 = 0
-        while true {
-            if table.rank(of: CollectionOfOne(b)) == nil {
-                throw VocabularyError(file: name, line: nil, reason: "no token for the single byte 0x\(String(b, radix: 16, uppercase: true)); byte-level BPE needs all 256")
-            }
-            if b == 255 { break }
-            b += 1
+        if let b = table.firstMissingSingleByte() {
+            throw VocabularyError(file: name, line: nil, reason: "no token for the single byte 0x\(String(b, radix: 16, uppercase: true)); byte-level BPE needs all 256")
         }
         return table
     }

@@ -140,7 +140,9 @@ public enum VocabularyCache {
 
     static func cachedTable(fingerprint: UInt64, length: Int) -> RankTable? {
         guard let file = imagePath(fingerprint: fingerprint, length: length) else { return nil }
-        return RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: length)
+        guard let table = RankTable(imageFile: file, sourceFingerprint: fingerprint, sourceLength: length),
+              table.firstMissingSingleByte() == nil else { return nil }
+        return table
     }
 
     /// Best effort: creates the directory, writes a temporary file, renames it over `path`.

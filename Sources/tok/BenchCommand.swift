@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
             let loadStart = monotonicSeconds()
             let tokenizer = try tokenizerOptions.load()
             let loadSeconds = monotonicSeconds() - loadStart
-            let data = try InputSource.contents(of: file)
+            let data = try InputSource.contents(of: file, limit: .max)   // bench inputs of any size, as before
             // Text only, as `tok encode` takes by default: invalid bytes would be timed as something else.
             if let bad = data.withUnsafeBufferPointer({ firstInvalidUTF8Offset($0) }) {
                 throw CLIError("\(file == "-" ? "<stdin>" : file): invalid UTF-8 at byte offset \(bad) (tok bench measures text)")

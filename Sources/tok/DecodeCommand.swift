@@ -19,7 +19,7 @@ struct Decode: ParsableCommand {
     @Flag(help: "Decode each input line on its own and end it with a newline (the inverse of encode --lines).")
     var lines = false
 
-    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD (one per maximal invalid subpart, as Python's errors=\"replace\") instead of failing.")
     var lossy = false
 
     @Flag(help: "Write the tokens' bytes unchanged, even when they are not UTF-8 (the inverse of encode --invalid-utf8 bytes).")

@@ -85,6 +85,95 @@ final class RankTableImageTests: XCTestCase {
         XCTAssertNil(image.withUnsafeBytes { RankTable(image: $0, sourceFingerprint: 1, sourceLength: 2) })
     }
 
+    /// A table parsed from `tokens` (rank = index, except where `ranks` says otherwise) and its image.
+    private func imageOf(_ tokens: [[UInt8]], ranks: [Int: Int] = [:]) throws -> [UInt8] {
+        var text: [UInt8] = []
+        for (r, t) in tokens.enumerated() {
+            text += t.withUnsafeBufferPointer { Base64.encode($0) } + Array(" \(ranks[r] ?? r)\n".utf8)
+        }
+        let table = try text.withUnsafeBufferPointer { try TiktokenFile.parse($0, name: "forge") }
+        return table.image(sourceFingerprint: 1, sourceLength: 2)
+    }
+
+    /// Header word `k` of `image`, and the slot section's byte offset of slot `i`.
+    private func word(_ image: [UInt8], _ k: Int) -> UInt64 { image.withUnsafeBytes { $0.load(fromByteOffset: k * 8, as: UInt64.self) } }
+    private func slotOffset(_ i: Int) -> Int { RankTable.imageHeaderWords * 8 + i * 16 }
+
+    /// Sets the checksum of a changed image, as a forger would.
+    private func resealed(_ image: [UInt8]) -> [UInt8] {
+        var image = image
+        image.withUnsafeMutableBytes { b in
+            let payload = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[(RankTable.imageHeaderWords * 8)...])
+            b.storeBytes(of: Fingerprint64.of(payload), toByteOffset: 10 * 8, as: UInt64.self)
+        }
+        return image
+    }
+
+    private func loads(_ image: [UInt8]) -> Bool {
+        image.withUnsafeBytes { RankTable(image: $0, sourceFingerprint: 1, sourceLength: 2) } != nil
+    }
+
+    /// A forged image whose slot answers with a rank that has no token (a gap in the ranks) is refused: lookups
+    /// would give an id that does not decode. (Accepted before: slots were only checked against the rank limit.)
+    func testForgedSlotWithARankWithoutATokenIsRefused() throws {
+        let bytes = (0...255).map { [UInt8($0)] }
+        var image = try imageOf(bytes + [Array("hello".utf8), Array("zz".utf8)], ranks: [257: 300])
+        XCTAssertTrue(loads(image))
+        let capacity = Int(word(image, 5))
+        let slot = try XCTUnwrap((0..<capacity).first { i in
+            image.withUnsafeBytes { $0.load(fromByteOffset: slotOffset(i) + 8, as: UInt32.self) != 0
+                                    && $0.load(fromByteOffset: slotOffset(i) + 12, as: UInt32.self) == 256 }
+        })
+        image.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(280), toByteOffset: slotOffset(slot) + 12, as: UInt32.self) }
+        XCTAssertFalse(loads(resealed(image)))
+    }
+
+    /// A forged image of a large arena (16 MiB and more, where slot tags do not hold key offsets) whose empty slots
+    /// are filled with copies of a used one, and every filter bit set, is refused: a lookup of a missing key would
+    /// probe for ever. (Accepted before: used slots were not counted there.)
+    func testForgedFullSlotsAreRefused() throws {
+        let bytes = (0...255).map { [UInt8($0)] }
+        let long = (0..<280).map { k in [UInt8(k & 0xFF), UInt8(k >> 8)] + [UInt8](repeating: 0x7A, count: 60_000) }
+        var image = try imageOf(bytes + long)
+        XCTAssertGreaterThanOrEqual(word(image, 8), 1 << 24, "not a large arena")
+        XCTAssertTrue(loads(image))
+        let capacity = Int(word(image, 5))
+        let isUsed = { (i: Int) in image.withUnsafeBytes { $0.load(fromByteOffset: self.slotOffset(i) + 8, as: UInt32.self) != 0 } }
+        let used = try XCTUnwrap((0..<capacity).first(where: isUsed))
+        let copy = Array(image[slotOffset(used)..<slotOffset(used + 1)])
+        for i in 0..<capacity where !isUsed(i) { image.replaceSubrange(slotOffset(i)..<slotOffset(i + 1), with: copy) }
+        var filter = RankTable.imageHeaderWords * 8
+        let sections = RankTable.imageSections(header: { self.word(image, $0) })
+        for len in sections.prefix(4) { filter += RankTable.padded(len) }
+        for k in filter..<(filter + sections[4]) { image[k] = 0xFF }
+        XCTAssertFalse(loads(resealed(image)))
+    }
+
+    /// A cached image without one of the 256 single bytes, which every `.tiktoken` file must have, is not used (the
+    /// vocabulary is parsed again and the image rewritten): with it, encoding had given id 4294967295 for that byte.
+    func testCachedImageWithoutASingleByteIsNotUsed() throws {
+        let dir = NSTemporaryDirectory() + "tok-images-\(UInt32.random(in: 0...UInt32.max))"
+        XCTAssertEqual(mkdir(dir, 0o755), 0)
+        setenv("TOK_CACHE_DIR", dir, 1)
+        addTeardownBlock {
+            unsetenv("TOK_CACHE_DIR")
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        func table(_ tokens: [[UInt8]]) throws -> RankTable {
+            try RankTable(bytes: tokens.flatMap { $0 }, ends: tokens.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1.count) },
+                          ranks: (0..<tokens.count).map { UInt32($0) })
+        }
+        let path = try XCTUnwrap(VocabularyCache.imagePath(fingerprint: 9, length: 10))
+        var tokens = (0...255).map { [UInt8($0)] } + [Array("ab".utf8)]
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(try table(tokens).image(sourceFingerprint: 9, sourceLength: 10))))
+        XCTAssertNotNil(VocabularyCache.cachedTable(fingerprint: 9, length: 10))
+        tokens[0x61] = Array("abc".utf8)
+        let forged = try table(tokens)
+        XCTAssertEqual(forged.firstMissingSingleByte(), 0x61)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(forged.image(sourceFingerprint: 9, sourceLength: 10))))
+        XCTAssertNil(VocabularyCache.cachedTable(fingerprint: 9, length: 10))
+    }
+
     /// The fingerprint of a file streamed in 256 KB reads is the fingerprint of its bytes, at every length around
     /// the read and lane sizes; files that cannot be read twice are not streamed.
     func testStreamedFingerprintIsTheWholeFingerprint() throws {
