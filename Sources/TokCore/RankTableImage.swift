@@ -14,8 +14,9 @@ import Darwin
 /// An image is only accepted whole: right magic and fingerprint, consistent sizes, matching checksum, and every
 /// slot and key inside its table, so a truncated or damaged file is refused, never trusted. A file forged to pass
 /// the checksum is still held to the indices: no lookup reads outside the image or probes without end, and every
-/// slot's rank has a token (`VocabularyCache` also asks for all 256 single bytes, as a `.tiktoken` file must
-/// have); which token has which rank cannot be checked without the vocabulary file, which is what the cache spares.
+/// slot's rank has a token unless the file was also made to collide a 64-bit sum (`VocabularyCache` also asks for
+/// all 256 single bytes, as a `.tiktoken` file must have); which token has which rank cannot be checked without
+/// the vocabulary file, which is what the cache spares.
 extension RankTable {
     /// The first byte value that is not a token by itself, or nil when all 256 are (byte-level BPE needs them).
     public func firstMissingSingleByte() -> UInt8? {
