@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TOK := .build/release/tok
 
-.PHONY: demo test bench bench-train sanitize deps build clean
+.PHONY: demo test bench bench-train sanitize fuzz deps build clean
 
 deps:
 	@scripts/install-deps.sh
@@ -32,6 +32,10 @@ bench-train: build
 sanitize: deps build
 	@scripts/install-deps.sh test
 	scripts/sanitize.sh
+
+# libFuzzer with AddressSanitizer on the encoder, scanners, parsers and decoders, each target for 60 seconds (fuzz/).
+fuzz: deps
+	fuzz/run.sh all 60
 
 clean:
 	rm -rf .build bench-out
