@@ -175,6 +175,15 @@ public struct RankTable: @unchecked Sendable {
         return r == .max ? nil : r
     }
 
+    /// The first byte value that is not a token by itself, or nil when all 256 are (byte-level BPE needs them).
+    public func firstMissingSingleByte() -> UInt8? {
+        for value in 0...255 {
+            var byte = UInt8(value)
+            if withUnsafePointer(to: &byte, { rank($0, 1) }) == .max { return byte }
+        }
+        return nil
+    }
+
     /// The bytes of the key with rank `rank`, or nil when no key has that rank. The buffer lives as long as the
     /// table.
     @inlinable

@@ -18,16 +18,6 @@ import Darwin
 /// all 256 single bytes, as a `.tiktoken` file must have); which token has which rank cannot be checked without
 /// the vocabulary file, which is what the cache spares.
 extension RankTable {
-    /// The first byte value that is not a token by itself, or nil when all 256 are (byte-level BPE needs them).
-    public func firstMissingSingleByte() -> UInt8? {
-        var b: UInt8 = 0
-        while true {
-            if rank(of: CollectionOfOne(b)) == nil { return b }
-            if b == 255 { return nil }
-            b += 1
-        }
-    }
-
     static let imageMagic: UInt64 = 0x3154_4B4E_4152_4B54   // "TKRANKT1"
     static let imageVersion: UInt64 = 3
     static let imageHeaderWords = 12

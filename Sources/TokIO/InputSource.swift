@@ -165,7 +165,7 @@ public final class InputSource: ByteSource {
     /// The whole (decompressed) contents of `path` (`-` for standard input), for files that fit in memory. More
     /// than `limit` bytes (an endless stream such as `/dev/zero`, or a file that is not what was meant) is an error
     /// of kind `.readFailed` with `errno` `EFBIG`, rather than memory growing until the process dies.
-    public static func contents(of path: String, limit: Int = wholeFileLimit) throws -> [UInt8] {
+    public static func contents(of path: String, limit: Int = FileBytes.wholeFileLimit) throws -> [UInt8] {
         let src = try InputSource(path: path)
         defer { src.close() }
         var out: [UInt8] = []
@@ -177,9 +177,6 @@ public final class InputSource: ByteSource {
             out += chunk[0..<n]
         }
     }
-
-    /// How much `contents(of:)` reads by default (1 GiB): lists of inputs, special-token and word-list files.
-    public static let wholeFileLimit = FileBytes.wholeFileLimit
 
     /// Reads up to `buffer.count` bytes of (decompressed) input into `buffer`; returns 0 only at end of input.
     ///
